@@ -1,0 +1,92 @@
+"""Create the demo: one BTC/USDT market between a paper "own exchange" and a paper "external
+exchange", funded bot accounts, simulated users, and an operator login (printed)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from bots.models import Account, Market, PaperBalance, PaperMarket, QuoteSettings, Venue
+
+START_PRICE = Decimal("65000")
+MARKET_RULES = {
+    "base": "BTC",
+    "quote": "USDT",
+    "price_tick": Decimal("0.01"),
+    "amount_step": Decimal("0.00001"),
+    "min_amount": Decimal("0.00001"),
+    "min_cost": Decimal("5"),
+}
+# The own exchange charges users; its own bot quotes free. The outside venue charges both.
+OWN_FEES = {"maker_fee": Decimal("0"), "taker_fee": Decimal("0.001")}
+OUTSIDE_FEES = {"maker_fee": Decimal("0.001"), "taker_fee": Decimal("0.001")}
+BOT_FUNDS = {"BTC": Decimal("2"), "USDT": Decimal("130000")}
+DEEP_FUNDS = {"BTC": Decimal("1000000"), "USDT": Decimal("100000000000")}
+
+
+def _account(venue: Venue, name: str, role: str, funds: dict[str, Decimal]) -> Account:
+    account, created = Account.objects.get_or_create(venue=venue, name=name, defaults={"role": role})
+    if created:
+        for asset, amount in funds.items():
+            PaperBalance.objects.create(account=account, asset=asset, free=amount)
+    return account
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default="operator")
+        parser.add_argument(
+            "--trades-per-minute", type=float, default=12, help="Simulated users' rate (0 stops them)"
+        )
+
+    @transaction.atomic
+    def handle(self, *args, username: str, trades_per_minute: float, **options):
+        own, _ = Venue.objects.get_or_create(
+            name="own", defaults={"label": "Own exchange", "kind": Venue.PAPER}
+        )
+        outside, _ = Venue.objects.get_or_create(
+            name="external", defaults={"label": "External exchange", "kind": Venue.PAPER}
+        )
+        PaperMarket.objects.get_or_create(
+            venue=own, symbol="BTC/USDT", defaults={**MARKET_RULES, **OWN_FEES}
+        )
+        PaperMarket.objects.get_or_create(
+            venue=outside,
+            symbol="BTC/USDT",
+            defaults={**MARKET_RULES, **OUTSIDE_FEES, "reference_price": START_PRICE},
+        )
+        mm = _account(own, "MM bot", Account.MARKET_MAKING, BOT_FUNDS)
+        _account(own, "Simulated users", Account.USERS, DEEP_FUNDS)
+        hedge = _account(outside, "Hedging bot", Account.HEDGING, BOT_FUNDS)
+        _account(outside, "Outside liquidity", Account.LIQUIDITY, DEEP_FUNDS)
+        market, created = Market.objects.get_or_create(
+            slug="btc-usdt",
+            defaults={
+                "symbol": "BTC/USDT",
+                "mm_account": mm,
+                "hedge_account": hedge,
+                "target_base": BOT_FUNDS["BTC"] * 2,
+                "sim_trades_per_minute": trades_per_minute,
+            },
+        )
+        QuoteSettings.objects.get_or_create(market=market)
+        if not created:
+            Market.objects.filter(pk=market.pk).update(sim_trades_per_minute=trades_per_minute)
+
+        password = secrets.token_urlsafe(9)
+        user, _ = User.objects.get_or_create(username=username)
+        user.set_password(password)
+        user.save()
+        user.groups.add(Group.objects.get(name="operator"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {market.symbol}, simulated users at {trades_per_minute:g} trades/min.\n"
+                f"Log in at http://127.0.0.1:8000 as  {username}  with password  {password}"
+            )
+        )

@@ -1,0 +1,22 @@
+"""Ballast's records: venues and accounts, markets and their settings, the bots' orders, fills,
+hedges and balances, and the paper venues' own exchange state."""
+
+from .markets import Market, QuoteSettings
+from .paper import PaperBalance, PaperMarket, PaperOrder, PaperTrade
+from .trading import BalanceSnapshot, Fill, Hedge, Order
+from .venues import Account, Venue
+
+__all__ = [
+    "Account",
+    "BalanceSnapshot",
+    "Fill",
+    "Hedge",
+    "Market",
+    "Order",
+    "PaperBalance",
+    "PaperMarket",
+    "PaperOrder",
+    "PaperTrade",
+    "QuoteSettings",
+    "Venue",
+]

@@ -1,0 +1,93 @@
+"""The paper venues' exchange state: their markets, order books, trades and balances.
+
+Kept in the database so that Daphne, the workers and beat all see one exchange, and it
+survives restarts. Only bots.venues.paper reads and writes these.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from .fields import SIDE_CHOICES, money
+from .venues import Account, Venue
+
+
+class PaperMarket(models.Model):
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="paper_markets")
+    symbol = models.CharField(max_length=30)
+    base = models.CharField(max_length=20)
+    quote = models.CharField(max_length=20)
+    price_tick = money()
+    amount_step = money()
+    min_amount = money(default=0)
+    min_cost = money(default=0)
+    maker_fee = money(default=0)
+    taker_fee = money(default=0)
+    # Ids are drawn from this counter while the row is locked, so they are unique per venue market.
+    last_id = models.BigIntegerField(default=0)
+    # The simulated outside market walks around this price (venues with a liquidity account).
+    reference_price = money(null=True, blank=True)
+    reference_second = models.BigIntegerField(default=0)
+    volatility_bps = money(default=2)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["venue", "symbol"], name="paper_market_unique")]
+
+
+class PaperOrder(models.Model):
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE)
+    symbol = models.CharField(max_length=30)
+    order_id = models.CharField(max_length=64)
+    client_order_id = models.CharField(max_length=64, null=True, blank=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE)
+    side = models.CharField(max_length=4, choices=SIDE_CHOICES)
+    type = models.CharField(max_length=10)
+    time_in_force = models.CharField(max_length=3)
+    price = money(null=True)
+    amount = money()
+    filled = money(default=0)
+    cost = money(default=0)
+    fee = money(default=0)
+    status = models.CharField(max_length=10)
+    seq = models.BigIntegerField()
+    timestamp = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["venue", "order_id"], name="paper_order_unique"),
+            models.UniqueConstraint(
+                fields=["account", "client_order_id"], name="paper_client_order_id_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["venue", "symbol", "status"])]
+
+
+class PaperTrade(models.Model):
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE)
+    symbol = models.CharField(max_length=30)
+    trade_id = models.CharField(max_length=64)
+    order_id = models.CharField(max_length=64)
+    client_order_id = models.CharField(max_length=64, null=True, blank=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE)
+    side = models.CharField(max_length=4, choices=SIDE_CHOICES)
+    price = money()
+    amount = money()
+    cost = money()
+    fee = money()
+    fee_currency = models.CharField(max_length=20)
+    taker_or_maker = models.CharField(max_length=5)
+    timestamp = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["venue", "trade_id"], name="paper_trade_unique")]
+        indexes = [models.Index(fields=["account", "symbol", "timestamp"])]
+
+
+class PaperBalance(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="paper_balances")
+    asset = models.CharField(max_length=20)
+    free = money(default=0)
+    used = money(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "asset"], name="paper_balance_unique")]

@@ -1,0 +1,79 @@
+"""Exchanges Ballast trades on, and the bots' accounts there."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from bots.credentials import decrypt, encrypt
+
+
+class Venue(models.Model):
+    PAPER = "paper"
+    CCXT = "ccxt"
+    KIND_CHOICES = [(PAPER, "Paper (Ballast's own matching engine)"), (CCXT, "Real exchange via ccxt")]
+    FAULT_CHOICES = [
+        ("", "none"),
+        ("ExchangeNotAvailable", "down (ExchangeNotAvailable)"),
+        ("RequestTimeout", "timing out (RequestTimeout)"),
+        ("DDoSProtection", "rate limited (DDoSProtection)"),
+    ]
+
+    name = models.SlugField(unique=True)
+    label = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES)
+    exchange_id = models.CharField(
+        max_length=50, blank=True, help_text="ccxt exchange id, e.g. binance (ccxt venues only)"
+    )
+    options = models.JSONField(
+        default=dict, blank=True, help_text="Extra ccxt constructor options, e.g. urls of a sandbox"
+    )
+    fault = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=FAULT_CHOICES,
+        help_text="Paper venues only: while set, every call fails with this ccxt error",
+    )
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Account(models.Model):
+    MARKET_MAKING = "mm"
+    HEDGING = "hedge"
+    USERS = "users"
+    LIQUIDITY = "liquidity"
+    ROLE_CHOICES = [
+        (MARKET_MAKING, "market-making bot"),
+        (HEDGING, "hedging bot"),
+        (USERS, "simulated users"),
+        (LIQUIDITY, "simulated outside liquidity"),
+    ]
+
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="accounts")
+    name = models.CharField(max_length=100)
+    role = models.CharField(max_length=10, choices=ROLE_CHOICES)
+    # Encrypted at rest with CREDENTIALS_KEY; read only through credentials().
+    api_key_enc = models.TextField(blank=True, editable=False)
+    secret_enc = models.TextField(blank=True, editable=False)
+    password_enc = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["venue", "name"], name="account_unique_per_venue")]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.venue.label}"
+
+    def set_credentials(self, api_key: str = "", secret: str = "", password: str = ""):
+        self.api_key_enc = encrypt(api_key)
+        self.secret_enc = encrypt(secret)
+        self.password_enc = encrypt(password)
+
+    def credentials(self) -> dict[str, str]:
+        """ccxt constructor keys; empty ones are left out."""
+        values = {
+            "apiKey": decrypt(self.api_key_enc),
+            "secret": decrypt(self.secret_enc),
+            "password": decrypt(self.password_enc),
+        }
+        return {key: value for key, value in values.items() if value}

@@ -1,0 +1,18 @@
+"""Where Ballast reaches exchanges: the interface (base), the paper venue, the ccxt adapter."""
+
+from __future__ import annotations
+
+
+def venue_for(account):
+    """The Venue implementation for an account: paper venues trade on Ballast's own engine."""
+    # Imported here: the implementations pull in Django models and ccxt, and importing
+    # bots.venues (e.g. for errors) should need neither.
+    from bots.models import Venue
+
+    if account.venue.kind == Venue.PAPER:
+        from .paper import PaperVenue
+
+        return PaperVenue(account)
+    from .ccxt_venue import CcxtVenue
+
+    return CcxtVenue(account)

@@ -1,0 +1,49 @@
+"""The one interface through which Ballast reaches an exchange, shaped like ccxt's unified API.
+
+Method names, arguments and the dicts they return are ccxt's; the exceptions are ccxt's own
+classes (ccxt.InvalidOrder, ccxt.NetworkError, ...). The one difference: every price, amount, cost and fee is a Decimal,
+never a float. Two implementations: CcxtVenue (any real exchange) and PaperVenue (Ballast's own
+matching engine on database state).
+
+Order params understood by both: clientOrderId (str), timeInForce ("GTC", "IOC", "PO"),
+postOnly (bool). fetch_order accepts id=None with params={"clientOrderId": ...}.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+
+class Venue(Protocol):
+    id: str  # the venue's name in Ballast
+
+    def load_markets(self, reload: bool = False) -> dict[str, dict]: ...
+
+    def market(self, symbol: str) -> dict: ...
+
+    def fetch_order_book(self, symbol: str, limit: int | None = None) -> dict: ...
+
+    def fetch_balance(self) -> dict: ...
+
+    def create_order(
+        self,
+        symbol: str,
+        type: str,
+        side: str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        params: dict | None = None,
+    ) -> dict: ...
+
+    def cancel_order(self, id: str, symbol: str | None = None, params: dict | None = None) -> dict: ...
+
+    def fetch_open_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[dict]: ...
+
+    def fetch_order(self, id: str | None, symbol: str | None = None, params: dict | None = None) -> dict: ...
+
+    def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[dict]: ...

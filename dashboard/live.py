@@ -1,0 +1,129 @@
+"""What a market page shows, as one JSON snapshot, and pushing it to the pages that watch.
+
+Workers call publish_market after anything that changes a market; a throttle in Redis keeps
+a busy market from sending more than a few snapshots a second, and the consumer coalesces
+again per page. The every-second tick publishes too, so the last change is never held back
+for longer than a tick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import ccxt
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
+
+from bots.balances import latest_balances
+from bots.engine.exposure import net_exposure
+from bots.locks import throttle
+from bots.models import Fill, Market
+from bots.venues import venue_for
+from bots.venues.errors import describe
+
+log = logging.getLogger(__name__)
+
+PUBLISH_EVERY_MS = 200
+TAPE_LENGTH = 20
+
+
+def group_name(market_id: int) -> str:
+    return f"market-{market_id}"
+
+
+def market_snapshot(market: Market) -> dict:
+    accounts = [market.mm_account, market.hedge_account]
+    balances = latest_balances(accounts, [market.base, market.quote])
+    snapshot = {
+        "market": market.slug,
+        "symbol": market.symbol,
+        "base": market.base,
+        "quote": market.quote,
+        "state": market.state,
+        "state_reason": market.state_reason,
+        "last_tick_at": market.last_tick_at,
+        "balances": [
+            {
+                "account": str(account),
+                "role": account.get_role_display(),
+                "asset": asset,
+                "free": row.free,
+                "used": row.used,
+                "total": row.total,
+            }
+            for account in accounts
+            for asset in (market.base, market.quote)
+            if (row := balances.get((account.pk, asset)))
+        ],
+        "exposure": net_exposure(
+            [row.total for (_, asset), row in balances.items() if asset == market.base],
+            market.target_base,
+        ),
+        "target_base": market.target_base,
+        "tape": _tape(market),
+    }
+    try:
+        mm = venue_for(market.mm_account)
+        book = mm.fetch_order_book(market.symbol, limit=40)
+        snapshot["book"] = {"bids": book["bids"], "asks": book["asks"]}
+        snapshot["quotes"] = [
+            {"side": o["side"], "price": o["price"], "amount": o["remaining"]}
+            for o in mm.fetch_open_orders(market.symbol)
+        ]
+    except ccxt.BaseError as exc:
+        snapshot["book"] = {"bids": [], "asks": []}
+        snapshot["quotes"] = []
+        snapshot["book_error"] = describe(exc)
+    return snapshot
+
+
+def _tape(market: Market) -> list[dict]:
+    fills = (
+        Fill.objects.filter(market=market)
+        .select_related("hedge__account__venue")
+        .order_by("-timestamp", "-id")[:TAPE_LENGTH]
+    )
+    rows = []
+    for fill in fills:
+        hedge = getattr(fill, "hedge", None)
+        rows.append(
+            {
+                "trade_id": fill.trade_id,
+                "timestamp": fill.timestamp,
+                # The user's side is the opposite of the MM bot's.
+                "user_side": "buy" if fill.side == "sell" else "sell",
+                "mm_side": fill.side,
+                "amount": fill.amount,
+                "price": fill.price,
+                "hedge": None
+                if hedge is None
+                else {
+                    "venue": hedge.account.venue.label,
+                    "side": hedge.side,
+                    "amount": hedge.amount,
+                    "filled": hedge.filled,
+                    "price": hedge.average_price,
+                    "state": hedge.state,
+                    "error": hedge.error,
+                },
+            }
+        )
+    return rows
+
+
+def snapshot_json(market: Market) -> str:
+    return json.dumps(market_snapshot(market), cls=DjangoJSONEncoder)
+
+
+def publish_market(market_id: int, force: bool = False) -> bool:
+    """Send the market's snapshot to its pages; False when throttled or nobody could be told."""
+    if not force and not throttle(f"publish:{market_id}", PUBLISH_EVERY_MS):
+        return False
+    market = Market.objects.select_related("mm_account__venue", "hedge_account__venue").get(pk=market_id)
+    text = snapshot_json(market)
+    async_to_sync(get_channel_layer().group_send)(
+        group_name(market_id), {"type": "market.update", "text": text}
+    )
+    return True

@@ -1,0 +1,87 @@
+"""Run Ballast's processes together: Daphne, a Celery worker and Celery beat (and, when
+REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
+
+In production run the same three commands under your process manager instead (README).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from dashboard.embedded_redis import EmbeddedRedis
+
+
+def process_commands(host: str, port: int, concurrency: int) -> dict[str, list[str]]:
+    python = sys.executable
+    return {
+        "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "dashboard.asgi:application"],
+        "worker": [
+            python, "-m", "celery", "-A", "dashboard", "worker",
+            "--loglevel", "WARNING", "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
+        ],
+        "beat": [
+            python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", "WARNING",
+            "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
+        ],
+    }
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+
+    def handle(self, *args, host: str, port: int, concurrency: int, **options):
+        env = dict(os.environ)
+        redis_server = None
+        if not os.environ.get("REDIS_URL"):
+            redis_server = EmbeddedRedis(settings.EMBEDDED_REDIS_SOCKET)
+            try:
+                redis_server.start()
+            except RuntimeError as exc:
+                raise CommandError(str(exc)) from None
+            env["REDIS_URL"] = redis_server.url
+            self.stdout.write(f"embedded Redis on {redis_server.socket_path}")
+        children: dict[str, subprocess.Popen] = {}
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            for name, command in process_commands(host, port, concurrency).items():
+                # Own process groups: a Ctrl-C reaches us once, and we stop the children in order.
+                children[name] = subprocess.Popen(command, env=env, start_new_session=True)
+            self.stdout.write(self.style.SUCCESS(f"Ballast is up on http://{host}:{port}  (Ctrl-C stops it)"))
+            while not stopping:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        self.stderr.write(f"{name} exited with {child.returncode}; stopping the rest")
+                        stopping = True
+                time.sleep(0.3)
+        finally:
+            for child in children.values():
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            for child in children.values():
+                try:
+                    child.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            if redis_server:
+                redis_server.stop()
+            self.stdout.write("Ballast stopped.")

@@ -1,0 +1,71 @@
+"""Pages of the desk. A view renders the whole page, or its named partial for htmx requests."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from bots.models import Account, Market
+from bots.tasks import simulated_user_trade
+
+from .forms import UserTradeForm
+from .live import snapshot_json
+from .roles import OPERATOR, has_role, role_required
+
+
+def _market(slug: str) -> Market:
+    return get_object_or_404(
+        Market.objects.select_related("mm_account__venue", "hedge_account__venue"), slug=slug
+    )
+
+
+@require_GET
+@login_required
+def home(request):
+    market = Market.objects.order_by("pk").first()
+    if market is None:
+        return render(request, "no_markets.html")
+    return redirect("market", slug=market.slug)
+
+
+@require_GET
+@login_required
+def market_page(request, slug: str):
+    market = _market(slug)
+    has_users = Account.objects.filter(venue=market.mm_account.venue, role=Account.USERS).exists()
+    return render(
+        request,
+        "market.html",
+        {
+            "market": market,
+            "markets": Market.objects.order_by("symbol"),
+            "snapshot": snapshot_json(market),
+            "can_simulate": has_users and has_role(request.user, OPERATOR),
+            "trade_form": UserTradeForm(initial={"side": "buy", "amount": "0.1"}),
+        },
+    )
+
+
+@require_POST
+@login_required
+@role_required(OPERATOR)
+def user_trade(request, slug: str):
+    market = _market(slug)
+    form = UserTradeForm(request.POST)
+    if form.is_valid():
+        side, amount = form.cleaned_data["side"], form.cleaned_data["amount"]
+        transaction.on_commit(lambda: simulated_user_trade.delay(market.pk, side, str(amount)))
+        note = f"Sent: a user {'buys' if side == 'buy' else 'sells'} {amount} {market.base}."
+        ok = True
+    else:
+        note = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
+        ok = False
+    if request.htmx:
+        return render(
+            request, "partials/trade_result.html", {"note": note, "ok": ok}, status=200 if ok else 400
+        )
+    (messages.success if ok else messages.error)(request, note)
+    return redirect("market", slug=slug)
