@@ -47,8 +47,8 @@ def env_url(name: str, schemes: tuple[str, ...]) -> str:
         raise ImproperlyConfigured(
             f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}, not {raw!r}"
         )
-    if parts.scheme != "unix" and not parts.hostname:
+    if parts.scheme not in ("unix", "sqlite") and not parts.hostname:
         raise ImproperlyConfigured(f"{name} has no host: {raw!r}")
-    if parts.scheme == "unix" and not parts.path:
+    if parts.scheme in ("unix", "sqlite") and not parts.path:
         raise ImproperlyConfigured(f"{name} has no socket path: {raw!r}")
     return raw

@@ -1,9 +1,9 @@
 """What a market page shows, as one JSON snapshot, and pushing it to the pages that watch.
 
-Workers call publish_market after anything that changes a market; a throttle in Redis keeps
-a busy market from sending more than a few snapshots a second, and the consumer coalesces
-again per page. The every-second tick publishes too, so the last change is never held back
-for longer than a tick.
+Workers call publish_market after anything that changes a market. A throttle in Redis lets
+one snapshot a market go out at once and queues one more for the end of the interval, so a
+busy market sends a few snapshots a second and the last change is never held back; the
+consumer coalesces again per page.
 """
 
 from __future__ import annotations
@@ -118,8 +118,12 @@ def snapshot_json(market: Market) -> str:
 
 
 def publish_market(market_id: int, force: bool = False) -> bool:
-    """Send the market's snapshot to its pages; False when throttled or nobody could be told."""
+    """Send the market's snapshot to its pages now, or (throttled) in a moment; True if now."""
     if not force and not throttle(f"publish:{market_id}", PUBLISH_EVERY_MS):
+        if throttle(f"publish-later:{market_id}", PUBLISH_EVERY_MS):
+            from .tasks import publish_later
+
+            publish_later.apply_async((market_id,), countdown=PUBLISH_EVERY_MS / 1000)
         return False
     market = Market.objects.select_related("mm_account__venue", "hedge_account__venue").get(pk=market_id)
     text = snapshot_json(market)

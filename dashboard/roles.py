@@ -12,6 +12,13 @@ ADMIN = "admin"
 RANKS = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 
+def group(role: str):
+    """The Django group of a role (created on first use, so a flushed test database has it too)."""
+    from django.contrib.auth.models import Group
+
+    return Group.objects.get_or_create(name=role)[0]
+
+
 def rank(user) -> int:
     if not user.is_authenticated:
         return 0

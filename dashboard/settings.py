@@ -84,10 +84,11 @@ TEMPLATES = [
 
 
 def _database(url: str) -> dict:
-    if not url:
+    if not url or url.startswith("sqlite://"):
         return {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "ballast.sqlite3",
+            # sqlite:////absolute/path.sqlite3 names another file (the tests' processes use it).
+            "NAME": urlsplit(url).path if url else VAR_DIR / "ballast.sqlite3",
             # Several processes write: WAL lets readers run beside the writer, IMMEDIATE takes
             # the write lock up front instead of failing on an upgrade, and writers wait 20 s.
             "OPTIONS": {
@@ -113,7 +114,7 @@ def _database(url: str) -> dict:
     }
 
 
-DATABASES = {"default": _database(env_url("DATABASE_URL", ("postgres", "postgresql")))}
+DATABASES = {"default": _database(env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite")))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One Redis carries the Celery broker, the channel layer and the per-market tick locks.
@@ -165,6 +166,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at every start when it is missing
 
 LOGGING = {
     "version": 1,

@@ -12,7 +12,7 @@ from bots.models import Account, Market
 from bots.tasks import simulated_user_trade
 
 from .forms import UserTradeForm
-from .live import snapshot_json
+from .live import market_snapshot
 from .roles import OPERATOR, has_role, role_required
 
 
@@ -42,7 +42,7 @@ def market_page(request, slug: str):
         {
             "market": market,
             "markets": Market.objects.order_by("symbol"),
-            "snapshot": snapshot_json(market),
+            "snapshot": market_snapshot(market),
             "can_simulate": has_users and has_role(request.user, OPERATOR),
             "trade_form": UserTradeForm(initial={"side": "buy", "amount": "0.1"}),
         },

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 import redis
 from django.conf import settings
+
+from tests import processes
 
 
 def pytest_sessionstart(session):
@@ -25,3 +30,112 @@ def redis_client():
     client = redis.Redis.from_url(settings.REDIS_URL)
     yield client
     client.close()
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def test_database_url(django_db_setup) -> str:
+    from django.db import connection
+
+    return processes.database_url(connection.settings_dict)
+
+
+@pytest.fixture(scope="session")
+def worker(test_database_url, artifacts):
+    """A real Celery worker process on the real Redis, reading the test database."""
+    with processes.celery_worker(test_database_url, settings.REDIS_URL, artifacts / "worker.log") as proc:
+        yield proc
+
+
+@pytest.fixture(scope="session")
+def live_url(test_database_url, artifacts):
+    """A real Daphne serving the app over HTTP and websockets, on the test database."""
+    with processes.daphne(test_database_url, settings.REDIS_URL, artifacts / "daphne.log") as url:
+        yield url
+
+
+def make_user(username: str, role: str | None):
+    from django.contrib.auth.models import User
+
+    from dashboard.roles import group
+
+    user = User.objects.create_user(username=username, password=PASSWORD)
+    if role:
+        user.groups.add(group(role))
+    return user
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def operator(db):
+    return make_user("olivia", "operator")
+
+
+@pytest.fixture
+def viewer(db):
+    return make_user("victor", "viewer")
+
+
+@pytest.fixture
+def demo_market(db):
+    """The demo's market: paper own and outside venues, funded accounts, no simulated users."""
+    from django.core.management import call_command
+
+    from bots.models import Market
+
+    call_command("seed_demo", "--trades-per-minute", "0", "--username", "demo-operator", stdout=io.StringIO())
+    return Market.objects.select_related("mm_account__venue", "hedge_account__venue").get(slug="btc-usdt")
+
+
+@pytest.fixture
+def running_market(demo_market):
+    """The demo market with an outside book to hedge against and the MM bot's quotes resting."""
+    from bots import market_making, paper_flow
+
+    paper_flow.move_outside_markets(second=1)
+    market_making.run_tick(demo_market.pk, on_hedge=lambda hedge_id: None)
+    return demo_market
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole run (launching costs about 0.6 s)."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
+    # plain synchronous code all the same.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            args=["--disable-background-networking", "--disable-component-update", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def pytest_collection_modifyitems(items):
+    # Playwright's sync API keeps an event loop running in the main thread until the browser
+    # closes at the end of the session, and async tests cannot start their own beside it: so
+    # the browser tests go last.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import ccxt
 from django.db import transaction
@@ -232,8 +232,9 @@ class PaperVenue:
         return floor_to(dec(amount), self._market_row(symbol).amount_step)
 
     def price_to_precision(self, symbol: str, price) -> Decimal:
+        # Half-up, as ccxt rounds prices.
         tick = self._market_row(symbol).price_tick
-        return (dec(price) / tick).quantize(Decimal(1), rounding=ROUND_HALF_EVEN) * tick
+        return (dec(price) / tick).quantize(Decimal(1), rounding=ROUND_HALF_UP) * tick
 
     def fetch_order_book(self, symbol: str, limit: int | None = None) -> dict:
         self._check_fault()
@@ -279,12 +280,17 @@ class PaperVenue:
             ).exists():
                 raise ccxt.DuplicateOrderId(f"client order id {client_id} was already used")
             book = self._load_book(market)
-            amount = floor_to(dec(amount), market.amount_step)
-            if price is not None:
-                price = self.price_to_precision(symbol, price)
+            # Like the ccxt adapter, an amount or price off the venue's grid is refused, not
+            # rounded into a different order than the caller meant.
             try:
                 execution = book.submit(
-                    self._owner, side, type, amount, price, client_id, time_in_force
+                    self._owner,
+                    side,
+                    type,
+                    dec(amount),
+                    dec(price) if price is not None and type == "limit" else None,
+                    client_id,
+                    time_in_force,
                 )
             except matching.Rejected as exc:
                 raise REJECTIONS[exc.reason](str(exc)) from None

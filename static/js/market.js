@@ -23,11 +23,13 @@
 
   function drawDepth(s) {
     const bids = cumulative(s.book.bids), asks = cumulative(s.book.asks);
-    const quotes = (side) => s.quotes.filter((q) => q.side === side);
-    const marker = (side) => ({
-      x: quotes(side).map((q) => Number(q.price)),
-      y: quotes(side).map((q) => Number(q.amount)),
-    });
+    // Each MM quote is marked where it sits on its side's cumulative curve.
+    const depthAt = (curve, price) => curve.y[curve.x.indexOf(price)] ?? 0;
+    const marker = (side) => {
+      const quotes = s.quotes.filter((q) => q.side === side).map((q) => Number(q.price));
+      const curve = side === "buy" ? bids : asks;
+      return { x: quotes, y: quotes.map((price) => depthAt(curve, price)) };
+    };
     const traces = [
       { name: "bids", x: bids.x, y: bids.y, type: "scatter", mode: "lines", line: { shape: "hv", color: "#1a9850" }, fill: "tozeroy" },
       { name: "asks", x: asks.x, y: asks.y, type: "scatter", mode: "lines", line: { shape: "vh", color: "#d73027" }, fill: "tozeroy" },
@@ -62,7 +64,7 @@
         const tr = document.createElement("tr");
         tr.dataset.key = `${b.role}:${b.asset}`;
         const d = places(b.asset);
-        tr.append(cell(b.account), cell(b.asset), cell(fmt(b.free, d), "num"), cell(fmt(b.used, d), "num"), cell(fmt(b.total, d), "num"));
+        tr.append(cell(b.account, "name"), cell(b.asset), cell(fmt(b.free, d), "num"), cell(fmt(b.used, d), "num"), cell(fmt(b.total, d), "num"));
         return tr;
       })
     );

@@ -6,9 +6,11 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
+
+from dashboard import roles
 
 from bots.models import Account, Market, PaperBalance, PaperMarket, QuoteSettings, Venue
 
@@ -83,7 +85,7 @@ class Command(BaseCommand):
         user, _ = User.objects.get_or_create(username=username)
         user.set_password(password)
         user.save()
-        user.groups.add(Group.objects.get(name="operator"))
+        user.groups.add(roles.group(roles.OPERATOR))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {market.symbol}, simulated users at {trades_per_minute:g} trades/min.\n"

@@ -1,0 +1,242 @@
+"""The venue interface over any exchange ccxt knows, for one account there.
+
+ccxt does the exchange's protocol, signing and error mapping, and its exceptions pass through
+unchanged. What this adapter adds is what Ballast's interface promises beyond ccxt: Decimals in
+and out, post-only spelled one way, orders off the market's grid refused instead of silently
+rounded, and a malformed answer raised as ccxt.BadResponse instead of a KeyError or, worse, an
+empty result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation, localcontext
+
+import ccxt
+
+from bots.engine.rules import dec
+
+# What ccxt's parsing code raises when an answer is JSON of the wrong shape.
+MALFORMED = (LookupError, TypeError, ValueError, AttributeError, InvalidOperation)
+
+
+def to_decimals(value):
+    """The same structure with every float as the Decimal it prints as; the raw 'info' untouched."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {key: item if key == "info" else to_decimals(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_decimals(item) for item in value]
+    return value
+
+
+def plain(value: Decimal) -> str:
+    # ccxt formats numbers through Decimal(str(n)): a plain string reaches the exchange exactly,
+    # where a float could carry binary noise and str(Decimal) could read 1E-7.
+    return format(value, "f")
+
+
+def build_client(name: str, exchange_id: str, options: dict | None, credentials: dict | None):
+    # getattr(ccxt, ...) would also accept "Exchange", "BadRequest" or a helper function.
+    if exchange_id not in ccxt.exchanges:
+        raise ccxt.BadRequest(
+            f"Venue {name!r}: {exchange_id!r} is not a ccxt exchange id "
+            f"(ccxt {ccxt.__version__} knows {len(ccxt.exchanges)}, e.g. binance, kraken, okx)"
+        )
+    config = {"enableRateLimit": True, "timeout": 10000, **(options or {}), **(credentials or {})}
+    client = getattr(ccxt, exchange_id)(config)
+    _require_json(client)
+    return client
+
+
+def _require_json(client) -> None:
+    """Make a successful answer whose body is not JSON an error.
+
+    ccxt hands such a body (a truncated answer, a proxy's HTML page) to the exchange's parser as
+    text, and for most methods that yields an empty result: an empty book, a balance of nothing.
+    on_rest_response is ccxt's hook for every HTTP answer, before its own error handling.
+    """
+    lenient = client.on_rest_response
+
+    def on_rest_response(code, reason, url, method, headers, body, *request):
+        body = lenient(code, reason, url, method, headers, body, *request)
+        if 200 <= code < 300 and body:
+            try:
+                json.loads(body)
+            except ValueError as exc:
+                raise ccxt.BadResponse(
+                    f"{client.id} answered {method} {url.split('?')[0]} with HTTP {code} "
+                    f"and a body that is not JSON: {body[:200]!r}"
+                ) from exc
+        return body
+
+    client.on_rest_response = on_rest_response
+
+
+class CcxtVenue:
+    """One Ballast account on a real exchange, through a ccxt client built with its keys."""
+
+    def __init__(self, account):
+        venue = account.venue
+        self._setup(venue.name, venue.exchange_id, venue.options, account.credentials())
+
+    @classmethod
+    def from_settings(
+        cls,
+        name: str,
+        exchange_id: str,
+        options: dict | None = None,
+        credentials: dict | None = None,
+    ) -> CcxtVenue:
+        """The same venue without a database row, for tests and scripts."""
+        venue = cls.__new__(cls)
+        venue._setup(name, exchange_id, options, credentials)
+        return venue
+
+    def _setup(self, name, exchange_id, options, credentials):
+        self.id = name
+        self.client = build_client(name, exchange_id, options, credentials)
+        self._raw_markets = None
+        self._markets: dict[str, dict] = {}
+
+    @contextmanager
+    def _answer(self, what: str) -> Iterator[None]:
+        try:
+            # ccxt's precision helpers set the thread's decimal context (rounding, traps);
+            # a local context keeps that from leaking into the caller's arithmetic.
+            with localcontext():
+                yield
+        except MALFORMED as exc:
+            raise ccxt.BadResponse(
+                f"{self.id} ({self.client.id}) sent a malformed answer to {what}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+
+    # --- markets --------------------------------------------------------------------------
+
+    def load_markets(self, reload: bool = False) -> dict[str, dict]:
+        with self._answer("load_markets"):
+            raw = self.client.load_markets(reload)
+            # ccxt returns the same dict until it reloads; convert each version once.
+            if raw is not self._raw_markets:
+                self._markets = {symbol: to_decimals(m) for symbol, m in raw.items()}
+                self._raw_markets = raw
+        return self._markets
+
+    def market(self, symbol: str) -> dict:
+        markets = self.load_markets()
+        if symbol not in markets:
+            raise ccxt.BadSymbol(f"{self.id} has no market {symbol}")
+        return markets[symbol]
+
+    def amount_to_precision(self, symbol: str, amount) -> Decimal:
+        self.load_markets()
+        with self._answer("amount_to_precision"):
+            return Decimal(self.client.amount_to_precision(symbol, plain(dec(amount))))
+
+    def price_to_precision(self, symbol: str, price) -> Decimal:
+        self.load_markets()
+        with self._answer("price_to_precision"):
+            return Decimal(self.client.price_to_precision(symbol, plain(dec(price))))
+
+    # --- market data and account ----------------------------------------------------------
+
+    def fetch_order_book(self, symbol: str, limit: int | None = None) -> dict:
+        with self._answer("fetch_order_book"):
+            return to_decimals(self.client.fetch_order_book(symbol, limit))
+
+    def fetch_balance(self) -> dict:
+        with self._answer("fetch_balance"):
+            return to_decimals(self.client.fetch_balance())
+
+    # --- orders ---------------------------------------------------------------------------
+
+    def create_order(
+        self,
+        symbol: str,
+        type: str,
+        side: str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        params: dict | None = None,
+    ) -> dict:
+        market = self.market(symbol)
+        params = dict(params or {})
+        if params.get("timeInForce") == "PO":
+            # postOnly is ccxt's unified spelling; not every exchange class reads "PO".
+            del params["timeInForce"]
+            params["postOnly"] = True
+        amount = dec(amount)
+        amount_text = self._on_grid(symbol, "amount", amount)
+        price_text = None
+        if type == "limit":
+            if price is None:
+                raise ccxt.InvalidOrder(f"{self.id}: a limit order needs a price")
+            price = dec(price)
+            price_text = self._on_grid(symbol, "price", price)
+        else:
+            # A market order has no price: binance's ccxt class would turn amount * price into a
+            # quote-currency order.
+            price = None
+        self._check_minimums(market, amount, price)
+        with self._answer("create_order"):
+            order = to_decimals(
+                self.client.create_order(symbol, type, side, amount_text, price_text, params)
+            )
+        if order.get("id") is None:
+            # The venue may hold the order; without its id, only the client order id can find it.
+            raise ccxt.BadResponse(f"{self.id} accepted an order without giving its id: {order}")
+        return order
+
+    def _on_grid(self, symbol: str, what: str, value: Decimal) -> str:
+        """The value as ccxt will send it, or InvalidOrder if ccxt would have to round it."""
+        to_precision = getattr(self.client, f"{what}_to_precision")
+        with self._answer(f"{what}_to_precision"):
+            text = to_precision(symbol, plain(value))
+        if Decimal(text) != value:
+            raise ccxt.InvalidOrder(
+                f"{self.id} {symbol}: {what} {value} is off the market's precision; ccxt would "
+                f"send {text}. Round it with {what}_to_precision first."
+            )
+        return text
+
+    def _check_minimums(self, market: dict, amount: Decimal, price: Decimal | None) -> None:
+        # The exchange would refuse these anyway, binance as BadRequest for the notional; refusing
+        # here saves the round trip and raises what the paper venue raises.
+        limits = market.get("limits") or {}
+        min_amount = (limits.get("amount") or {}).get("min")
+        min_cost = (limits.get("cost") or {}).get("min")
+        if min_amount is not None and amount < min_amount:
+            raise ccxt.InvalidOrder(
+                f"{self.id} {market['symbol']}: amount {amount} is below the minimum {min_amount}"
+            )
+        if price is not None and min_cost is not None and amount * price < min_cost:
+            raise ccxt.InvalidOrder(
+                f"{self.id} {market['symbol']}: order value {amount * price} is below the "
+                f"minimum {min_cost}"
+            )
+
+    def cancel_order(self, id: str, symbol: str | None = None, params: dict | None = None) -> dict:
+        with self._answer("cancel_order"):
+            return to_decimals(self.client.cancel_order(id, symbol, params or {}))
+
+    def fetch_order(
+        self, id: str | None, symbol: str | None = None, params: dict | None = None
+    ) -> dict:
+        with self._answer("fetch_order"):
+            return to_decimals(self.client.fetch_order(id, symbol, params or {}))
+
+    def fetch_open_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[dict]:
+        with self._answer("fetch_open_orders"):
+            return to_decimals(self.client.fetch_open_orders(symbol, since, limit))
+
+    def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[dict]:
+        with self._answer("fetch_my_trades"):
+            return to_decimals(self.client.fetch_my_trades(symbol, since, limit))

@@ -1,0 +1,359 @@
+"""A local stand-in for binance's spot REST API, so tests drive the real ccxt library over loopback.
+
+Behind the HTTP is a real exchange: one market (BTC/USDT) on Ballast's pure matching engine, with
+balances for the API-key account ("bot") and a "liquidity" account whose resting orders tests seed.
+Answers, error codes and messages copy binance's, so that ccxt's own parsing and exception
+mapping are what gets tested. Faults (HTTP statuses, malformed bodies, slowness) can be injected.
+
+    with BinanceStub() as stub:
+        client = ccxt.binance({**stub.ccxt_config(), "apiKey": stub.API_KEY, "secret": stub.SECRET})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections import deque
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from bots.engine.matching import (
+    INSUFFICIENT_FUNDS,
+    WOULD_TAKE,
+    Balances,
+    Book,
+    Order,
+    Rejected,
+    Trade,
+)
+from bots.engine.rules import MarketRules, on_grid
+
+BOT, LIQUIDITY = "bot", "liquidity"
+RULES = MarketRules(
+    symbol="BTC/USDT",
+    base="BTC",
+    quote="USDT",
+    price_tick=Decimal("0.01"),
+    amount_step=Decimal("0.00001"),
+    min_amount=Decimal("0.00001"),
+    min_cost=Decimal("5"),
+    maker_fee=Decimal("0.001"),
+    taker_fee=Decimal("0.001"),
+)
+MARKET_ID = "BTCUSDT"
+STATUSES = {"closed": "FILLED", "canceled": "CANCELED", "expired": "EXPIRED"}
+
+
+class ApiError(Exception):
+    """An error answer, in binance's shape: HTTP status and {"code": ..., "msg": ...}."""
+
+    def __init__(self, code: int, msg: str, status: int = 400):
+        super().__init__(msg)
+        self.status, self.body = status, {"code": code, "msg": msg}
+
+
+def fmt(value: Decimal | None) -> str:
+    """binance's number strings: padded to 8 decimals, more only when the value needs them."""
+    if value is None:
+        value = Decimal(0)
+    padded = value.quantize(Decimal("1e-8"))
+    return format(padded if padded == value else value, "f")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class BinanceStub:
+    API_KEY = "stub-api-key"
+    SECRET = "stub-secret"
+
+    def __init__(self, balances: dict[str, str] | None = None):
+        funds = balances if balances is not None else {"BTC": "1", "USDT": "100000"}
+        self._lock = threading.Lock()
+        self._ids = {"order": 1000, "trade": 5000}
+        self.book = Book(
+            RULES,
+            balances=Balances((BOT, asset, Decimal(v), Decimal(0)) for asset, v in funds.items()),
+            next_id=self._next_id,
+            clock=now_ms,
+        )
+        self.orders: dict[str, Order] = {}
+        self.trades: list[Trade] = []
+        self.requests: list[tuple[str, str, dict]] = []  # (method, path, params), for assertions
+        self._faults: deque[tuple[int, str | None]] = deque()
+        self._delay = 0.0
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.handle_error = lambda request, address: None  # clients that timed out
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        # A short poll interval: stop() waits for one, and every test stops a stub.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    # --- for tests ------------------------------------------------------------------------
+
+    def ccxt_config(self) -> dict:
+        """ccxt constructor options that point binance here and keep it off every other host."""
+        api = self.base_url + "/api/v3"
+        return {
+            "urls": {"api": {"public": api, "private": api}},
+            "options": {
+                "fetchMarkets": {"types": ["spot"]},
+                # With API keys set, binance also asks sapi (on api.binance.com) for currencies
+                # and margin pairs while loading markets.
+                "fetchCurrencies": False,
+                "fetchMargins": False,
+            },
+        }
+
+    def seed_liquidity(self, side: str, price, amount) -> Order:
+        """Rest an order of the liquidity account on the book, funding it first."""
+        price, amount = Decimal(str(price)), Decimal(str(amount))
+        asset, need = (RULES.quote, price * amount) if side == "buy" else (RULES.base, amount)
+        with self._lock:
+            self.book.balances.deposit(LIQUIDITY, asset, need)
+            return self._submit(LIQUIDITY, side, "limit", amount, price, None, "GTC").order
+
+    def balance(self, asset: str, account: str = BOT) -> tuple[Decimal, Decimal]:
+        return self.book.balances.free(account, asset), self.book.balances.used(account, asset)
+
+    def fail_next(self, status: int, body: str | None = None, count: int = 1):
+        """Answer the next `count` requests with this status and body instead of serving them."""
+        self._faults.extend([(status, body)] * count)
+
+    def delay_next(self, seconds: float):
+        """Serve the next request only after `seconds` (a client with a shorter timeout gives up)."""
+        self._delay = seconds
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> BinanceStub:
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- the exchange ---------------------------------------------------------------------
+
+    def _next_id(self, kind: str) -> str:
+        self._ids[kind] += 1
+        return str(self._ids[kind])
+
+    def _submit(self, account, side, type, amount, price, client_id, tif):
+        execution = self.book.submit(account, side, type, amount, price, client_id, tif)
+        self.orders[execution.order.id] = execution.order
+        self.trades += execution.trades
+        return execution
+
+    def _order(self, params: dict, unknown=(-2013, "Order does not exist.")) -> Order:
+        """The bot's order named by orderId, else by origClientOrderId, as binance looks them up."""
+        order_id, client_id = params.get("orderId"), params.get("origClientOrderId")
+        if order_id is None and client_id is None:
+            raise ApiError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent.")
+        if order_id is not None and not order_id.isdigit():
+            raise ApiError(-1100, "Illegal characters found in parameter 'orderId'.")
+        for order in reversed(self.orders.values()):  # a reused client id names the latest
+            named = order.id == order_id if order_id is not None else order.client_order_id == client_id
+            if named and order.account == BOT:
+                return order
+        raise ApiError(*unknown)
+
+    def _filters(self, side: str, type: str, amount: Decimal, price: Decimal | None):
+        """binance's symbol filters, checked before matching as binance does."""
+        if amount < RULES.min_amount or not on_grid(amount, RULES.amount_step):
+            raise ApiError(-1013, "Filter failure: LOT_SIZE")
+        if type == "limit" and (price <= 0 or not on_grid(price, RULES.price_tick)):
+            raise ApiError(-1013, "Filter failure: PRICE_FILTER")
+        best = self.book.asks if side == "buy" else self.book.bids
+        estimate = price if type == "limit" else (best[0].price if best else None)
+        if estimate is not None and amount * estimate < RULES.min_cost:
+            raise ApiError(-1013, "Filter failure: NOTIONAL")
+
+    def create(self, p: dict) -> dict:
+        kind = p.get("type")
+        if kind not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
+            raise ApiError(-1116, "Invalid orderType.")
+        tif = "PO" if kind == "LIMIT_MAKER" else p.get("timeInForce", "GTC")
+        if kind == "LIMIT" and tif not in ("GTC", "IOC"):
+            raise ApiError(-1115, "Invalid timeInForce.")
+        type = "market" if kind == "MARKET" else "limit"
+        side, amount = p["side"].lower(), Decimal(p["quantity"])
+        price = Decimal(p["price"]) if type == "limit" else None
+        client_id = p.get("newClientOrderId")
+        if client_id and any(o.client_order_id == client_id for o in self.book.open_orders(BOT)):
+            raise ApiError(-2010, "Duplicate order sent.")
+        self._filters(side, type, amount, price)
+        try:
+            execution = self._submit(BOT, side, type, amount, price, client_id, tif)
+        except Rejected as exc:
+            if exc.reason == INSUFFICIENT_FUNDS:
+                raise ApiError(-2010, "Account has insufficient balance for requested action.") from exc
+            if exc.reason == WOULD_TAKE:
+                raise ApiError(-2010, "Order would immediately match and take.") from exc
+            raise ApiError(-2010, str(exc)) from exc
+        order = execution.order
+        fills = [
+            {"price": fmt(t.price), "qty": fmt(t.amount), "commission": fmt(t.fee),
+             "commissionAsset": t.fee_currency, "tradeId": int(t.id)}
+            for t in execution.trades if t.order_id == order.id
+        ]
+        return {**self.order_json(order), "transactTime": order.timestamp, "fills": fills}
+
+    def cancel(self, p: dict) -> dict:
+        unknown = (-2011, "Unknown order sent.")
+        order = self._order(p, unknown)
+        if order.status != "open":
+            raise ApiError(*unknown)
+        self.book.cancel(BOT, order.id)
+        # As binance does: clientOrderId names the cancel request, the order's own is "orig".
+        return {**self.order_json(order), "origClientOrderId": order.client_order_id,
+                "clientOrderId": f"cancel{now_ms()}", "transactTime": now_ms()}
+
+    def order_json(self, o: Order) -> dict:
+        status = STATUSES.get(o.status) or ("PARTIALLY_FILLED" if o.filled else "NEW")
+        kind = "MARKET" if o.type == "market" else "LIMIT_MAKER" if o.time_in_force == "PO" else "LIMIT"
+        return {
+            "symbol": MARKET_ID, "orderId": int(o.id), "orderListId": -1,
+            "clientOrderId": o.client_order_id, "price": fmt(o.price), "origQty": fmt(o.amount),
+            "executedQty": fmt(o.filled), "cummulativeQuoteQty": fmt(o.cost), "status": status,
+            "timeInForce": "IOC" if o.time_in_force == "IOC" else "GTC", "type": kind,
+            "side": o.side.upper(), "stopPrice": fmt(None), "icebergQty": fmt(None),
+            "time": o.timestamp, "updateTime": o.timestamp, "isWorking": True,
+            "workingTime": o.timestamp, "origQuoteOrderQty": fmt(None),
+            "selfTradePreventionMode": "EXPIRE_MAKER",
+        }
+
+    def trade_json(self, t: Trade) -> dict:
+        return {
+            "symbol": MARKET_ID, "id": int(t.id), "orderId": int(t.order_id), "orderListId": -1,
+            "price": fmt(t.price), "qty": fmt(t.amount), "quoteQty": fmt(t.cost),
+            "commission": fmt(t.fee), "commissionAsset": t.fee_currency, "time": t.timestamp,
+            "isBuyer": t.side == "buy", "isMaker": t.taker_or_maker == "maker", "isBestMatch": True,
+        }
+
+    def exchange_info(self) -> dict:
+        return {
+            "timezone": "UTC", "serverTime": now_ms(), "rateLimits": [], "exchangeFilters": [],
+            "symbols": [{
+                "symbol": MARKET_ID, "status": "TRADING", "baseAsset": "BTC", "baseAssetPrecision": 8,
+                "quoteAsset": "USDT", "quotePrecision": 8, "quoteAssetPrecision": 8,
+                "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8,
+                "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"], "icebergAllowed": True,
+                "ocoAllowed": True, "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": True,
+                "cancelReplaceAllowed": True, "isSpotTradingAllowed": True,
+                "isMarginTradingAllowed": False, "permissions": [], "permissionSets": [["SPOT"]],
+                "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+                "allowedSelfTradePreventionModes": ["EXPIRE_MAKER"],
+                "filters": [
+                    {"filterType": "PRICE_FILTER", "minPrice": fmt(RULES.price_tick),
+                     "maxPrice": "1000000.00000000", "tickSize": fmt(RULES.price_tick)},
+                    {"filterType": "LOT_SIZE", "minQty": fmt(RULES.min_amount),
+                     "maxQty": "9000.00000000", "stepSize": fmt(RULES.amount_step)},
+                    {"filterType": "NOTIONAL", "minNotional": fmt(RULES.min_cost),
+                     "applyMinToMarket": True, "maxNotional": "9000000.00000000",
+                     "applyMaxToMarket": False, "avgPriceMins": 5},
+                ],
+            }],
+        }
+
+    def route(self, method: str, path: str, p: dict) -> object:
+        """One request, with the lock held; returns the JSON answer or raises ApiError."""
+        if p.get("symbol", MARKET_ID) != MARKET_ID:
+            raise ApiError(-1121, "Invalid symbol.")
+        endpoint = (method, path.removeprefix("/api/v3/"))
+        if endpoint == ("GET", "ping"):
+            return {}
+        if endpoint == ("GET", "time"):
+            return {"serverTime": now_ms()}
+        if endpoint == ("GET", "exchangeInfo"):
+            return self.exchange_info()
+        if endpoint == ("GET", "depth"):
+            limit = int(p.get("limit", 100))
+            return {"lastUpdateId": self._ids["order"],
+                    "bids": [[fmt(a), fmt(b)] for a, b in self.book.depth("buy")[:limit]],
+                    "asks": [[fmt(a), fmt(b)] for a, b in self.book.depth("sell")[:limit]]}
+        if endpoint == ("GET", "account"):
+            rows = {asset for (account, asset), _ in self.book.balances.items() if account == BOT}
+            return {"makerCommission": 10, "takerCommission": 10, "canTrade": True,
+                    "canWithdraw": True, "canDeposit": True, "accountType": "SPOT",
+                    "updateTime": now_ms(), "permissions": ["SPOT"], "balances": [
+                        {"asset": a, "free": fmt(self.balance(a)[0]), "locked": fmt(self.balance(a)[1])}
+                        for a in sorted(rows)]}
+        if endpoint == ("POST", "order"):
+            return self.create(p)
+        if endpoint == ("GET", "order"):
+            return self.order_json(self._order(p))
+        if endpoint == ("DELETE", "order"):
+            return self.cancel(p)
+        if endpoint == ("GET", "openOrders"):
+            return [self.order_json(o) for o in self.book.open_orders(BOT)]
+        if endpoint == ("GET", "myTrades"):
+            mine = [self.trade_json(t) for t in self.trades if t.account == BOT]
+            return mine[-int(p.get("limit", 500)):]
+        raise ApiError(-1000, f"stub does not serve {method} {path}", status=404)
+
+
+PRIVATE = {"/api/v3/account", "/api/v3/order", "/api/v3/openOrders", "/api/v3/myTrades"}
+
+
+def _handler_for(stub: BinanceStub):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format, *args):  # keep pytest output clean
+            pass
+
+        def _serve(self):
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = url.query if self.command in ("GET", "DELETE") else self.rfile.read(length).decode()
+            params = dict(parse_qsl(raw))
+            stub.requests.append((self.command, url.path, params))
+            delay, stub._delay = stub._delay, 0.0
+            time.sleep(delay)
+            if stub._faults:
+                status, body = stub._faults.popleft()
+                return self._answer(status, body if body is not None else _fault_body(status))
+            try:
+                if url.path in PRIVATE:
+                    _authenticate(self.headers.get("X-MBX-APIKEY"), raw)
+                with stub._lock:
+                    answer = stub.route(self.command, url.path, params)
+                self._answer(200, json.dumps(answer))
+            except ApiError as exc:
+                self._answer(exc.status, json.dumps(exc.body))
+            except Exception as exc:  # a bug in the stub: say so rather than drop the connection
+                self._answer(500, json.dumps({"code": -1000, "msg": f"stub failed: {exc!r}"}))
+
+        def _answer(self, status: int, body: str):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+    return Handler
+
+
+def _authenticate(api_key: str | None, raw: str):
+    if api_key != BinanceStub.API_KEY:
+        raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", status=401)
+    query, _, signature = raw.rpartition("&signature=")
+    expected = hmac.new(BinanceStub.SECRET.encode(), query.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(signature, expected):
+        raise ApiError(-1022, "Signature for this request is not valid.")
+
+
+def _fault_body(status: int) -> str:
+    if status in (418, 429):
+        return json.dumps({"code": -1003, "msg": "Too much request weight used; current limit is 6000 request weight per 1 MINUTE."})
+    return f"<html><body><h1>{status}</h1></body></html>"
