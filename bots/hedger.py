@@ -29,7 +29,7 @@ class HedgeRetry(Exception):
 def execute_hedge(hedge_id: int) -> str:
     with transaction.atomic():
         hedge = (
-            Hedge.objects.select_for_update()
+            Hedge.objects.select_for_update(of=("self",))
             .select_related("fill__market__quote_settings", "account__venue")
             .get(pk=hedge_id)
         )

@@ -12,6 +12,14 @@ from django.conf import settings
 from tests import processes
 
 
+def pytest_configure(config):
+    # Threads of async tests open connections of their own; persistent ones would outlive the
+    # test database and keep PostgreSQL from dropping it.
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+
+
 def pytest_sessionstart(session):
     # Tests of Celery and Channels talk to a real Redis; without one the suite must fail loudly,
     # never skip. `make test` starts an embedded one when REDIS_URL is not set.

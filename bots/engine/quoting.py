@@ -48,9 +48,14 @@ def quote_levels(mid: Decimal, params: QuoteParams, rules: MarketRules) -> list[
     levels: list[Level] = []
     for side, sign in ((BUY, -1), (SELL, 1)):
         by_price: dict[Decimal, Decimal] = {}
+        best_bid = max((lv.price for lv in levels), default=None)
         for i in range(params.levels):
             offset_bps = half + params.level_spacing_bps * i
             price = rules.round_price(mid * (1 + sign * offset_bps / BPS), side)
+            if side == SELL and best_bid is not None and price <= best_bid:
+                # A zero spread around a mid on the tick rounds both sides to the mid: the ask
+                # would meet our own bid and the venue would refuse it as post-only.
+                price = best_bid + rules.price_tick
             amount = rules.round_amount(params.level_amount * (1 + params.amount_growth * i))
             if price <= 0:
                 continue

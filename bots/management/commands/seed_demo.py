@@ -10,9 +10,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from dashboard import roles
-
 from bots.models import Account, Market, PaperBalance, PaperMarket, QuoteSettings, Venue
+from dashboard import roles
 
 START_PRICE = Decimal("65000")
 MARKET_RULES = {

@@ -1,0 +1,47 @@
+"""Bad settings stop start-up with a message that names the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def check(**env) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_URL", "mysql://db/ballast", "DATABASE_URL must be a URL starting with postgres://"),
+        ("DATABASE_URL", "postgres://db.example", "DATABASE_URL names no database"),
+        ("REDIS_URL", "http://127.0.0.1:6379", "REDIS_URL must be a URL starting with redis://"),
+        ("REDIS_URL", "redis://", "REDIS_URL has no host"),
+        ("DEBUG", "maybe", "DEBUG must be true or false, not 'maybe'"),
+        ("BALLAST_TICK_SECONDS", "0", "BALLAST_TICK_SECONDS must be between 0.2 and 60.0"),
+        ("BALLAST_TICK_SECONDS", "fast", "BALLAST_TICK_SECONDS must be a number"),
+    ],
+)
+def test_a_bad_value_stops_start_up_naming_the_variable(variable, value, message):
+    result = check(**{variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_good_values_start():
+    result = check(DEBUG="false", BALLAST_TICK_SECONDS="0.5")
+    assert result.returncode == 0, result.stderr
