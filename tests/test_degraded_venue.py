@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -61,3 +62,15 @@ def test_the_page_shows_a_degraded_market(client, operator, running_market):
     page = client.get(f"/markets/{running_market.slug}/")
     assert page.context["snapshot"]["state"] == "degraded"
     assert "ExchangeNotAvailable" in page.context["snapshot"]["state_reason"]
+
+
+def test_the_fault_command_sets_and_clears_a_paper_venues_fault(demo_market):
+    from django.core.management import CommandError, call_command
+
+    call_command("venue_fault", "external", "RequestTimeout", stdout=io.StringIO())
+    assert Venue.objects.get(name="external").fault == "RequestTimeout"
+    with pytest.raises(CommandError, match="unknown fault 'Gremlins'"):
+        call_command("venue_fault", "external", "Gremlins")
+    assert Venue.objects.get(name="external").fault == "RequestTimeout"
+    call_command("venue_fault", "external", stdout=io.StringIO())
+    assert Venue.objects.get(name="external").fault == ""

@@ -1,0 +1,43 @@
+from django.contrib import admin
+
+from .models import Account, Fill, Hedge, Market, QuoteSettings, Venue
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = ("name", "label", "kind", "exchange_id", "fault")
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    # Credentials are never shown: they are set through Account.set_credentials.
+    list_display = ("name", "venue", "role")
+    exclude = ("api_key_enc", "secret_enc", "password_enc")
+
+
+class QuoteSettingsInline(admin.StackedInline):
+    model = QuoteSettings
+
+
+@admin.register(Market)
+class MarketAdmin(admin.ModelAdmin):
+    list_display = ("symbol", "slug", "mm_account", "hedge_account", "state", "last_tick_at")
+    inlines = [QuoteSettingsInline]
+
+
+@admin.register(Fill)
+class FillAdmin(admin.ModelAdmin):
+    list_display = ("trade_id", "market", "side", "amount", "price", "timestamp")
+    list_filter = ("market", "side")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Hedge)
+class HedgeAdmin(admin.ModelAdmin):
+    list_display = ("fill", "side", "amount", "filled", "average_price", "state", "attempts", "error")
+    list_filter = ("state",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
