@@ -47,6 +47,9 @@ class EmbeddedRedis:
                 "--loglevel", "warning",
             ],
             stdout=subprocess.DEVNULL,
+            # Out of the terminal's process group: Ctrl-C reaches the launcher, which stops
+            # this server last, after the processes that use it.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 
 import ccxt
 from asgiref.sync import async_to_sync
@@ -46,7 +47,8 @@ def market_snapshot(market: Market) -> dict:
         "last_tick_at": market.last_tick_at,
         "balances": [
             {
-                "account": str(account),
+                "account": account.name,
+                "venue": account.venue.label,
                 "role": account.get_role_display(),
                 "asset": asset,
                 "free": row.free,
@@ -91,6 +93,7 @@ def _tape(market: Market) -> list[dict]:
         rows.append(
             {
                 "trade_id": fill.trade_id,
+                "edge_bps": _edge_bps(fill, hedge),
                 "timestamp": fill.timestamp,
                 # The user's side is the opposite of the MM bot's.
                 "user_side": "buy" if fill.side == "sell" else "sell",
@@ -111,6 +114,14 @@ def _tape(market: Market) -> list[dict]:
             }
         )
     return rows
+
+
+def _edge_bps(fill: Fill, hedge) -> Decimal | None:
+    """What the exchange kept per unit, before fees: the MM price against the hedge's price."""
+    if hedge is None or not hedge.average_price:
+        return None
+    gain = fill.price - hedge.average_price if fill.side == "sell" else hedge.average_price - fill.price
+    return (gain / fill.price * 10000).quantize(Decimal("0.1"))
 
 
 def snapshot_json(market: Market) -> str:

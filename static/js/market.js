@@ -64,7 +64,12 @@
         const tr = document.createElement("tr");
         tr.dataset.key = `${b.role}:${b.asset}`;
         const d = places(b.asset);
-        tr.append(cell(b.account, "name"), cell(b.asset), cell(fmt(b.free, d), "num"), cell(fmt(b.used, d), "num"), cell(fmt(b.total, d), "num"));
+        const name = cell(b.account, "name");
+        const venue = document.createElement("small");
+        venue.className = "muted";
+        venue.textContent = ` @ ${b.venue}`;
+        name.append(venue);
+        tr.append(name, cell(b.asset), cell(fmt(b.free, d), "num"), cell(fmt(b.used, d), "num"), cell(fmt(b.total, d), "num"));
         return tr;
       })
     );
@@ -90,6 +95,7 @@
           cell(h ? h.side : "–", h ? h.side : ""),
           cell(h ? fmt(h.filled, db) : "–", "num"),
           cell(h ? fmt(h.price, dq) : "–", "num"),
+          cell(t.edge_bps === null ? "–" : fmt(t.edge_bps, 1), "num"),
           cell(h ? h.state : "not captured", `hedge-${h ? h.state : "none"}`)
         );
         if (h && h.error) tr.title = h.error;

@@ -4,6 +4,7 @@ exchange", funded bot accounts, simulated users, and an operator login (printed)
 from __future__ import annotations
 
 import secrets
+import time
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from bots.models import Account, Market, PaperBalance, PaperMarket, QuoteSettings, Venue
+from bots.paper_flow import move_outside_markets
 from dashboard import roles
 
 START_PRICE = Decimal("65000")
@@ -77,6 +79,8 @@ class Command(BaseCommand):
             },
         )
         QuoteSettings.objects.get_or_create(market=market)
+        # The outside market's book exists from the start, so the first tick has a reference.
+        move_outside_markets(int(time.time()))
         if not created:
             Market.objects.filter(pk=market.pk).update(sim_trades_per_minute=trades_per_minute)
 

@@ -23,11 +23,11 @@ def process_commands(host: str, port: int, concurrency: int) -> dict[str, list[s
     return {
         "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "dashboard.asgi:application"],
         "worker": [
-            python, "-m", "celery", "-A", "dashboard", "worker",
+            python, "-m", "celery", "--quiet", "-A", "dashboard", "worker",
             "--loglevel", "WARNING", "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
         ],
         "beat": [
-            python, "-m", "celery", "-A", "dashboard", "beat", "--loglevel", "WARNING",
+            python, "-m", "celery", "--quiet", "-A", "dashboard", "beat", "--loglevel", "WARNING",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
         ],
     }
