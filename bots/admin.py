@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Account, Fill, Hedge, Market, QuoteSettings, Venue
+from .models import Account, AuditEntry, Fill, Hedge, Market, QuoteSettings, Venue
 
 
 @admin.register(Venue)
@@ -40,4 +40,19 @@ class HedgeAdmin(admin.ModelAdmin):
     list_filter = ("state",)
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "market", "subject", "reason")
+    list_filter = ("action", "market")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
