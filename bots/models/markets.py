@@ -23,6 +23,12 @@ class Market(models.Model):
     symbol = models.CharField(max_length=30, help_text="ccxt symbol, e.g. BTC/USDT")
     mm_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="mm_markets")
     hedge_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="hedge_markets")
+    extra_hedge_accounts = models.ManyToManyField(
+        Account,
+        blank=True,
+        related_name="extra_hedge_markets",
+        help_text="Further hedge venues; each hedge goes where it is cheapest",
+    )
     target_base = money(
         default=0, help_text="Base asset the exchange means to hold across both bot accounts"
     )
@@ -42,6 +48,10 @@ class Market(models.Model):
 
     def __str__(self) -> str:
         return self.symbol
+
+    def hedge_accounts(self) -> list[Account]:
+        """Every account this market may hedge on, the primary first."""
+        return [self.hedge_account, *self.extra_hedge_accounts.select_related("venue")]
 
     @property
     def base(self) -> str:
