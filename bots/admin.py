@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Account, AuditEntry, Fill, Hedge, Market, QuoteSettings, Venue
+from .models import Account, AuditEntry, Fill, Hedge, HedgeSettings, Market, QuoteSettings, Venue
 
 
 @admin.register(Venue)
@@ -16,7 +16,12 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 class QuoteSettingsInline(admin.StackedInline):
+    """Read-only here: changes go through the market's settings page, which versions each one."""
+
     model = QuoteSettings
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Market)
@@ -56,3 +61,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(HedgeSettings)
+class HedgeSettingsAdmin(admin.ModelAdmin):
+    """How each market's fills are hedged; the slippage itself is in its quote settings."""
+
+    list_display = ("market", "max_notional", "ladder_steps", "ladder_step_bps", "ladder_pause_ms")

@@ -18,12 +18,18 @@ def client() -> redis.Redis:
 
 
 @contextmanager
-def market_lock(name: str, market_id: int, expire_seconds: float = 30):
+def market_lock(name: str, market_id: int, expire_seconds: float = 30, wait_seconds: float = 0):
     """Yield True when this process holds the lock, False when another one does.
 
     The expiry frees the lock of a worker that died holding it; a tick takes far less.
+    `wait_seconds` waits that long for a holder to finish (operator commands wait out a tick).
     """
-    lock = client().lock(f"ballast:{name}:{market_id}", timeout=expire_seconds, blocking=False)
+    lock = client().lock(
+        f"ballast:{name}:{market_id}",
+        timeout=expire_seconds,
+        blocking=wait_seconds > 0,
+        blocking_timeout=wait_seconds or None,
+    )
     acquired = lock.acquire()
     try:
         yield acquired

@@ -1,27 +1,96 @@
-"""One tick of the market-making bot for one market: read the reference, quote, record."""
+"""One tick of the market-making bot for one market: read the venues, ask the engine, carry out
+its plan, record what happened.
+
+The decisions are bots.engine's (quoting, refresh, protection); this module turns venue answers
+and records into the engine's plain values and does what the engine returns. Every order is
+recorded as "sending" before it is sent, and the venue's open orders are reconciled with the
+records each tick: orders cancelled or filled outside the bot are noticed, an order whose send
+timed out is looked up by its client order id, and an order that fills while it is being
+cancelled still yields its fill, and so its hedge.
+
+One market's trouble never reaches another: venue errors, refused settings and even bugs leave
+this market degraded with the reason, and the caller goes on with the next.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import ccxt
+from django.db import connection
+from django.db.models import Exists, Q
 from django.utils import timezone
 
-from bots.engine.books import mid_price
-from bots.engine.quoting import Level, OpenQuote, fit_to_budget, plan_refresh, quote_levels
-from bots.engine.rules import MarketRules, dec
+from bots.audit import record
+from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
+from bots.engine.inventory import position_stops
+from bots.engine.protection import (
+    SideGates,
+    Unhedged,
+    breaker_trips,
+    exposure_gates,
+    fill_delay_gates,
+    is_stale,
+    move_pct,
+    price_band_gates,
+    trade_limit_reached,
+)
+from bots.engine.quote_config import InvalidSettings, QuoteConfig
+from bots.engine.quoting import Funds, Level, QuoteContext, allowances, desired_quotes
+from bots.engine.refresh import AGED, REFRESH, SURPLUS, RestingOrder, plan_orders
+from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, dec
+from bots.engine.volatility import record_sample, sigma_bps
 from bots.fills import capture_fills
-from bots.models import Market, Order
+from bots.models import Fill, Hedge, KillSwitch, Market, Order, QuoteSettings
 from bots.venues import venue_for
 from bots.venues.errors import describe
 
 log = logging.getLogger(__name__)
 
-# A side that cannot be quoted (its account ran dry) is reported, not fatal: the other side
-# still quotes, and the balance panel shows why.
-SIDE_SKIPPED = (ccxt.InsufficientFunds, ccxt.InvalidOrder)
+BOOK_DEPTH = 50
+# The breaker compares with the previous tick's reference only if that is this recent: after a
+# pause or a restart the market re-anchors instead of tripping on the gap.
+BREAKER_MEMORY = timedelta(seconds=60)
+# Hedges in these states are done with; any other state leaves the fill (partly) unhedged.
+CLOSED_HEDGES = getattr(Hedge, "CLOSED", (Hedge.FILLED,))
+FINAL_HEDGES = getattr(Hedge, "FINAL", (Hedge.FILLED, Hedge.FAILED))
+# Who holds a market's quotes off, as the audit log and the state reason name them.
+BREAKER, STALE, LIMITER = "price breaker", "stale reference", "trade limiter"
+HOLDERS = (BREAKER, STALE, LIMITER)
+# Cancels that only make way for a replacement; every other reason is a reason to go first.
+REPLACED = (REFRESH, AGED, SURPLUS)
+
+
+# A venue's precision, minimums and fees change rarely; reading them once a minute per process
+# saves two venue calls a tick (ccxt caches its markets the same way, until a reload).
+RULES_TTL_SECONDS = 60
+_rules: dict[tuple[str, str], tuple[float, MarketRules]] = {}
+
+
+def market_rules(venue, symbol: str) -> MarketRules:
+    key = (venue.id, symbol)
+    cached = _rules.get(key)
+    if cached is None or cached[0] < time.monotonic():
+        cached = (time.monotonic() + RULES_TTL_SECONDS, MarketRules.from_market(venue.market(symbol)))
+        _rules[key] = cached
+    return cached[1]
+
+
+def forget_market_rules() -> None:
+    _rules.clear()
+
+
+@dataclass(frozen=True)
+class TickReport:
+    state: str
+    changed: bool  # orders, fills or the market's state changed: balances and pages need a look
+    fills: int = 0
 
 
 def load_market(market_id: int) -> Market:
@@ -30,107 +99,569 @@ def load_market(market_id: int) -> Market:
     ).get(pk=market_id)
 
 
-def run_tick(market_id: int, on_hedge: Callable[[int], None]) -> str:
+def run_tick(market_id: int, on_hedge: Callable[[int], None], now_ms: int | None = None) -> str:
     """Quote one market once; returns its state afterwards. Callers hold the market's lock."""
+    return tick_market(market_id, on_hedge, now_ms).state
+
+
+def tick_market(
+    market_id: int, on_hedge: Callable[[int], None], now_ms: int | None = None
+) -> TickReport:
     market = load_market(market_id)
-    if not market.enabled or market.state == Market.PAUSED:
-        return market.state
-    mm = venue_for(market.mm_account)
+    if not market.enabled:
+        return TickReport(market.state, False)
+    tick = MarketTick(market, on_hedge, now_ms)
+    # The desk's kill switch stops every market it finds running; the tick checks the switch
+    # itself again before it places anything (stopped_meanwhile).
+    stopped = market.state in Market.STOPPED
     try:
-        capture_fills(market, mm, on_hedge)
-        notes = _quote(market, mm)
+        return tick.sweep_stopped() if stopped else tick.run()
+    except InvalidSettings as exc:
+        return tick.settings_refused(exc)
     except ccxt.BaseError as exc:
         log.warning("market %s degraded: %s", market.symbol, describe(exc))
-        return _set_state(market, Market.DEGRADED, describe(exc))
-    return _set_state(market, Market.RUNNING, "; ".join(notes))
+        return tick.finish(Market.DEGRADED, describe(exc))
+    except Exception as exc:  # a bug in one market must not stop the desk
+        log.exception("tick of %s failed", market.symbol)
+        return tick.finish(Market.DEGRADED, f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _set_state(market: Market, state: str, reason: str) -> str:
-    Market.objects.filter(pk=market.pk).exclude(state=Market.PAUSED).update(
-        state=state, state_reason=reason[:500], last_tick_at=timezone.now()
-    )
-    return state
+class MarketTick:
+    def __init__(self, market: Market, on_hedge: Callable[[int], None], now_ms: int | None):
+        self.market = market
+        self.symbol = market.symbol
+        self.on_hedge = on_hedge
+        self.now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+        self.now = datetime.fromtimestamp(self.now_ms / 1000, UTC)
+        self.mm = venue_for(market.mm_account)
+        self.changed = False
+        self.fills = 0
+        self.notes: list[str] = []
+        self.saved: dict = {}  # fields of the market row written with the state
+        self.recapture = False
 
+    # --- the tick ---------------------------------------------------------------------------
 
-def _quote(market: Market, mm) -> list[str]:
-    symbol = market.symbol
-    settings = market.quote_settings
-    book = venue_for(market.hedge_account).fetch_order_book(symbol, limit=50)
-    mid = mid_price(
-        [(dec(p), dec(a)) for p, a in book["bids"]], [(dec(p), dec(a)) for p, a in book["asks"]]
-    )
-    if mid is None:
-        raise ccxt.ExchangeError(f"the hedge venue's {symbol} book is empty: no reference price")
-    rules = MarketRules.from_market(mm.market(symbol))
-    desired = quote_levels(mid, settings.params(), rules)
-    open_orders = mm.fetch_open_orders(symbol)
-    _forget_closed(market, {o["id"] for o in open_orders}, mm)
-    plan = plan_refresh(
-        desired,
-        [OpenQuote(o["id"], o["side"], dec(o["price"]), dec(o["remaining"])) for o in open_orders],
-        settings.refresh_tolerance_bps,
-    )
-    for order_id in plan.cancel:
+    def run(self) -> TickReport:
+        self.capture()  # fills first, whatever else fails: each one's hedge is queued
         try:
-            mm.cancel_order(order_id, symbol)
-            state = Order.CANCELED
+            settings = self.market.quote_settings
+        except QuoteSettings.DoesNotExist:
+            why = "the market has none yet: an admin saves them on its settings page"
+            raise InvalidSettings({"": why}) from None
+        config = settings.config()
+        self.rules = market_rules(self.mm, self.symbol)
+        floor, problems, errors = self.read_hedge_venues(config)
+        reference = floor.reference()
+        if reference is None:
+            return self.without_reference(config, problems, errors)
+        self.notes += problems
+        recent = self.recent_fills(config)
+        hold = self.protection(config, reference, recent)
+        self.remember_reference(config, reference)
+        if hold:
+            return self.hold(*hold)
+        self.leave_hold()
+
+        open_orders = self.reconcile()
+        resting = [
+            RestingOrder(str(o["id"]), o["side"], dec(o["price"]), dec(o["remaining"]), o.get("timestamp"))
+            for o in open_orders
+        ]
+        funds = self.funds(resting)
+        gates = self.gates(config, reference, funds, recent)
+        quote = desired_quotes(
+            config,
+            QuoteContext(reference, floor, self.rules, funds, self.sigma, stopped=gates.stop),
+        )
+        self.notes += quote.notes
+        version = settings.version
+        plan = plan_orders(
+            quote.levels, resting, config, now_ms=self.now_ms, reference=reference, floor=floor,
+            gates=gates, allowance=allowances(config, funds),
+            # New settings take effect now, not once the orders made under the old ones age.
+            refresh_all=(self.market.quote_summary or {}).get("settings_version") != version,
+        )
+        # Orders that must go (unprofitable, a stopped side) go first. Orders merely replaced
+        # (drifted, aged, surplus) go after their replacements are placed, when the side's
+        # allowance holds both for that moment: new quotes reach the book sooner.
+        urgent = [c for c in plan.cancel if c[1] not in REPLACED]
+        replaced = [c for c in plan.cancel if c[1] in REPLACED]
+        self.cancel_all_of(urgent)
+        stopped = bool(plan.place) and self.stopped_meanwhile()
+        place_first = bool(replaced) and not stopped and _room_for_both(
+            plan.place, resting, {oid for oid, _ in urgent}, allowances(config, funds)
+        )
+        if not place_first:
+            self.cancel_all_of(replaced)
+        if stopped:
+            self.notes.append("stopped during the tick: nothing placed")
+        else:
+            self.place_all(plan.place, config)
+        if place_first:
+            self.cancel_all_of(replaced)
+        if self.recapture:
+            self.capture()
+        self.saved["quote_summary"] = self.summary(config, reference, quote, plan.book, gates, problems)
+        return self.finish(Market.RUNNING, "; ".join(dict.fromkeys(self.notes)))
+
+    def sweep_stopped(self) -> TickReport:
+        """A paused or killed market quotes nothing; orders a failed cancel left behind go now."""
+        if Order.objects.filter(market=self.market, state__in=[Order.OPEN, Order.SENDING]).exists():
+            self.cancel_everything()
+            self.capture()
+        return TickReport(self.market.state, self.changed, self.fills)
+
+    def settings_refused(self, exc: InvalidSettings) -> TickReport:
+        # Quotes made under settings that can no longer be read are not left to rest unwatched.
+        try:
+            self.cancel_everything()
+            if self.recapture:
+                self.capture()
+        except ccxt.BaseError as venue_error:
+            self.notes.append(f"could not cancel: {describe(venue_error)}")
+        return self.finish(Market.DEGRADED, "; ".join([f"settings refused: {exc}", *self.notes]))
+
+    # --- reading the venues -----------------------------------------------------------------
+
+    def capture(self) -> None:
+        new = capture_fills(self.market, self.mm, self.on_hedge)
+        self.fills += len(new)
+        self.changed |= bool(new)
+
+    def read_hedge_venues(self, config: QuoteConfig) -> tuple[HedgeFloor, list[str], list[Exception]]:
+        """Every hedge venue's book, taker fee and the hedge account's funds; a venue that errs or
+        whose book is empty or stale is left out, with the reason."""
+        usable: list[HedgeVenue] = []
+        problems: list[str] = []
+        errors: list[Exception] = []
+        for account in self.market.hedge_accounts():
+            venue = venue_for(account)
+            try:
+                book = venue.fetch_order_book(self.symbol, limit=BOOK_DEPTH)
+                # A book's age is judged by the wall clock when it arrived: a REST answer without
+                # a time is as fresh as its arrival; a cached or streamed one carries its time.
+                received_ms = int(time.time() * 1000)
+                taker = market_rules(venue, self.symbol).taker_fee
+                balance = venue.fetch_balance()
+            except ccxt.BaseError as exc:
+                errors.append(exc)
+                problems.append(f"hedge venue {venue.id}: {describe(exc)}")
+                continue
+            bids = [(dec(p), dec(a)) for p, a in book["bids"]]
+            asks = [(dec(p), dec(a)) for p, a in book["asks"]]
+            stamp = book.get("timestamp") or received_ms
+            if not bids or not asks:
+                problems.append(f"hedge venue {venue.id}: its {self.symbol} book is empty")
+            elif is_stale(stamp, received_ms, config.stale_after_seconds):
+                age = (received_ms - stamp) / 1000
+                problems.append(f"hedge venue {venue.id}: its book is {age:.1f} s old")
+            else:
+                usable.append(HedgeVenue(
+                    venue.id, bids, asks, taker,
+                    _free(balance, self.rules.base), _free(balance, self.rules.quote),
+                ))
+        return HedgeFloor(usable, self.rules.maker_fee, config.hedge_buffer_bps), problems, errors
+
+    def recent_fills(self, config: QuoteConfig) -> list[tuple[str, int]]:
+        window_ms = max(60_000, int(config.filled_order_delay_seconds * 1000))
+        return list(
+            Fill.objects.filter(market=self.market, timestamp__gte=self.now_ms - window_ms)
+            .values_list("side", "timestamp")
+        )
+
+    def reconcile(self) -> list[dict]:
+        """The venue's open orders, with the records brought in line with them."""
+        open_orders = self.mm.fetch_open_orders(self.symbol)
+        listed = {str(o["id"]): o for o in open_orders}
+        by_client = {o["clientOrderId"]: o for o in open_orders if o.get("clientOrderId")}
+        records = Order.objects.filter(
+            market=self.market, account=self.market.mm_account, state__in=[Order.OPEN, Order.SENDING]
+        ).values_list("pk", "client_order_id", "exchange_order_id", "state")
+        known, to_check = set(), []
+        # Most ticks every record matches a listed order: only the others are loaded and fixed.
+        for pk, client_id, exchange_id, state in records:
+            seen = by_client.get(client_id) or listed.get(exchange_id)
+            if seen is not None:
+                known.add(str(seen["id"]))
+                if state != Order.OPEN or exchange_id != str(seen["id"]):
+                    to_check.append((pk, seen))
+            else:
+                to_check.append((pk, None))
+        orders = Order.objects.in_bulk([pk for pk, _ in to_check]) if to_check else {}
+        for pk, seen in to_check:
+            order = orders[pk]
+            if seen is not None:
+                self.record_answer(order, seen)
+            elif order.state == Order.OPEN:
+                self.learn_end(order)
+            else:
+                self.resolve_sending(order)
+        # An order whose send was given up on, yet reached the venue after all.
+        late = [cid for oid, o in listed.items() if oid not in known and (cid := o.get("clientOrderId"))]
+        for order in Order.objects.filter(account=self.market.mm_account, client_order_id__in=late):
+            self.record_answer(order, by_client[order.client_order_id])
+        return open_orders
+
+    def learn_end(self, order: Order) -> None:
+        """An order the venue no longer lists: ask how it ended (filled, or cancelled by someone)."""
+        try:
+            status = self.mm.fetch_order(order.exchange_order_id, self.symbol)
         except ccxt.OrderNotFound:
-            state = Order.CLOSED  # it filled between our look and the cancel
-        Order.objects.filter(account=market.mm_account, exchange_order_id=order_id).update(state=state)
-    notes = []
-    to_place = plan.place
-    if to_place:
-        free = mm.fetch_balance().get("free") or {}
-        to_place, dropped = fit_to_budget(
-            to_place, dec(free.get(rules.base) or 0), dec(free.get(rules.quote) or 0)
+            order.state, order.error = Order.CANCELED, "gone from the venue"
+            order.save(update_fields=["state", "error", "updated_at"])
+        else:
+            self.record_answer(order, status)
+        self.changed = True
+
+    def resolve_sending(self, order: Order) -> None:
+        """A send whose outcome is unknown (a timeout, a crash): the venue knows by client id."""
+        grace = getattr(self.mm, "settle_seconds", 30.0)
+        if (self.now - order.created_at).total_seconds() < grace:
+            return
+        try:
+            status = self.mm.fetch_order(None, self.symbol, {"clientOrderId": order.client_order_id})
+        except ccxt.OrderNotFound:
+            order.state, order.error = Order.FAILED, "never reached the venue"
+            order.save(update_fields=["state", "error", "updated_at"])
+            return
+        self.record_answer(order, status)
+
+    def record_answer(self, order: Order, answer: dict) -> None:
+        order.exchange_order_id = str(answer["id"])
+        order.state = _state(answer.get("status"))
+        order.filled = dec(answer.get("filled") or 0)
+        order.error = ""
+        order.save(update_fields=["exchange_order_id", "state", "filled", "error", "updated_at"])
+
+    def funds(self, resting: list[RestingOrder]) -> Funds:
+        balance = self.mm.fetch_balance()
+        held_base = sum((o.amount for o in resting if o.side == SELL), ZERO)
+        held_quote = sum((o.amount * o.price for o in resting if o.side == BUY), ZERO)
+        return Funds(
+            base_total=_total(balance, self.rules.base),
+            quote_total=_total(balance, self.rules.quote),
+            base_available=_free(balance, self.rules.base) + held_base,
+            quote_available=_free(balance, self.rules.quote) + held_quote,
         )
-        for side, asset in (("sell", rules.base), ("buy", rules.quote)):
-            missing = sum(1 for lv in dropped if lv.side == side)
-            if missing:
-                notes.append(f"{missing} {side} level(s) not quoted: MM account short of {asset}")
-    for level in to_place:
-        note = _place(market, mm, level)
-        if note and note not in notes:
-            notes.append(note)
-    return notes
 
+    # --- protection -------------------------------------------------------------------------
 
-def _forget_closed(market: Market, open_ids: set[str], mm) -> None:
-    """Orders we think are open but the venue no longer lists: learn how they ended."""
-    for order in Order.objects.filter(market=market, account=market.mm_account, state=Order.OPEN):
-        if order.exchange_order_id in open_ids:
-            continue
-        status = mm.fetch_order(order.exchange_order_id, market.symbol)
-        order.state = status["status"] if status["status"] in dict(Order.STATE_CHOICES) else Order.CLOSED
-        order.filled = dec(status["filled"])
-        order.save(update_fields=["state", "filled", "updated_at"])
+    def protection(
+        self, config: QuoteConfig, reference: Decimal, recent: list[tuple[str, int]]
+    ) -> tuple[str, str] | None:
+        """(who, why) when the whole market must hold its quotes off this tick."""
+        market = self.market
+        if market.protect_until is not None and self.now < market.protect_until:
+            return BREAKER, f"holding until {market.protect_until:%H:%M:%S} UTC after a price jump"
+        if market.protect_until is not None:
+            self.saved["protect_until"] = None
+        previous = market.reference_price
+        if market.reference_at is None or self.now - market.reference_at > BREAKER_MEMORY:
+            previous = None
+        if breaker_trips(previous, reference, config.breaker_move_pct):
+            until = self.now + timedelta(seconds=float(config.breaker_pause_seconds))
+            self.saved["protect_until"] = until
+            return BREAKER, (
+                f"the reference moved {move_pct(previous, reference):.2f}% in one tick "
+                f"({_plain(previous)} to {_plain(reference)}); holding until {until:%H:%M:%S} UTC"
+            )
+        if trade_limit_reached((t for _, t in recent), self.now_ms, config.max_trades_per_minute):
+            count = sum(1 for _, t in recent if self.now_ms - t < 60_000)
+            return LIMITER, f"{count} fills in the last minute (limit {config.max_trades_per_minute})"
+        return None
 
+    def without_reference(
+        self, config: QuoteConfig, problems: list[str], errors: list[Exception]
+    ) -> TickReport:
+        last = self.market.reference_at
+        fresh = last is not None and (self.now - last).total_seconds() <= config.stale_after_seconds
+        if errors and fresh:
+            # A blip: the reference the resting quotes were made from is still recent.
+            return self.finish(Market.DEGRADED, describe(errors[0]))
+        return self.hold(STALE, "; ".join(problems) or "no hedge venue is configured")
 
-def _place(market: Market, mm, level: Level) -> str:
-    """Record the order as sending, send it, record the answer. Returns a note when refused."""
-    order = Order.objects.create(
-        account=market.mm_account,
-        market=market,
-        client_order_id=f"q{market.pk}-{uuid.uuid4().hex[:20]}",
-        side=level.side,
-        price=level.price,
-        amount=level.amount,
-    )
-    try:
-        placed = mm.create_order(
-            market.symbol,
-            "limit",
-            level.side,
-            level.amount,
-            level.price,
-            {"clientOrderId": order.client_order_id, "postOnly": True},
+    def gates(
+        self, config: QuoteConfig, reference: Decimal, funds: Funds, recent: list[tuple[str, int]]
+    ) -> SideGates:
+        last_fill: dict[str, int] = {}
+        for side, stamp in recent:
+            last_fill[side] = max(stamp, last_fill.get(side, 0))
+        return (
+            exposure_gates(self.unhedged(), config.max_unhedged_base, config.hedge_pending_seconds, self.now_ms)
+            .merge(price_band_gates(reference, config.price_ceiling, config.price_floor))
+            .merge(SideGates(stop=position_stops(
+                funds.base_total, config.position_target_base, config.position_band_base
+            )))
+            .merge(fill_delay_gates(last_fill, self.now_ms, config.filled_order_delay_seconds))
         )
-    except SIDE_SKIPPED as exc:
-        order.state, order.error = Order.FAILED, describe(exc)
-        order.save(update_fields=["state", "error", "updated_at"])
-        return f"{level.side} side not fully quoted: {describe(exc)}"
-    order.exchange_order_id = str(placed["id"])
-    order.state = placed["status"] if placed["status"] in dict(Order.STATE_CHOICES) else Order.OPEN
-    order.filled = dec(placed["filled"] or 0)
-    order.save(update_fields=["exchange_order_id", "state", "filled", "updated_at"])
-    return ""
+
+    def unhedged(self) -> list[Unhedged]:
+        rows = (
+            Hedge.objects.filter(fill__market=self.market)
+            .exclude(state__in=CLOSED_HEDGES)
+            .values_list("fill__side", "amount", "filled", "state", "created_at")
+        )
+        return [
+            Unhedged(
+                side,
+                amount - filled,
+                None if state in FINAL_HEDGES else int(created.timestamp() * 1000),
+            )
+            for side, amount, filled, state, created in rows
+        ]
+
+    def remember_reference(self, config: QuoteConfig, reference: Decimal) -> None:
+        samples = [(int(t), Decimal(p)) for t, p in self.market.reference_samples or []]
+        kept = record_sample(samples, self.now_ms, reference, config.volatility_window_seconds)
+        self.sigma = sigma_bps(kept)
+        if kept != samples:
+            self.saved["reference_samples"] = [[t, str(p)] for t, p in kept]
+        self.saved["reference_price"] = reference
+        self.saved["reference_at"] = self.now
+
+    def hold(self, holder: str, why: str) -> TickReport:
+        reason = f"{holder}: {why}"
+        self.cancel_everything()
+        if self.recapture:
+            self.capture()
+        previous = self.market.state_reason if self.market.state == Market.HOLDING else ""
+        if not previous.startswith(holder):
+            record("hold", actor=holder, market=self.market, reason=why)
+        self.saved["quote_summary"] = {"at": self.now_ms, "levels": [], "hold": reason}
+        return self.finish(Market.HOLDING, reason)
+
+    def leave_hold(self) -> None:
+        if self.market.state != Market.HOLDING:
+            return
+        holder = next((h for h in HOLDERS if self.market.state_reason.startswith(h)), "protection")
+        record("resume", actor=holder, market=self.market, reason="the condition cleared")
+
+    # --- acting on the venue ----------------------------------------------------------------
+
+    def cancel_everything(self) -> int:
+        orders = self.mm.fetch_open_orders(self.symbol)
+        self.cancel_all_of([(str(order["id"]), "everything cancelled") for order in orders])
+        if not orders:
+            # Records of orders the venue no longer has: nothing to cancel, only to learn.
+            self.reconcile()
+        return len(orders)
+
+    def cancel_all_of(self, cancels: list[tuple[str, str]]) -> None:
+        """Cancel each order; the records are written together afterwards, also when a cancel
+        fails half way (the venue's answer is what they record, and the next tick reconciles)."""
+        done: list[tuple[str, dict, str]] = []
+        try:
+            for order_id, why in cancels:
+                done.append((order_id, self.cancel(order_id), why))
+        finally:
+            self.record_cancels(done)
+
+    def cancel(self, order_id: str) -> dict:
+        """The venue's answer to cancelling the order; an order that ended meanwhile (filled,
+        or cancelled by someone else) answers with how it ended."""
+        try:
+            answer = self.mm.cancel_order(order_id, self.symbol)
+        except ccxt.InvalidOrder as refused:  # OrderNotFound among them: it ended, maybe filled
+            try:
+                answer = self.mm.fetch_order(order_id, self.symbol)
+            except ccxt.OrderNotFound:
+                answer = {"id": order_id, "status": Order.CANCELED, "filled": None}
+            if answer.get("status") == Order.OPEN:
+                raise refused  # it did not end: the cancel itself was refused
+            self.recapture = True
+        if dec(answer.get("filled") or 0) > 0:
+            self.recapture = True  # it filled (in part) before the cancel: its fill gets hedged
+        return answer
+
+    def record_cancels(self, done: list[tuple[str, dict, str]]) -> None:
+        if not done:
+            return
+        self.changed = True
+        groups: dict[tuple[str, Decimal, str], list[str]] = {}
+        for order_id, answer, why in done:
+            key = (_state(answer.get("status"), Order.CANCELED), dec(answer.get("filled") or 0), why[:500])
+            groups.setdefault(key, []).append(order_id)
+        for (state, filled, why), ids in groups.items():
+            Order.objects.filter(account=self.market.mm_account, exchange_order_id__in=ids).update(
+                state=state, filled=filled, error=why, updated_at=timezone.now()
+            )
+
+    def stopped_meanwhile(self) -> bool:
+        """An operator may pause or kill the market, or the desk, while its tick runs."""
+        desk_killed = Exists(KillSwitch.objects.filter(pk=1, engaged=True))
+        return (
+            Market.objects.filter(pk=self.market.pk)
+            .filter(Q(state__in=Market.STOPPED) | Q(desk_killed))
+            .exists()
+        )
+
+    def place_all(self, levels: list[Level], config: QuoteConfig) -> None:
+        """Record every order as sending (one insert), send them one by one, record the answers. A side short of funds sends nothing more this tick; a network error stops
+        the sending: the order in flight stays "sending" for the next tick to look up by its
+        client order id, the ones not sent are marked so."""
+        if not levels:
+            return
+        orders = Order.objects.bulk_create(
+            Order(
+                account=self.market.mm_account,
+                market=self.market,
+                client_order_id=f"q{self.market.pk}-{uuid.uuid4().hex[:20]}",
+                side=level.side,
+                price=level.price,
+                amount=level.amount,
+            )
+            for level in levels
+        )
+        self.changed = True
+        answered: list[Order] = []
+        short: set[str] = set()
+        try:
+            for order in orders:
+                if order.side in short:
+                    self.not_sent(order, "not sent: that side was short of funds this tick")
+                    answered.append(order)
+                    continue
+                refused = self.place(order, config)
+                answered.append(order)
+                if refused:
+                    self.notes.append(refused)
+                    if refused.startswith("short of funds"):
+                        short.add(order.side)
+        except ccxt.BaseError as exc:
+            # The order in flight: failed if refused, still "sending" if the venue may have it.
+            answered.append(orders[len(answered)])
+            for order in orders[len(answered):]:
+                self.not_sent(order, f"not sent: {describe(exc)}")
+                answered.append(order)
+            raise
+        finally:
+            record_answers([o for o in answered if o.state != Order.SENDING])
+
+    @staticmethod
+    def not_sent(order: Order, why: str) -> None:
+        order.state, order.error, order.updated_at = Order.FAILED, why[:500], timezone.now()
+
+    def place(self, order: Order, config: QuoteConfig) -> str:
+        """Send a recorded order and note the answer on it (the caller saves it); a refusal
+        comes back as a note, other errors are raised."""
+        params = {"clientOrderId": order.client_order_id}
+        if config.post_only:
+            params["postOnly"] = True
+        try:
+            placed = self.mm.create_order(
+                self.symbol, "limit", order.side, order.amount, order.price, params
+            )
+        except ccxt.NetworkError:
+            raise  # the venue may have it: the next tick asks by client order id
+        except (ccxt.InsufficientFunds, ccxt.InvalidOrder) as exc:
+            self.not_sent(order, describe(exc))
+            what = "short of funds" if isinstance(exc, ccxt.InsufficientFunds) else "refused"
+            return f"{what}: {order.side} {_plain(order.amount)} at {_plain(order.price)}: {describe(exc)}"
+        except ccxt.BaseError as exc:
+            self.not_sent(order, describe(exc))
+            raise
+        # Stamped the moment the venue answered: when the order was accepted.
+        order.exchange_order_id = str(placed["id"])
+        order.state = _state(placed.get("status"))
+        order.filled = dec(placed.get("filled") or 0)
+        order.error, order.updated_at = "", timezone.now()
+        return ""
+
+    # --- recording ---------------------------------------------------------------------------
+
+    def summary(self, config, reference, quote, book: list[Level], gates: SideGates, problems) -> dict:
+        sides = {}
+        for side in SIDES:
+            why = gates.stop.get(side) or gates.no_new.get(side)
+            sides[side] = {"quoting": side not in gates.stop, "adding": not why, "why": why or ""}
+        return {
+            "at": self.now_ms,
+            "settings_version": self.market.quote_settings.version,
+            "mode": config.mode,
+            "reference": _plain(reference),
+            "sigma_bps": _plain(round(self.sigma, 4)),
+            "skew": _plain(round(quote.skew, 4)),
+            "reservation_bps": None if quote.reservation_bps is None else _plain(round(quote.reservation_bps, 2)),
+            "levels": [
+                {
+                    "side": lv.side,
+                    "price": _plain(lv.price),
+                    "amount": _plain(lv.amount),
+                    "edge_bps": None if lv.edge_bps is None else _plain(round(lv.edge_bps, 2)),
+                    "distance_bps": _plain(round((lv.price - reference) / reference * 10000, 2)),
+                }
+                for lv in book
+            ],
+            "sides": sides,
+            "hedge_problems": problems,
+        }
+
+    def finish(self, state: str, reason: str) -> TickReport:
+        reason = reason[:500]
+        self.changed |= state != self.market.state or reason != self.market.state_reason
+        Market.objects.filter(pk=self.market.pk).exclude(state__in=Market.STOPPED).update(
+            state=state, state_reason=reason, last_tick_at=self.now, **self.saved
+        )
+        return TickReport(state, self.changed, self.fills)
+
+
+ANSWER_FIELDS = ("exchange_order_id", "state", "filled", "error", "updated_at")
+
+
+def record_answers(orders: list[Order]) -> None:
+    """The venue's answers to a tick's orders, in one statement run once per order.
+
+    The hot path of a tick that requotes: Django's bulk_update builds a CASE per field and costs
+    more than the orders it saves, one update() per order a query compile each.
+    """
+    if not orders:
+        return
+    quote = connection.ops.quote_name
+    fields = [Order._meta.get_field(name) for name in ANSWER_FIELDS]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    # Only the model's own table and column names go into the text; the values are parameters.
+    sql = f"UPDATE {quote(Order._meta.db_table)} SET {assignments} WHERE {quote(Order._meta.pk.column)} = %s"  # noqa: S608
+    rows = [
+        [f.get_db_prep_save(getattr(order, f.attname), connection) for f in fields] + [order.pk]
+        for order in orders
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _need(side: str, price: Decimal, amount: Decimal) -> Decimal:
+    return amount if side == SELL else amount * price
+
+
+def _room_for_both(
+    new: list[Level], resting: list[RestingOrder], gone: set[str], allowance: dict[str, Decimal]
+) -> bool:
+    """Whether every resting order not cancelled yet and every new one fit each side's
+    allowance (budget, balance and reserve) at once."""
+    for side in SIDES:
+        committed = sum((_need(side, o.price, o.amount) for o in resting if o.side == side and o.id not in gone), ZERO)
+        committed += sum((_need(side, lv.price, lv.amount) for lv in new if lv.side == side), ZERO)
+        if committed > allowance[side]:
+            return False
+    return True
+
+
+def _free(balance: dict, asset: str) -> Decimal:
+    return dec((balance.get(asset) or {}).get("free") or 0)
+
+
+def _total(balance: dict, asset: str) -> Decimal:
+    row = balance.get(asset) or {}
+    total = row.get("total")
+    return dec(total) if total is not None else _free(balance, asset) + dec(row.get("used") or 0)
+
+
+def _state(status: str | None, default: str = Order.OPEN) -> str:
+    if status == "rejected":
+        return Order.FAILED
+    return status if status in dict(Order.STATE_CHOICES) else default
+
+
+def _plain(value: Decimal) -> str:
+    return f"{(value + 0).normalize():f}"  # + 0 turns -0 into 0

@@ -3,9 +3,21 @@
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
 
 app = Celery("ballast")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@beat_init.connect
+def watch_workers(sender=None, **kwargs):
+    """Beat outlives the workers by design: it is where their silence can still be noticed."""
+    import django
+
+    django.setup()
+    from bots.health import start_worker_watchdog
+
+    start_worker_watchdog()

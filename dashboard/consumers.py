@@ -1,4 +1,5 @@
-"""The market page's websocket: logged-in users only, one group per market, coalesced pushes."""
+"""The desk's websockets (a market page, the overview): logged-in users only, one group each,
+coalesced pushes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from bots.models import Market
 
-from .live import group_name
+from . import socket_commands
+from .live import OVERVIEW_GROUP, group_name
 
 # However fast the engine runs, a page gets at most this many updates a second.
 MAX_UPDATES_PER_SECOND = 4
@@ -22,17 +24,38 @@ def _market_id(slug: str) -> int | None:
     return Market.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
-class MarketConsumer(AsyncWebsocketConsumer):
+class CoalescingConsumer(AsyncWebsocketConsumer):
+    """A page's live feed: logged-in users only, one group, at most MAX_UPDATES_PER_SECOND sends.
+
+    Subclasses name the group in group_for(), and the event type they push in push_event (or
+    route it to push() from a handler of their own).
+    """
+
+    # The event type workers send to the group, e.g. "overview.update"; its "text" is pushed.
+    push_event = ""
+
+    async def group_for(self) -> str | None:
+        raise NotImplementedError
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every handler, through the one
+        # thread all of Django's sync code shares; a push fanned out to 500 pages would queue
+        # 500 hops there (measured: most of a fan-out's time). A push touches no database.
+        if self.push_event and message["type"] == self.push_event:
+            await self.push(message)
+        else:
+            await super().dispatch(message)
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close()  # before accept: the handshake is refused with 403
             return
-        market_id = await _market_id(self.scope["url_route"]["kwargs"]["slug"])
-        if market_id is None:
+        group = await self.group_for()
+        if group is None:
             await self.close()
             return
-        self.group = group_name(market_id)
+        self.group = group
         self.latest: str | None = None
         self.last_sent = 0.0
         self.pending: asyncio.Task | None = None
@@ -49,7 +72,7 @@ class MarketConsumer(AsyncWebsocketConsumer):
         # The page only listens; commands go through the views, which check roles and CSRF.
         await self.send(json.dumps({"error": "this socket takes no messages"}))
 
-    async def market_update(self, event):
+    async def push(self, event):
         self.latest = event["text"]
         if self.pending is not None:
             return  # a send is already scheduled and will carry this newer snapshot
@@ -69,3 +92,36 @@ class MarketConsumer(AsyncWebsocketConsumer):
         if text is not None:
             self.last_sent = time.monotonic()
             await self.send(text)
+
+
+class MarketConsumer(CoalescingConsumer):
+    push_event = "market.update"
+
+    async def group_for(self) -> str | None:
+        market_id = await _market_id(self.scope["url_route"]["kwargs"]["slug"])
+        return None if market_id is None else group_name(market_id)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # Operator commands, checked for role and shape there (bots.operator_commands runs them).
+        await socket_commands.handle(self, text_data)
+
+
+class OverviewConsumer(CoalescingConsumer):
+    """Every market's row of the overview, as HTML the page swaps in (htmx's ws extension)."""
+
+    push_event = "overview.update"
+
+    async def group_for(self) -> str | None:
+        return OVERVIEW_GROUP
+
+
+class RebalanceConsumer(CoalescingConsumer):
+    """The rebalance panel's nudges: a proposal appeared or changed (dashboard.rebalance_live)."""
+
+    async def group_for(self) -> str | None:
+        from .rebalance_live import REBALANCE_GROUP
+
+        return REBALANCE_GROUP
+
+    async def rebalance_update(self, event):
+        await self.push(event)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from decimal import Decimal
 
 import ccxt
@@ -19,10 +20,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from bots.balances import latest_balances
 from bots.engine.exposure import net_exposure
+from bots.hedge_report import hedging_snapshot, tape_fields, venues_of
+from bots.inventory import in_flight
 from bots.locks import throttle
 from bots.models import Fill, Market
 from bots.venues import venue_for
 from bots.venues.errors import describe
+
+from .quote_panel import quoting_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +39,22 @@ def group_name(market_id: int) -> str:
     return f"market-{market_id}"
 
 
+OVERVIEW_GROUP = "overview"
+
+
+def publish_overview() -> int:
+    """Push the overview's rows to every open overview; returns the stamp (ms) they carry, which
+    the page and the fan-out bench read as the moment the event left."""
+    from .overview import overview_fragment  # the overview's rows are rendered by its module
+
+    stamp = int(time.time() * 1000)
+    text = overview_fragment(stamp)
+    async_to_sync(get_channel_layer().group_send)(OVERVIEW_GROUP, {"type": "overview.update", "text": text})
+    return stamp
+
+
 def market_snapshot(market: Market) -> dict:
-    accounts = [market.mm_account, market.hedge_account]
+    accounts = [market.mm_account, *market.hedge_accounts()]
     balances = latest_balances(accounts, [market.base, market.quote])
     snapshot = {
         "market": market.slug,
@@ -59,12 +78,21 @@ def market_snapshot(market: Market) -> dict:
             for asset in (market.base, market.quote)
             if (row := balances.get((account.pk, asset)))
         ],
+        # A transfer between the accounts counts where it is going (bots.inventory), or the
+        # exposure would dip by its amount while it travels.
         "exposure": net_exposure(
-            [row.total for (_, asset), row in balances.items() if asset == market.base],
+            [row.total for (_, asset), row in balances.items() if asset == market.base]
+            + [
+                amount
+                for (account_id, asset), amount in in_flight().items()
+                if asset == market.base and account_id in {a.pk for a in accounts}
+            ],
             market.target_base,
         ),
         "target_base": market.target_base,
         "tape": _tape(market),
+        **quoting_snapshot(market),
+        **hedging_snapshot(market),
     }
     try:
         mm = venue_for(market.mm_account)
@@ -87,6 +115,8 @@ def _tape(market: Market) -> list[dict]:
         .select_related("hedge__account__venue")
         .order_by("-timestamp", "-id")[:TAPE_LENGTH]
     )
+    fills = list(fills)
+    venues = venues_of([f.hedge.pk for f in fills if getattr(f, "hedge", None)])
     rows = []
     for fill in fills:
         hedge = getattr(fill, "hedge", None)
@@ -100,17 +130,7 @@ def _tape(market: Market) -> list[dict]:
                 "mm_side": fill.side,
                 "amount": fill.amount,
                 "price": fill.price,
-                "hedge": None
-                if hedge is None
-                else {
-                    "venue": hedge.account.venue.label,
-                    "side": hedge.side,
-                    "amount": hedge.amount,
-                    "filled": hedge.filled,
-                    "price": hedge.average_price,
-                    "state": hedge.state,
-                    "error": hedge.error,
-                },
+                "hedge": None if hedge is None else tape_fields(hedge, venues.get(hedge.pk, [])),
             }
         )
     return rows

@@ -40,7 +40,7 @@ CSRF_TRUSTED_ORIGINS = [
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "dashboard.apps.BallastAdminConfig",  # Django's admin, for the admin role only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,7 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "dashboard.static_files.CollectedFirstWhiteNoiseMiddleware",  # whitenoise, .gz after collectstatic
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.context.desk",
             ],
         },
     },
@@ -141,6 +142,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup otherwise closes the database connection before and after every task,
+# so each hedge would pay a new connection (on PostgreSQL a TCP connect and log-in): reuse it,
+# closing it every 1,000 tasks. A connection that died fails one task, which is retried.
+CELERY_DB_REUSE_MAX = 1000
+# Fill capture and hedges have a queue of their own, so that a worker given only that queue
+# (`celery worker -Q hedging`) never makes a hedge wait behind a page refresh. A worker started
+# without -Q consumes both queues, so a hedge is never left without a worker.
+CELERY_TASK_QUEUES = {"celery": {}, "hedging": {}}
+CELERY_TASK_ROUTES = {
+    "bots.tasks.hedge_fill": {"queue": "hedging"},
+    "bots.tasks.capture_market_fills": {"queue": "hedging"},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 TICK_SECONDS = env_number("BALLAST_TICK_SECONDS", 1.0, 0.2, 60.0)
 CELERY_BEAT_SCHEDULE = {
@@ -149,10 +162,61 @@ CELERY_BEAT_SCHEDULE = {
     "simulated users": {"task": "bots.tasks.simulate_users", "schedule": 1.0},
     "hedge sweeper": {"task": "bots.tasks.sweep_hedges", "schedule": 10.0},
 }
+# Hedge intents untouched this long and not final are queued again (bots.reconcile.due_for_sweep).
+HEDGE_SWEEP_SECONDS = env_number("BALLAST_HEDGE_SWEEP_SECONDS", 10.0, 1.0, 3600.0)
+CELERY_BEAT_SCHEDULE |= {
+    "hedge sweeper": {"task": "bots.tasks.sweep_hedges", "schedule": max(1.0, HEDGE_SWEEP_SECONDS / 2)},
+    "hedge reconciliation": {"task": "bots.tasks.reconcile_hedges", "schedule": 60.0},
+}
+
+# Liquidity health: every market's book sampled and graded against its targets (bots.health).
+HEALTH_SAMPLE_SECONDS = env_number("BALLAST_HEALTH_SECONDS", 5.0, 1.0, 300.0)
+REFERENCE_STALE_SECONDS = env_number("BALLAST_REFERENCE_STALE_SECONDS", 120.0, 5.0, 3600.0)
+HEARTBEAT_SECONDS = 10.0
+WORKER_SILENT_SECONDS = env_number("BALLAST_WORKER_SILENT_SECONDS", 60.0, 30.0, 3600.0)
+CELERY_BEAT_SCHEDULE |= {
+    "market health": {"task": "bots.tasks.sample_health", "schedule": HEALTH_SAMPLE_SECONDS},
+    "worker heartbeat": {"task": "bots.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    "prune health samples": {"task": "bots.tasks.prune_health_samples", "schedule": 3600.0},
+}
+
+# Alerts go to the NotificationChannel rows admins set up; these say how to reach them.
+BALLAST_SITE_URL = env_url("BALLAST_SITE_URL", ("http", "https")) or "http://127.0.0.1:8000"
+ALERT_WEBHOOK_TIMEOUT = env_number("ALERT_WEBHOOK_TIMEOUT", 5.0, 0.5, 60.0)
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = int(env_number("EMAIL_PORT", 587, 1, 65535))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true: set EMAIL_USE_TLS=false")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ballast@localhost")
+
+# Failed log-ins, counted in Redis, before the form refuses that username or address a while.
+LOGIN_FAILURES_PER_USER = int(env_number("LOGIN_FAILURES_PER_USER", 5, 1, 1000))
+LOGIN_FAILURES_PER_ADDRESS = int(env_number("LOGIN_FAILURES_PER_ADDRESS", 20, 1, 10000))
+LOGIN_LOCKOUT_MINUTES = env_number("LOGIN_LOCKOUT_MINUTES", 15.0, 1.0, 1440.0)
+
+# Rebalancing (bots.rebalancing): how often the planner runs, how often transfers on their way
+# are checked for arrival, and how long a newly whitelisted address waits before automatic
+# withdrawals may use it.
+REBALANCE_PLAN_SECONDS = env_number("BALLAST_REBALANCE_PLAN_SECONDS", 60.0, 10.0, 3600.0)
+TRANSFER_WATCH_SECONDS = env_number("BALLAST_TRANSFER_WATCH_SECONDS", 10.0, 2.0, 600.0)
+WHITELIST_COOLING_HOURS = env_number("BALLAST_WHITELIST_COOLING_HOURS", 24.0, 0.0, 720.0)
+CELERY_BEAT_SCHEDULE |= {
+    "rebalance planner": {"task": "bots.tasks.plan_rebalance", "schedule": REBALANCE_PLAN_SECONDS},
+    "transfer watch": {"task": "bots.tasks.watch_transfers", "schedule": TRANSFER_WATCH_SECONDS},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "dashboard.admin_site.AdminRoleBackend",  # the admin role may use every page of Django's admin
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

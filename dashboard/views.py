@@ -44,6 +44,7 @@ def market_page(request, slug: str):
             "markets": Market.objects.order_by("symbol"),
             "snapshot": market_snapshot(market),
             "can_simulate": has_users and has_role(request.user, OPERATOR),
+            "can_operate": has_role(request.user, OPERATOR),
             "trade_form": UserTradeForm(initial={"side": "buy", "amount": "0.1"}),
         },
     )

@@ -147,3 +147,47 @@ def pytest_collection_modifyitems(items):
     # closes at the end of the session, and async tests cannot start their own beside it: so
     # the browser tests go last.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_market_rules():
+    """Ticks keep venues' rules a minute per process; each test starts from its own venues."""
+    from bots.market_making import forget_market_rules
+
+    forget_market_rules()
+
+
+@pytest.fixture
+def admin_user(db):
+    """An admin by role (the Django group), not a superuser: what the desk's checks look at."""
+    return make_user("ada", "admin")
+
+
+@pytest.fixture
+def second_operator(db):
+    """Another operator: transfers above a policy's threshold need two different ones."""
+    return make_user("oscar", "operator")
+
+
+@pytest.fixture
+def rebalance_market(demo_market):
+    """The demo market with both bot accounts' balances read: the rebalance panel's inputs
+    (bands, policies, networks and whitelist come with the demo)."""
+    from bots.balances import refresh_balances
+
+    for account in (demo_market.mm_account, demo_market.hedge_account):
+        refresh_balances(account, ["BTC", "USDT"])
+    return demo_market
+
+
+@pytest.fixture
+def hedging_market(demo_market):
+    """The demo market ready to hedge: an outside book, deep MM quotes for users to hit, and both
+    bot accounts funded deeply (tests/hedging_world.py builds the rest)."""
+    from tests.hedging_world import DEEP, fund, refresh_outside, rest_mm_quotes
+
+    for account in (demo_market.mm_account, demo_market.hedge_account):
+        fund(account, DEEP)
+    refresh_outside(1)
+    rest_mm_quotes(demo_market)
+    return demo_market

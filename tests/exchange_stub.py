@@ -85,8 +85,11 @@ class BinanceStub:
         self.orders: dict[str, Order] = {}
         self.trades: list[Trade] = []
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, params), for assertions
+        self.withdrawals: list[dict] = []  # binance's withdraw history rows, newest last
+        self.deposits: list[dict] = []  # binance's deposit history rows, newest last
         self._faults: deque[tuple[int, str | None]] = deque()
         self._delay = 0.0
+        self._faults_only = self._delay_only = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.handle_error = lambda request, address: None  # clients that timed out
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -123,13 +126,17 @@ class BinanceStub:
     def balance(self, asset: str, account: str = BOT) -> tuple[Decimal, Decimal]:
         return self.book.balances.free(account, asset), self.book.balances.used(account, asset)
 
-    def fail_next(self, status: int, body: str | None = None, count: int = 1):
-        """Answer the next `count` requests with this status and body instead of serving them."""
+    def fail_next(self, status: int, body: str | None = None, count: int = 1, only: str | None = None):
+        """Answer the next `count` requests with this status and body instead of serving them;
+        with `only` ("POST /api/v3/order"), the next ones to that endpoint."""
         self._faults.extend([(status, body)] * count)
+        self._faults_only = only
 
-    def delay_next(self, seconds: float):
-        """Serve the next request only after `seconds` (a client with a shorter timeout gives up)."""
+    def delay_next(self, seconds: float, only: str | None = None):
+        """Serve the next request (to `only`, if given) after `seconds`: a client with a shorter
+        timeout gives up, and the request is served all the same."""
         self._delay = seconds
+        self._delay_only = only
 
     def stop(self):
         self._server.shutdown()
@@ -298,10 +305,63 @@ class BinanceStub:
         if endpoint == ("GET", "myTrades"):
             mine = [self.trade_json(t) for t in self.trades if t.account == BOT]
             return mine[-int(p.get("limit", 500)):]
+        if path.startswith("/sapi/v1/capital/"):
+            return self.capital(method, path.removeprefix("/sapi/v1/capital/"), p)
         raise ApiError(-1000, f"stub does not serve {method} {path}", status=404)
+
+    # --- funds: binance's capital endpoints that ccxt's withdraw and histories call ---------
+
+    WITHDRAW_TERMS = {"BTC": (Decimal("0.0002"), Decimal("0.001")), "USDT": (Decimal("1"), Decimal("10"))}
+
+    def capital(self, method: str, endpoint: str, p: dict) -> object:
+        if (method, endpoint) == ("POST", "withdraw/apply"):
+            coin, amount = p["coin"], Decimal(p["amount"])
+            if coin not in self.WITHDRAW_TERMS:
+                raise ApiError(-4018, "We don't have this asset.")
+            fee, minimum = self.WITHDRAW_TERMS[coin]
+            if amount < minimum:
+                raise ApiError(-4022, f"Not less than the minimum pick-up quantity {fmt(minimum)}.")
+            if amount <= fee:
+                raise ApiError(-4028, "The amount of withdrawal must be greater than the Commission.")
+            try:
+                self.book.balances.withdraw(BOT, coin, amount)
+            except Rejected as exc:
+                raise ApiError(-4026, "You have insufficient balance.") from exc
+            row = {
+                "id": hashlib.md5(f"w{len(self.withdrawals)}".encode()).hexdigest(),  # noqa: S324
+                "amount": fmt(amount), "transactionFee": fmt(fee), "coin": coin, "status": 4,
+                "address": p["address"], "addressTag": p.get("addressTag", ""), "txId": "",
+                "applyTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+                "network": p.get("network", coin), "transferType": 0,
+                "withdrawOrderId": p.get("withdrawOrderId", ""),
+            }
+            self.withdrawals.append(row)
+            return {"id": row["id"]}
+        if (method, endpoint) == ("GET", "withdraw/history"):
+            rows = [w for w in self.withdrawals if w["coin"] == p.get("coin", w["coin"])]
+            return [w for w in rows if w["withdrawOrderId"] == p.get("withdrawOrderId", w["withdrawOrderId"])]
+        if (method, endpoint) == ("GET", "deposit/hisrec"):
+            return [d for d in self.deposits if d["coin"] == p.get("coin", d["coin"])]
+        raise ApiError(-1000, f"stub does not serve {method} capital/{endpoint}", status=404)
+
+    def complete_withdrawal(self, index: int = -1, txid: str = "0xabc") -> None:
+        """The network confirmed a withdrawal: binance shows its hash and status 6 (completed)."""
+        self.withdrawals[index].update(status=6, txId=txid)
+
+    def deposit(self, coin: str, amount: str, txid: str, network: str | None = None) -> None:
+        """A deposit arrives: credited, and listed with status 1 (success) as binance does."""
+        with self._lock:
+            self.book.balances.deposit(BOT, coin, Decimal(amount))
+            self.deposits.append({
+                "amount": amount, "coin": coin, "network": network or coin, "status": 1,
+                "address": "stub-deposit-address", "addressTag": "", "txId": txid,
+                "insertTime": now_ms(), "transferType": 0, "confirmTimes": "1/1",
+            })
 
 
 PRIVATE = {"/api/v3/account", "/api/v3/order", "/api/v3/openOrders", "/api/v3/myTrades"}
+PRIVATE |= {"/sapi/v1/capital/withdraw/apply", "/sapi/v1/capital/withdraw/history",
+            "/sapi/v1/capital/deposit/hisrec"}
 
 
 def _handler_for(stub: BinanceStub):
@@ -315,9 +375,11 @@ def _handler_for(stub: BinanceStub):
             raw = url.query if self.command in ("GET", "DELETE") else self.rfile.read(length).decode()
             params = dict(parse_qsl(raw))
             stub.requests.append((self.command, url.path, params))
-            delay, stub._delay = stub._delay, 0.0
-            time.sleep(delay)
-            if stub._faults:
+            endpoint = f"{self.command} {url.path}"
+            if stub._delay and stub._delay_only in (None, endpoint):
+                delay, stub._delay = stub._delay, 0.0
+                time.sleep(delay)
+            if stub._faults and stub._faults_only in (None, endpoint):
                 status, body = stub._faults.popleft()
                 return self._answer(status, body if body is not None else _fault_body(status))
             try:

@@ -51,7 +51,7 @@ def test_a_fill_during_an_outage_is_kept_and_hedged_after_it(running_market):
     assert Hedge.objects.get().state == Hedge.PENDING
 
     set_fault("external", "")
-    assert hedger.execute_hedge(fill.hedge.pk) == Hedge.FILLED
+    assert hedger.execute_hedge(fill.hedge.pk).state == Hedge.FILLED
     assert Hedge.objects.get().attempts == 2
 
 

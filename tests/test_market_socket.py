@@ -76,7 +76,10 @@ async def test_messages_from_the_page_are_answered_with_an_error(running_market,
     assert (await communicator.connect())[0]
     await communicator.send_to(text_data='{"cmd": "kill"}')
     assert json.loads(await communicator.receive_from(timeout=5)) == {
-        "error": "this socket takes no messages"
+        "reply": {
+            "error": "Unknown command None: use one of pause, resume, kill, cancel-all, kill-all, "
+            "resume-all."
+        }
     }
     await communicator.disconnect()
 

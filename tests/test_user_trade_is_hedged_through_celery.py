@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from bots.models import BalanceSnapshot, Fill, Hedge, PaperBalance, PaperOrder
+from bots.models import BalanceSnapshot, Fill, Hedge, HedgeOrder, PaperBalance, PaperOrder
 from bots.tasks import simulated_user_trade
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
@@ -42,6 +42,8 @@ def test_a_user_buy_is_filled_by_the_mm_bot_and_hedged_once(running_market, work
     assert (fill.side, fill.amount) == ("sell", Decimal("0.02"))
     assert (hedge.fill, hedge.side, hedge.amount, hedge.state) == (fill, "buy", Decimal("0.02"), Hedge.FILLED)
     assert PaperOrder.objects.filter(account=hedge_account).count() == 1
+    order = HedgeOrder.objects.get()
+    assert (order.hedge, order.state, order.filled) == (hedge, HedgeOrder.DONE, Decimal("0.02"))
 
     # DOMAIN.md's chain reaction: MM -BTC +USDT, hedge +BTC -USDT, net BTC unchanged but for fees.
     mm_btc = balance(mm, "BTC") - before[(mm.pk, "BTC")]
@@ -50,9 +52,9 @@ def test_a_user_buy_is_filled_by_the_mm_bot_and_hedged_once(running_market, work
     hedge_usdt = balance(hedge_account, "USDT") - before[(hedge_account.pk, "USDT")]
     assert mm_btc == Decimal("-0.02")
     assert mm_usdt == fill.cost  # the own venue charges its MM bot no maker fee
-    assert hedge_btc == Decimal("0.02") - hedge.fee
-    assert hedge_usdt == -(hedge.average_price * hedge.filled)
-    assert mm_btc + hedge_btc == -hedge.fee
+    assert hedge_btc == Decimal("0.02") - order.fee
+    assert hedge_usdt == -order.cost == -(hedge.average_price * hedge.filled)
+    assert mm_btc + hedge_btc == -order.fee
     # The exchange kept the spread: it sold above what the hedge paid.
     assert fill.price > hedge.average_price
 

@@ -1,11 +1,18 @@
-"""Where the market-making bot wants its orders, and which open orders must change to get there."""
+"""Where the market-making bot wants its orders: the levels of each side, priced by the mode,
+skewed by inventory, held to the hedge-aware floor, rounded to the venue's grid and fitted to
+the budget. Which resting orders must change to get there is bots.engine.refresh.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .rules import BPS, BUY, SELL, MarketRules
+from .hedge_floor import HedgeFloor
+from .inventory import base_share_target, inventory_skew, size_factors
+from .quote_config import AVELLANEDA, MIRROR, QuoteConfig
+from .rules import BPS, BUY, SELL, SIDES, ZERO, MarketRules
+from .volatility import avellaneda_stoikov
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,8 @@ class Level:
     side: str
     price: Decimal
     amount: Decimal
+    # Profit per unit after hedging it and both venues' fees, in bps of the price.
+    edge_bps: Decimal | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -114,3 +123,225 @@ def fit_to_budget(
         else:
             free_quote -= need
     return fitted, dropped
+
+
+# --- the desired book -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Funds:
+    """The MM account's holdings of the market's assets, and what each side may commit: the
+    free balance plus what this market's own resting orders already hold on that side."""
+
+    base_total: Decimal
+    quote_total: Decimal
+    base_available: Decimal
+    quote_available: Decimal
+
+
+@dataclass(frozen=True)
+class QuoteContext:
+    reference: Decimal
+    floor: HedgeFloor
+    rules: MarketRules  # the own venue's
+    funds: Funds
+    sigma_bps: Decimal = ZERO
+    stopped: dict[str, str] = field(default_factory=dict)  # sides that must not quote, and why
+
+
+@dataclass(frozen=True)
+class Quote:
+    levels: list[Level]  # each side nearest the reference first
+    skew: Decimal
+    notes: list[str]
+    reservation_bps: Decimal | None = None  # Avellaneda-Stoikov only
+
+
+def nearest_first(levels: list, side: str) -> list:
+    """The `side` entries of `levels` (anything with side and price), nearest the mid first."""
+    return sorted(
+        (lv for lv in levels if lv.side == side),
+        key=lambda lv: lv.price if side == SELL else -lv.price,
+    )
+
+
+def allowances(config: QuoteConfig, funds: Funds) -> dict[str, Decimal]:
+    """Most each side may commit: base for asks, quote for bids."""
+    base = funds.base_available - config.reserve_base
+    quote = funds.quote_available - config.reserve_quote
+    if config.ask_budget_base > 0:
+        base = min(base, config.ask_budget_base)
+    if config.bid_budget_quote > 0:
+        quote = min(quote, config.bid_budget_quote)
+    return {SELL: max(base, ZERO), BUY: max(quote, ZERO)}
+
+
+def desired_quotes(config: QuoteConfig, ctx: QuoteContext) -> Quote:
+    """The book the market maker wants now, every level with its edge; notes say what is missing."""
+    notes: list[str] = []
+    one_side = _one_side_size(config, ctx)
+    target = base_share_target(
+        ctx.funds.base_total, ctx.funds.quote_total, ctx.reference, config.target_base_pct
+    )
+    skew = ZERO
+    if config.inventory_skew:
+        skew = inventory_skew(
+            ctx.funds.base_total, target, config.inventory_range_multiplier * one_side
+        )
+    offsets, reservation = _first_offsets(config, ctx, target, one_side)
+    if config.mode != AVELLANEDA:
+        # Seed 003's skew moves both quotes away from the side that makes the inventory worse;
+        # Avellaneda-Stoikov does that through its reservation price instead.
+        offsets = {side: offset - skew * config.skew_price_bps for side, offset in offsets.items()}
+    factors = size_factors(skew)
+    levels: list[Level] = []
+    for side in SIDES:
+        if side in ctx.stopped:
+            continue
+        raw = [(price, amount * factors[side]) for price, amount in _raw_side(config, ctx, side, offsets[side])]
+        levels += _priced_side(side, raw, ctx, notes)
+    allowance = allowances(config, ctx.funds)
+    fitted, dropped = fit_to_budget(levels, free_base=allowance[SELL], free_quote=allowance[BUY])
+    for side, what in ((SELL, "base"), (BUY, "quote")):
+        missing = sum(1 for lv in dropped if lv.side == side)
+        if missing:
+            notes.append(f"{missing} {side} level(s) not quoted: the {what} budget or balance is spent")
+    book = uncrossed(settle(fitted, ctx.floor, notes))
+    return Quote(with_edges(book, ctx.floor), skew, notes, reservation)
+
+
+def _first_offsets(
+    config: QuoteConfig, ctx: QuoteContext, target: Decimal, one_side: Decimal
+) -> tuple[dict[str, Decimal], Decimal | None]:
+    """Where each side's first level sits, in bps from the reference (before the floor)."""
+    if config.mode == AVELLANEDA:
+        q = (ctx.funds.base_total - target) / one_side if one_side > 0 else ZERO
+        model = avellaneda_stoikov(
+            q, ctx.sigma_bps, config.as_gamma, config.as_kappa, config.as_horizon_seconds
+        )
+        half = model.spread_bps / 2
+        return {BUY: model.reservation_bps - half, SELL: model.reservation_bps + half}, (
+            model.reservation_bps
+        )
+    if config.mode == MIRROR:
+        return {BUY: ZERO, SELL: ZERO}, None  # the hedge book's own prices, marked up
+    return {BUY: -config.bid_spread_bps, SELL: config.ask_spread_bps}, None
+
+
+def _one_side_size(config: QuoteConfig, ctx: QuoteContext) -> Decimal:
+    """One side's total size before skew: the unit of inventory for the skew and for q."""
+    if config.mode != MIRROR:
+        return sum(config.level_amounts(), ZERO)
+    totals = [sum((a for _, a in _mirror_raw(config, ctx, side)), ZERO) for side in SIDES]
+    return sum(totals, ZERO) / 2
+
+
+def _mirror_raw(config: QuoteConfig, ctx: QuoteContext, side: str) -> list[tuple[Decimal, Decimal]]:
+    source = ctx.floor.mirror_source(side)
+    if source is None:
+        return []
+    book = source.asks if side == SELL else source.bids
+    # Own level i copies hedge level i: a fraction of its size, its price marked up. Its units
+    # are hedged within hedge levels 1..i (the fraction is at most 1), so the markup covers them.
+    return [
+        (ctx.floor.marked_up(side, price, source), amount * config.mirror_fraction)
+        for price, amount in book[: config.levels]
+    ]
+
+
+def _raw_side(
+    config: QuoteConfig, ctx: QuoteContext, side: str, offset_bps: Decimal
+) -> list[tuple[Decimal, Decimal]]:
+    """Unrounded (price, amount) per level of a side, nearest the reference first."""
+    if config.mode == MIRROR:
+        return [(p * (1 + offset_bps / BPS), a) for p, a in _mirror_raw(config, ctx, side)]
+    sign = 1 if side == SELL else -1
+    return [
+        (ctx.reference * (1 + (offset_bps + sign * config.level_spacing_bps * i) / BPS), amount)
+        for i, amount in enumerate(config.level_amounts())
+    ]
+
+
+def _priced_side(
+    side: str, raw: list[tuple[Decimal, Decimal]], ctx: QuoteContext, notes: list[str]
+) -> list[Level]:
+    """Each level no better than the floor for its cumulative size, on the venue's grid; levels
+    that round to one price merge, untradable ones drop."""
+    rules, floor = ctx.rules, ctx.floor
+    levels: list[Level] = []
+    before = ZERO
+    for raw_price, raw_amount in raw:
+        amount = rules.round_amount(raw_amount)
+        if amount <= 0:
+            continue
+        limit = floor.limit(side, before, amount)
+        if limit is None:
+            notes.append(
+                f"{side} side stops at {_plain(before)}: no hedge venue can hedge more "
+                "(thin book or short balance)"
+            )
+            break
+        price = max(raw_price, limit) if side == SELL else min(raw_price, limit)
+        price = rules.round_price(price, side)
+        if price <= 0:
+            break
+        if levels and (price <= levels[-1].price if side == SELL else price >= levels[-1].price):
+            # Rounded onto (or, with several hedge venues, inside) the previous level: one
+            # order at the previous, more cautious price.
+            last = levels.pop()
+            levels.append(Level(side, last.price, last.amount + amount))
+        else:
+            levels.append(Level(side, price, amount))
+        before += amount
+    return [lv for lv in levels if rules.is_tradable(lv.amount, lv.price)]
+
+
+def settle(levels: list, floor: HedgeFloor, notes: list[str] | None = None) -> list:
+    """The levels (anything with side, price and amount) that respect the floor for their
+    cumulative size, walking out from the mid.
+
+    Dropping a level only shrinks the cumulative size of those beyond it, so one pass suffices
+    for a single hedge venue; with several, the check is repeated until nothing changes.
+    """
+    result: list = []
+    for side in SIDES:
+        side_levels = nearest_first(levels, side)
+        while True:
+            kept, before = [], ZERO
+            for level in side_levels:
+                if floor.respects(side, level.price, before, level.amount):
+                    kept.append(level)
+                    before += level.amount
+            if len(kept) == len(side_levels):
+                break
+            if notes is not None:
+                notes.append(f"{len(side_levels) - len(kept)} {side} level(s) dropped at the floor")
+            side_levels = kept
+        result += side_levels
+    return result
+
+
+def uncrossed(levels: list) -> list:
+    """Bids at or above the lowest ask dropped: hedge venues crossed by more than the fees
+    could otherwise put the bot's bid over its own ask."""
+    asks = [lv.price for lv in levels if lv.side == SELL]
+    if not asks:
+        return levels
+    lowest = min(asks)
+    return [lv for lv in levels if lv.side == SELL or lv.price < lowest]
+
+
+def with_edges(levels: list[Level], floor: HedgeFloor) -> list[Level]:
+    """The levels, each side nearest first, each carrying its edge at its cumulative size."""
+    result = []
+    for side in SIDES:
+        before = ZERO
+        for level in nearest_first(levels, side):
+            edge = floor.edge_bps(side, level.price, before, level.amount)
+            result.append(Level(side, level.price, level.amount, edge))
+            before += level.amount
+    return result
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}"

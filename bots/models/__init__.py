@@ -1,24 +1,69 @@
 """Ballast's records: venues and accounts, markets and their settings, the bots' orders, fills,
 hedges and balances, and the paper venues' own exchange state."""
 
+from .alerts import Alert, Delivery, NotificationChannel
 from .audit import AuditEntry
-from .markets import Market, QuoteSettings
+from .checks import CheckItem, MorningCheck
+from .health import Breach, HealthSample, Heartbeat
+from .markets import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
 from .paper import PaperBalance, PaperMarket, PaperOrder, PaperTrade
-from .trading import BalanceSnapshot, Fill, Hedge, Order
+from .targets import MarketTargets, TargetChange
+from .trading import (
+    BalanceSnapshot,
+    Fill,
+    Hedge,
+    HedgeCover,
+    HedgeMismatch,
+    HedgeOrder,
+    HedgeSettings,
+    Order,
+)
+from .transfers import (
+    InventoryBand,
+    PaperTransfer,
+    RebalancePolicy,
+    TransferApproval,
+    TransferProposal,
+    WhitelistAddress,
+    WithdrawalNetwork,
+)
 from .venues import Account, Venue
 
 __all__ = [
     "Account",
+    "Alert",
     "AuditEntry",
     "BalanceSnapshot",
+    "Breach",
+    "CheckItem",
+    "Delivery",
     "Fill",
+    "HealthSample",
+    "Heartbeat",
     "Hedge",
+    "HedgeCover",
+    "HedgeMismatch",
+    "HedgeOrder",
+    "HedgeSettings",
+    "InventoryBand",
+    "KillSwitch",
     "Market",
+    "MarketTargets",
+    "MorningCheck",
+    "NotificationChannel",
     "Order",
     "PaperBalance",
     "PaperMarket",
     "PaperOrder",
     "PaperTrade",
+    "PaperTransfer",
     "QuoteSettings",
+    "QuoteSettingsVersion",
+    "RebalancePolicy",
+    "TargetChange",
+    "TransferApproval",
+    "TransferProposal",
     "Venue",
+    "WhitelistAddress",
+    "WithdrawalNetwork",
 ]

@@ -1,13 +1,15 @@
-"""The markets Ballast makes, and how the market-making bot quotes each one."""
+"""The markets Ballast makes, how the market-making bot quotes each one, every version of those
+settings, and the desk-wide kill switch."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from bots.engine.quoting import QuoteParams
+from bots.engine.quote_config import PARAMS, PARAMS_BY_NAME, QuoteConfig, parse
 
 from .fields import money
 from .venues import Account
@@ -15,9 +17,12 @@ from .venues import Account
 
 class Market(models.Model):
     RUNNING = "running"
-    PAUSED = "paused"
-    DEGRADED = "degraded"
-    STATE_CHOICES = [(RUNNING, "running"), (PAUSED, "paused"), (DEGRADED, "degraded")]
+    DEGRADED = "degraded"  # a venue or the settings fail; the next tick tries again
+    HOLDING = "holding"  # protection holds quotes off (breaker, stale reference, limiter); resumes by itself
+    PAUSED = "paused"  # an operator paused it; only a resume restarts it
+    KILLED = "killed"  # the kill switch: everything cancelled; only a resume restarts it
+    STATE_CHOICES = [(s, s) for s in (RUNNING, DEGRADED, HOLDING, PAUSED, KILLED)]
+    STOPPED = (PAUSED, KILLED)
 
     slug = models.SlugField(unique=True, help_text="Used in URLs, e.g. btc-usdt")
     symbol = models.CharField(max_length=30, help_text="ccxt symbol, e.g. BTC/USDT")
@@ -38,6 +43,18 @@ class Market(models.Model):
     last_tick_at = models.DateTimeField(null=True, blank=True)
     last_fill_timestamp = models.BigIntegerField(
         default=0, help_text="Venue timestamp (ms) of the newest fill recorded"
+    )
+    # What the last tick saw and decided, for the next tick (breaker, volatility) and the page.
+    reference_price = money(null=True, blank=True, help_text="The hedge venues' mid at the last tick")
+    reference_at = models.DateTimeField(null=True, blank=True)
+    reference_samples = models.JSONField(
+        default=list, blank=True, help_text="[[ms, price], ...] over the volatility window"
+    )
+    protect_until = models.DateTimeField(
+        null=True, blank=True, help_text="The price breaker holds quotes off until then"
+    )
+    quote_summary = models.JSONField(
+        default=dict, blank=True, help_text="The last tick's book with each level's edge, and why sides are off"
     )
     # Simulated users (demo and paper venues only).
     sim_trades_per_minute = models.FloatField(
@@ -62,25 +79,113 @@ class Market(models.Model):
         return self.symbol.split("/")[1]
 
 
-class QuoteSettings(models.Model):
-    market = models.OneToOneField(Market, on_delete=models.CASCADE, related_name="quote_settings")
-    spread_bps = money(default=Decimal("20"), validators=[MinValueValidator(0)])
-    levels = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1), MaxValueValidator(50)])
-    level_spacing_bps = money(default=Decimal("5"), validators=[MinValueValidator(0)])
-    level_amount = money(default=Decimal("0.05"), validators=[MinValueValidator(0)])
-    amount_growth = money(default=Decimal("0.5"), validators=[MinValueValidator(0)])
-    refresh_tolerance_bps = money(
-        default=Decimal("3"), help_text="Keep an order whose price is this close to its target"
-    )
-    hedge_slippage_bps = money(
-        default=Decimal("20"), help_text="A hedge never trades further than this past the book's price"
-    )
+def _setting(name: str):
+    """The column of one quote parameter, with the bounds and meaning bots.engine.quote_config
+    gives it, so the model, the form and the engine never disagree."""
+    param = PARAMS_BY_NAME[name]
+    common = {"default": param.default, "verbose_name": param.label, "help_text": param.help}
+    if param.kind is bool:
+        return models.BooleanField(**common)
+    if param.kind is str:
+        return models.CharField(max_length=20, choices=[(c, c) for c in param.choices], **common)
+    validators = []
+    if param.minimum is not None:
+        validators.append(MinValueValidator(param.minimum))
+    if param.maximum is not None:
+        validators.append(MaxValueValidator(param.maximum))
+    if param.kind is int:
+        return models.IntegerField(validators=validators, **common)
+    return money(validators=validators, **common)
 
-    def params(self) -> QuoteParams:
-        return QuoteParams(
-            spread_bps=self.spread_bps,
-            levels=self.levels,
-            level_spacing_bps=self.level_spacing_bps,
-            level_amount=self.level_amount,
-            amount_growth=self.amount_growth,
-        )
+
+class QuoteSettings(models.Model):
+    """A market's quote parameters. Change them through bots.operator_commands, which versions
+    every change; each tick reads them afresh, so a change takes effect at the next tick."""
+
+    market = models.OneToOneField(Market, on_delete=models.CASCADE, related_name="quote_settings")
+    version = models.PositiveIntegerField(default=0, help_text="Bumped by every saved change")
+    mode = _setting("mode")
+    bid_spread_bps = _setting("bid_spread_bps")
+    ask_spread_bps = _setting("ask_spread_bps")
+    levels = _setting("levels")
+    level_spacing_bps = _setting("level_spacing_bps")
+    level_amount = _setting("level_amount")
+    amount_growth = _setting("amount_growth")
+    post_only = _setting("post_only")
+    ask_budget_base = _setting("ask_budget_base")
+    bid_budget_quote = _setting("bid_budget_quote")
+    reserve_base = _setting("reserve_base")
+    reserve_quote = _setting("reserve_quote")
+    hedge_buffer_bps = _setting("hedge_buffer_bps")
+    hedge_slippage_bps = _setting("hedge_slippage_bps")
+    mirror_fraction = _setting("mirror_fraction")
+    order_refresh_seconds = _setting("order_refresh_seconds")
+    refresh_tolerance_bps = _setting("refresh_tolerance_bps")
+    max_order_age_seconds = _setting("max_order_age_seconds")
+    minimum_spread_bps = _setting("minimum_spread_bps")
+    filled_order_delay_seconds = _setting("filled_order_delay_seconds")
+    price_ceiling = _setting("price_ceiling")
+    price_floor = _setting("price_floor")
+    inventory_skew = _setting("inventory_skew")
+    target_base_pct = _setting("target_base_pct")
+    inventory_range_multiplier = _setting("inventory_range_multiplier")
+    skew_price_bps = _setting("skew_price_bps")
+    position_target_base = _setting("position_target_base")
+    position_band_base = _setting("position_band_base")
+    as_gamma = _setting("as_gamma")
+    as_kappa = _setting("as_kappa")
+    as_horizon_seconds = _setting("as_horizon_seconds")
+    volatility_window_seconds = _setting("volatility_window_seconds")
+    breaker_move_pct = _setting("breaker_move_pct")
+    breaker_pause_seconds = _setting("breaker_pause_seconds")
+    stale_after_seconds = _setting("stale_after_seconds")
+    max_unhedged_base = _setting("max_unhedged_base")
+    hedge_pending_seconds = _setting("hedge_pending_seconds")
+    max_trades_per_minute = _setting("max_trades_per_minute")
+
+    class Meta:
+        verbose_name_plural = "quote settings"
+
+    def values(self) -> dict[str, object]:
+        return {p.name: getattr(self, p.name) for p in PARAMS}
+
+    def config(self) -> QuoteConfig:
+        """The validated settings; InvalidSettings if the row holds values the engine refuses."""
+        return parse(self.values())
+
+
+class QuoteSettingsVersion(models.Model):
+    """One saved change of a market's quote settings: who, when, and each value before and after."""
+
+    market = models.ForeignKey(Market, on_delete=models.CASCADE, related_name="settings_versions")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor = models.CharField(max_length=150)
+    changes = models.JSONField(help_text='{"parameter": {"old": "...", "new": "..."}}')
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["market", "number"], name="settings_version_unique")
+        ]
+
+
+class KillSwitch(models.Model):
+    """The desk-wide kill switch, one row: while engaged no market quotes, whatever its state."""
+
+    engaged = models.BooleanField(default=False)
+    actor = models.CharField(max_length=150, blank=True)
+    reason = models.TextField(blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def current(cls) -> KillSwitch:
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @classmethod
+    def is_engaged(cls) -> bool:
+        return cls.objects.filter(pk=1, engaged=True).exists()

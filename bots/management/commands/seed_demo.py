@@ -11,7 +11,15 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from bots.models import Account, Market, PaperBalance, PaperMarket, QuoteSettings, Venue
+from bots.models import (
+    Account,
+    Market,
+    MarketTargets,
+    PaperBalance,
+    PaperMarket,
+    QuoteSettings,
+    Venue,
+)
 from bots.paper_flow import move_outside_markets
 from dashboard import roles
 
@@ -28,6 +36,16 @@ MARKET_RULES = {
 OWN_FEES = {"maker_fee": Decimal("0"), "taker_fee": Decimal("0.001")}
 OUTSIDE_FEES = {"maker_fee": Decimal("0.001"), "taker_fee": Decimal("0.001")}
 BOT_FUNDS = {"BTC": Decimal("2"), "USDT": Decimal("130000")}
+# The hedge floor sits 13 bps from the outside mid (1 bp of its half spread, its 10 bps taker
+# fee, 0 maker fee here, a 2 bps buffer): 15 bps spreads quote just outside it and earn ~2 bps.
+DEMO_QUOTES = {
+    "bid_spread_bps": Decimal("15"),
+    "ask_spread_bps": Decimal("15"),
+    "hedge_buffer_bps": Decimal("2"),
+    "filled_order_delay_seconds": Decimal("2"),
+    "max_unhedged_base": Decimal("0.5"),
+    "max_trades_per_minute": 90,
+}
 DEEP_FUNDS = {"BTC": Decimal("1000000"), "USDT": Decimal("100000000000")}
 
 
@@ -78,7 +96,9 @@ class Command(BaseCommand):
                 "sim_trades_per_minute": trades_per_minute,
             },
         )
-        QuoteSettings.objects.get_or_create(market=market)
+        QuoteSettings.objects.get_or_create(market=market, defaults=DEMO_QUOTES)
+        MarketTargets.for_market(market)  # the playbook's flagship defaults
+        seed_rebalancing(own, outside, mm, hedge)
         # The outside market's book exists from the start, so the first tick has a reference.
         move_outside_markets(int(time.time()))
         if not created:
@@ -95,3 +115,49 @@ class Command(BaseCommand):
                 f"Log in at http://127.0.0.1:8000 as  {username}  with password  {password}"
             )
         )
+
+
+# --- rebalancing: bands around the starting balances, a policy and fee table per asset, and each
+# bot account's paper deposit addresses whitelisted (usable at once: the demo is set up before
+# anyone trades, so there is nothing to cool off from).
+DEMO_BANDS = {  # asset: (minimum, target, maximum, reserve), the same for both bot accounts
+    "BTC": (Decimal("1"), Decimal("2"), Decimal("3"), Decimal("0.1")),
+    "USDT": (Decimal("65000"), Decimal("130000"), Decimal("195000"), Decimal("5000")),
+}
+DEMO_NETWORKS = {  # asset: (network, fee, minimum, step); paper transfers arrive in a minute
+    "BTC": ("BTC", Decimal("0.0002"), Decimal("0.001"), Decimal("0.00000001")),
+    "USDT": ("TRC20", Decimal("1"), Decimal("10"), Decimal("0.000001")),
+}
+# A single demo operator can approve the refills the demo needs; more needs two operators.
+DEMO_TWO_APPROVERS_ABOVE = {"BTC": Decimal("2"), "USDT": Decimal("150000")}
+
+
+def seed_rebalancing(own: Venue, outside: Venue, mm: Account, hedge: Account) -> None:
+    from django.utils import timezone
+
+    from bots.models import InventoryBand, RebalancePolicy, WhitelistAddress, WithdrawalNetwork
+    from bots.venues.paper import PaperVenue
+
+    for asset, (minimum, target, maximum, reserve) in DEMO_BANDS.items():
+        RebalancePolicy.objects.get_or_create(
+            asset=asset, defaults={"two_approvers_above": DEMO_TWO_APPROVERS_ABOVE[asset]}
+        )
+        network, fee, least, step = DEMO_NETWORKS[asset]
+        for venue in (own, outside):
+            WithdrawalNetwork.objects.get_or_create(
+                venue=venue, asset=asset, network=network,
+                defaults={"fee": fee, "minimum": least, "step": step, "arrival_minutes": 1},
+            )
+        for account in (mm, hedge):
+            InventoryBand.objects.get_or_create(
+                account=account, asset=asset,
+                defaults={"minimum": minimum, "target": target, "maximum": maximum, "reserve": reserve},
+            )
+            if not WhitelistAddress.objects.filter(
+                account=account, asset=asset, network=network, removed_at__isnull=True
+            ).exists():
+                address = PaperVenue(account).fetch_deposit_address(asset, {"network": network})
+                WhitelistAddress.objects.create(
+                    account=account, asset=asset, network=network, address=address["address"],
+                    label="demo", usable_from=timezone.now(),
+                )

@@ -1,0 +1,124 @@
+"""A throwaway desk for the market-making benches: a temporary folder with its own SQLite database
+(tables straight from the models), a private embedded Redis, any number of markets between a
+paper own venue and a paper outside venue with a deep book, and optionally a Celery worker.
+
+Nothing outside the temporary folder is touched; DATABASE_URL and REDIS_URL are ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest rank: a value that occurred."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))]
+
+
+class Desk:
+    def __init__(self):
+        self.folder = Path(tempfile.mkdtemp(prefix="ballast-bench-"))
+        from dashboard.embedded_redis import EmbeddedRedis
+
+        self.redis = EmbeddedRedis(self.folder / "redis.sock").start()
+        self.env = {
+            "BALLAST_VAR_DIR": str(self.folder),
+            "DATABASE_URL": f"sqlite:///{self.folder / 'bench.sqlite3'}",
+            "REDIS_URL": self.redis.url,
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        }
+        os.environ.update(self.env)
+        self.worker: subprocess.Popen | None = None
+        import django
+        from django.conf import settings
+        from django.core.management import call_command
+
+        django.setup()
+        settings.MIGRATION_MODULES = {
+            app: None for app in ("bots", "dashboard", "auth", "admin", "contenttypes", "sessions")
+        }
+        call_command("migrate", run_syncdb=True, verbosity=0)
+
+    def seed(self, count: int, levels: int, **quote_settings) -> list:
+        """`count` markets B000/USDT... with `levels` levels a side, quoted once.
+
+        Each market has an own venue and an outside venue of its own: the paper venue draws
+        order ids per symbol but keys them per venue, so two symbols on one paper venue would
+        overwrite each other's orders (see the report of issue 3).
+        """
+        from bots import market_making
+        from bots.models import Account, Market, PaperBalance, PaperMarket, QuoteSettings, Venue
+        from bots.paper_flow import move_outside_markets
+
+        rules = {"quote": "USDT", "price_tick": Decimal("0.01"), "amount_step": Decimal("0.001"),
+                 "min_amount": Decimal("0.001"), "min_cost": Decimal("1")}
+        balances, markets = [], []
+        for i in range(count):
+            base = f"B{i:03d}"
+            symbol = f"{base}/USDT"
+            own = Venue.objects.create(name=f"own-{i}", label=f"Own {i}", kind=Venue.PAPER)
+            outside = Venue.objects.create(name=f"outside-{i}", label=f"Outside {i}", kind=Venue.PAPER)
+            mm = Account.objects.create(venue=own, name="MM bot", role=Account.MARKET_MAKING)
+            hedge = Account.objects.create(venue=outside, name="Hedging bot", role=Account.HEDGING)
+            liquidity = Account.objects.create(venue=outside, name="Outside", role=Account.LIQUIDITY)
+            PaperMarket.objects.create(venue=own, symbol=symbol, base=base, taker_fee=Decimal("0.001"), **rules)
+            PaperMarket.objects.create(
+                venue=outside, symbol=symbol, base=base, maker_fee=Decimal("0.001"),
+                taker_fee=Decimal("0.001"), reference_price=Decimal(100 + i), **rules,
+            )
+            for account, amount in ((mm, "1e6"), (hedge, "1e6"), (liquidity, "1e9")):
+                balances += [(account, base, Decimal(amount)), (account, "USDT", Decimal(amount) * 1000)]
+            market = Market.objects.create(slug=base.lower(), symbol=symbol, mm_account=mm, hedge_account=hedge)
+            QuoteSettings.objects.create(
+                market=market, levels=levels, level_amount=Decimal("0.05"), amount_growth=Decimal("0.2"),
+                **quote_settings,
+            )
+            markets.append(market)
+        PaperBalance.objects.bulk_create(
+            PaperBalance(account=a, asset=asset, free=amount) for a, asset, amount in balances
+        )
+        self.second = int(time.time())
+        move_outside_markets(self.second)
+        for market in markets:
+            market_making.tick_market(market.pk, on_hedge=lambda hedge_id: None)
+        return markets
+
+    def move_outside(self) -> None:
+        """One step of every outside market's random walk, as beat does once a second."""
+        from bots.paper_flow import move_outside_markets
+
+        self.second += 1
+        move_outside_markets(self.second)
+
+    def start_worker(self) -> None:
+        from dashboard.celery import app
+
+        name = f"bench-{os.getpid()}@localhost"
+        log = open(self.folder / "worker.log", "w")  # noqa: SIM115 - lives as long as the worker
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo",
+             "--loglevel", "WARNING", "--without-mingle", "--without-gossip", "--without-heartbeat",
+             "--hostname", name],
+            cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while not app.control.ping([name], timeout=0.5):
+            if self.worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start; see {self.folder / 'worker.log'}")
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.terminate()
+            self.worker.wait(10)
+        self.redis.stop()

@@ -1,0 +1,12 @@
+"""What every page of the desk shows around its content: the count of alerts waiting."""
+
+from __future__ import annotations
+
+from bots.models import Alert
+
+
+def desk(request) -> dict:
+    if not request.user.is_authenticated:
+        return {}
+    # A callable: the template evaluates it only where the nav is drawn.
+    return {"unresolved_alerts": lambda: Alert.objects.exclude(state=Alert.RESOLVED).count()}

@@ -1,0 +1,47 @@
+"""Numbers as the desk shows them: grouped, right-aligned by the CSS, fixed decimals per asset."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+# The same places the market page uses (static/js/market.js).
+DECIMALS = {"BTC": 5, "ETH": 4, "USDT": 2, "USDC": 2, "USD": 2}
+DASH = "–"
+
+
+@register.filter
+def fixed(value, places=2) -> str:
+    """1234.5|fixed:2 -> "1,234.50"; nothing to show -> "–"."""
+    if value is None or value == "":
+        return DASH
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return DASH
+    return f"{number:,.{int(places)}f}"
+
+
+@register.filter
+def in_asset(value, asset: str) -> str:
+    """An amount of `asset` with that asset's decimals: 0.1|in_asset:"BTC" -> "0.10000"."""
+    return fixed(value, DECIMALS.get(asset, 6))
+
+
+@register.filter
+def plain(value) -> str:
+    """A Decimal as people write it: 10, not 10.000000000000000000."""
+    if value is None or value == "":
+        return DASH
+    return format(Decimal(value).normalize(), "f")
+
+
+@register.filter
+def grouped(value) -> str:
+    """A Decimal as people read it: 1,000,000 and 7.5, not 1000000.000000000000000000."""
+    if value is None or value == "":
+        return DASH
+    return format(Decimal(value).normalize(), ",f")

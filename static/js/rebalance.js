@@ -1,0 +1,40 @@
+// The rebalance panel: a websocket says when a proposal appeared or changed; the panel then
+// fetches its own fresh HTML (htmx), rendered for this user. Errors (400/409) are swapped in
+// too, because they carry the message saying what happened.
+"use strict";
+
+(function () {
+  const live = document.getElementById("live");
+
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const status = event.detail.xhr.status;
+    if ((status === 400 || status === 409) && event.detail.target.id === "rebalance-panel") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  function refresh() {
+    document.body.dispatchEvent(new CustomEvent("rebalance-changed"));
+    document.body.dataset.rebalanceUpdates = String(Number(document.body.dataset.rebalanceUpdates || 0) + 1);
+  }
+
+  function connect(delay) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}${live.dataset.ws}`);
+    socket.onopen = () => {
+      if (delay > 1000) refresh(); // a reconnection: catch up on what changed meanwhile
+      live.textContent = "live";
+      live.className = "live on";
+      delay = 1000;
+    };
+    socket.onmessage = refresh;
+    socket.onclose = () => {
+      live.textContent = "reconnecting";
+      live.className = "live off";
+      setTimeout(() => connect(Math.min(delay * 2, 15000)), delay);
+    };
+  }
+
+  connect(1000);
+})();
