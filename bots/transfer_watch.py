@@ -38,6 +38,7 @@ def watch_transfers() -> dict[str, int]:
     from bots.withdrawals import settle_sending
 
     counts = {"settled": settle_sending(), "arrived": 0, "overdue": 0}
+    _resolve_overdue_alerts()
     sent = list(
         P.objects.filter(state=P.SENT).select_related("source__venue", "destination__venue")
     )
@@ -120,8 +121,23 @@ def _refresh(p: TransferProposal) -> None:
             log.warning("balances of %s not refreshed: %s", account, describe(exc))
 
 
+def _overdue_key(proposal_id: int) -> str:
+    return f"transfer-{proposal_id}"
+
+
+def _resolve_overdue_alerts() -> None:
+    """An overdue transfer that arrived, or was confirmed or failed by hand, ends its alert."""
+    from bots.alerts import resolve_cause
+    from bots.models import Alert
+
+    for alert in Alert.objects.filter(kind=Alert.TRANSFER_OVERDUE).exclude(state=Alert.RESOLVED):
+        proposal_id = int(alert.key.removeprefix("transfer-"))
+        if not P.objects.filter(pk=proposal_id, state=P.SENT).exists():
+            resolve_cause(Alert.TRANSFER_OVERDUE, alert.market, alert.key)
+
+
 def _overdue(p: TransferProposal) -> bool:
-    """Flag a transfer past its expected arrival, once: the audit log and the panel carry it."""
+    """Flag a transfer past its expected arrival, once: an alert, the audit log and the panel."""
     if p.overdue_alerted_at is not None or timezone.now() <= p.expected_by():
         return False
     if (
@@ -138,6 +154,13 @@ def _overdue(p: TransferProposal) -> bool:
         f"expected within {p.arrival_minutes} min: check the venue, then confirm or mark it failed"
     )
     log.warning("transfer %s overdue: %s", p.pk, reason)
+    from bots.alerts import raise_alert
+    from bots.models import Alert
+
+    raise_alert(
+        Alert.TRANSFER_OVERDUE, p.market, f"Transfer {p.pk} overdue: {reason}",
+        action_url=reverse("rebalance"), key=_overdue_key(p.pk),
+    )
     record(
         "transfer overdue",
         actor=WATCH,

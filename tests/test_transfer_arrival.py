@@ -128,6 +128,17 @@ def test_a_late_transfer_is_flagged_once(sent):
     assert watch_transfers()["overdue"] == 0
     entry = AuditEntry.objects.get(action="transfer overdue")
     assert "expected within 1 min" in entry.reason and "confirm or mark it failed" in entry.reason
+    alert = Alert.objects.get(kind=Alert.TRANSFER_OVERDUE)
+    assert (alert.state, alert.action_url) == (Alert.OPEN, "/rebalance/")
+    assert f"Transfer {sent.pk} overdue" in alert.message
+
+
+def test_the_overdue_alert_ends_when_the_transfer_is_settled(sent):
+    P.objects.filter(pk=sent.pk).update(sent_at=timezone.now() - timedelta(minutes=30))
+    watch_transfers()
+    P.objects.filter(pk=sent.pk).update(state=P.FAILED)  # as mark_failed leaves it
+    watch_transfers()
+    assert Alert.objects.get(kind=Alert.TRANSFER_OVERDUE).state == Alert.RESOLVED
 
 
 def test_an_unreachable_destination_leaves_the_transfer_on_its_way(sent, rebalance_market):

@@ -54,6 +54,8 @@ class HedgeFloor:
         self.maker_fee = own_maker_fee
         self.buffer = buffer_bps / BPS
         self._totals: dict[tuple[str, Decimal], tuple[Decimal, str] | None] = {}
+        # A tick asks about the same levels several times (quote, plan, edges): answer once.
+        self._costs: dict[tuple[str, Decimal, Decimal], HedgeCost | None] = {}
 
     def reference(self) -> Decimal | None:
         """The mid of the best bid and best ask across the hedge venues."""
@@ -95,6 +97,12 @@ class HedgeFloor:
 
     def hedge_cost(self, mm_side: str, before: Decimal, amount: Decimal) -> HedgeCost | None:
         """Per unit, what hedging a level of `amount` quoted beyond `before` costs or yields."""
+        key = (mm_side, before, amount)
+        if key not in self._costs:
+            self._costs[key] = self._hedge_cost(mm_side, before, amount)
+        return self._costs[key]
+
+    def _hedge_cost(self, mm_side: str, before: Decimal, amount: Decimal) -> HedgeCost | None:
         whole = self._total(mm_side, before + amount)
         nearer = self._total(mm_side, before)
         if whole is None or nearer is None or amount <= 0:

@@ -18,6 +18,7 @@ class Alert(models.Model):
     REFERENCE_STALE = "reference_stale"
     VENUE_ERROR = "venue_error"
     WORKER_SILENT = "worker_silent"
+    TRANSFER_OVERDUE = "transfer_overdue"
     KIND_CHOICES = [
         (HEDGE_FAILED, "hedge failed"),
         (EXPOSURE_OVER_LIMIT, "exposure over limit"),
@@ -27,6 +28,7 @@ class Alert(models.Model):
         (REFERENCE_STALE, "reference stale"),
         (VENUE_ERROR, "venue errors"),
         (WORKER_SILENT, "worker silent"),
+        (TRANSFER_OVERDUE, "transfer overdue"),
     ]
     # What the operator does about each kind: the label of the link the alert carries.
     ACTIONS = {
@@ -38,6 +40,7 @@ class Alert(models.Model):
         REFERENCE_STALE: "See the market (the bot paused itself)",
         VENUE_ERROR: "See the venue",
         WORKER_SILENT: "Check the workers",
+        TRANSFER_OVERDUE: "Check the venue, then confirm the arrival or mark it failed",
     }
 
     OPEN = "open"

@@ -249,8 +249,6 @@
     drawQuotes(s);
     drawBot(s);
     drawHedging(s);
-    drawQuotes(s);
-    drawBot(s);
     if (window.Plotly) drawDepth(s);
     root.dataset.updates = String(Number(root.dataset.updates || 0) + 1);
   }
