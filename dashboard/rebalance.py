@@ -264,46 +264,32 @@ def _run(request, command, *args, anchor: str = ""):
     return _answer(request, done.message if hasattr(done, "message") else done, anchor=anchor)
 
 
+def _decide(request, pk: int, command):
+    """An operator's decision on a proposal, with the comment the form carries."""
+    return _run(
+        request, command, pk, request.user, request.POST.get("comment", ""), anchor=f"#transfer-{pk}"
+    )
+
+
 @require_POST
 @login_required
 @role_required(OPERATOR)
 def approve(request, pk: int):
-    return _run(
-        request,
-        rebalancing.approve,
-        pk,
-        request.user,
-        request.POST.get("comment", ""),
-        anchor=f"#transfer-{pk}",
-    )
+    return _decide(request, pk, rebalancing.approve)
 
 
 @require_POST
 @login_required
 @role_required(OPERATOR)
 def reject(request, pk: int):
-    return _run(
-        request,
-        rebalancing.reject,
-        pk,
-        request.user,
-        request.POST.get("comment", ""),
-        anchor=f"#transfer-{pk}",
-    )
+    return _decide(request, pk, rebalancing.reject)
 
 
 @require_POST
 @login_required
 @role_required(OPERATOR)
 def cancel(request, pk: int):
-    return _run(
-        request,
-        rebalancing.cancel,
-        pk,
-        request.user,
-        request.POST.get("comment", ""),
-        anchor=f"#transfer-{pk}",
-    )
+    return _decide(request, pk, rebalancing.cancel)
 
 
 @require_POST
