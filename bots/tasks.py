@@ -57,15 +57,25 @@ def mm_tick(market_id: int) -> str:
         if not held:
             return "skipped: another tick of this market is running"
         report = market_making.tick_market(market_id, on_hedge=_queue_hedge)
-        if report.changed:
-            _after_change(market_making.load_market(market_id))
-        elif throttle(f"quiet-tick:{market_id}", QUIET_PUSH_MS):
-            # Nothing changed, so balances cannot have moved; the page still gets the new
-            # reference and edges now and then.
-            from dashboard.live import publish_market
+    _after_tick(market_id, report)
+    return report.state
 
-            publish_market(market_id)
-        return report.state
+
+def _after_tick(market_id: int, report: market_making.TickReport) -> None:
+    """Orders placed or cancelled move the MM account's funds between free and in orders: read
+    its balances and push the page. (The hedge accounts' balances move with hedges, whose tasks
+    read them.) A tick that changed nothing pushes its new reference and edges now and then."""
+    from dashboard.live import publish_market
+
+    if report.changed:
+        market = market_making.load_market(market_id)
+        try:
+            refresh_balances(market.mm_account, [market.base, market.quote])
+        except TRANSIENT as exc:
+            log.warning("balances of %s not refreshed: %s", market.mm_account, describe(exc))
+        publish_market(market_id)
+    elif throttle(f"quiet-tick:{market_id}", QUIET_PUSH_MS):
+        publish_market(market_id)
 
 
 @shared_task(bind=True, ignore_result=True, max_retries=50)
