@@ -337,28 +337,14 @@ def execute(request, pk: int):
 @login_required
 @role_required(OPERATOR)
 def confirm(request, pk: int):
-    return _run(
-        request,
-        rebalancing.confirm_arrival,
-        pk,
-        request.user,
-        request.POST.get("comment", ""),
-        anchor=f"#transfer-{pk}",
-    )
+    return _decide(request, pk, rebalancing.confirm_arrival)
 
 
 @require_POST
 @login_required
 @role_required(OPERATOR)
 def fail(request, pk: int):
-    return _run(
-        request,
-        rebalancing.mark_failed,
-        pk,
-        request.user,
-        request.POST.get("comment", ""),
-        anchor=f"#transfer-{pk}",
-    )
+    return _decide(request, pk, rebalancing.mark_failed)
 
 
 @require_POST
