@@ -25,8 +25,10 @@ from decimal import Decimal
 import ccxt
 from django.db import connection
 from django.db.models import Exists, Q
+from django.urls import reverse
 from django.utils import timezone
 
+from bots.alerts import raise_alert, resolve_cause
 from bots.audit import record
 from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
 from bots.engine.inventory import position_stops
@@ -47,7 +49,7 @@ from bots.engine.refresh import AGED, REFRESH, SURPLUS, RestingOrder, plan_order
 from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, dec
 from bots.engine.volatility import record_sample, sigma_bps
 from bots.fills import capture_fills
-from bots.models import Fill, Hedge, KillSwitch, Market, Order, QuoteSettings
+from bots.models import Alert, Fill, Hedge, KillSwitch, Market, Order, QuoteSettings
 from bots.venues import venue_for
 from bots.venues.errors import describe
 
@@ -387,14 +389,35 @@ class MarketTick:
         last_fill: dict[str, int] = {}
         for side, stamp in recent:
             last_fill[side] = max(stamp, last_fill.get(side, 0))
+        exposure = exposure_gates(
+            self.unhedged(), config.max_unhedged_base, config.hedge_pending_seconds, self.now_ms
+        )
+        self.alert_exposure(exposure)
         return (
-            exposure_gates(self.unhedged(), config.max_unhedged_base, config.hedge_pending_seconds, self.now_ms)
+            exposure
             .merge(price_band_gates(reference, config.price_ceiling, config.price_floor))
             .merge(SideGates(stop=position_stops(
                 funds.base_total, config.position_target_base, config.position_band_base
             )))
             .merge(fill_delay_gates(last_fill, self.now_ms, config.filled_order_delay_seconds))
         )
+
+    def alert_exposure(self, exposure: SideGates) -> None:
+        """An alert while unhedged exposure is over the limit, resolved once it is back under.
+
+        The summary remembers the last tick's answer, so a market that stays on one side of the
+        limit costs no alert query per tick."""
+        over = "; ".join(exposure.stop.values())
+        was_over = bool((self.market.quote_summary or {}).get("exposure_over"))
+        self.exposure_over = bool(over)
+        if over and not was_over:
+            raise_alert(
+                Alert.EXPOSURE_OVER_LIMIT, self.market,
+                f"{self.symbol}: {over}; the side that adds to it stopped quoting until hedges close",
+                reverse("market", args=[self.market.slug]) + "#bot-panel",
+            )
+        elif was_over and not over:
+            resolve_cause(Alert.EXPOSURE_OVER_LIMIT, self.market)
 
     def unhedged(self) -> list[Unhedged]:
         rows = (
@@ -595,6 +618,7 @@ class MarketTick:
             ],
             "sides": sides,
             "hedge_problems": problems,
+            "exposure_over": self.exposure_over,
         }
 
     def finish(self, state: str, reason: str) -> TickReport:

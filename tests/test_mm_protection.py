@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from bots import market_making
-from bots.models import AuditEntry, Hedge, Market, QuoteSettings
+from bots.models import Alert, AuditEntry, Hedge, Market, QuoteSettings
 from bots.operator_commands import change_quote_settings
 from bots.paper_flow import user_trade
 from bots.venues import venue_for
@@ -140,6 +140,28 @@ def test_unhedged_exposure_over_the_limit_stops_the_side_that_adds_to_it(running
     tick(running_market)
 
     assert sides(running_market) == {"buy", "sell"} and len(resting(running_market)) == 10
+
+
+def test_exposure_over_the_limit_raises_one_alert_that_resolves_itself(running_market, operator):
+    settings_to(running_market, operator, max_unhedged_base=Decimal("0.1"), filled_order_delay_seconds=Decimal("0"))
+    tick(running_market)
+    user_trade(running_market, "buy", Decimal("0.125"))
+
+    tick(running_market)
+    tick(running_market)  # still over: the same alert, not a second one
+
+    alerts = Alert.objects.filter(kind=Alert.EXPOSURE_OVER_LIMIT, market=running_market)
+    assert alerts.count() == 1
+    alert = alerts.get()
+    assert alert.state != Alert.RESOLVED
+    assert "unhedged exposure -0.125 is below the limit -0.1" in alert.message
+    assert alert.action_url == f"/markets/{running_market.slug}/#bot-panel"
+
+    Hedge.objects.update(state=Hedge.FILLED, filled=F("amount"))
+    tick(running_market)
+
+    alert.refresh_from_db()
+    assert alert.state == Alert.RESOLVED and alert.resolved_by is None
 
 
 def test_a_hedge_pending_too_long_holds_back_new_orders_on_its_side(running_market):
