@@ -186,8 +186,11 @@ class PaperVenue:
         balances = matching.Balances((str(a), asset, free, used) for a, asset, free, used in rows)
 
         def next_id(kind: str) -> str:
+            # Ids are unique per venue, like an exchange's, yet each market keeps its own
+            # counter (a venue-wide one would make every market's requests wait on one lock):
+            # the market's row id in front keeps two markets' counters apart.
             market.last_id += 1
-            return str(market.last_id)
+            return f"{market.id}-{market.last_id}"
 
         return matching.Book(market.rules, orders=orders, balances=balances, next_id=next_id, clock=now_ms)
 
@@ -259,7 +262,9 @@ class PaperVenue:
             execution = self._execute(symbol, type, side, amount, price, client_id, time_in_force, fault)
         except IntegrityError:
             # The one unique client order id per account, kept by the table itself: checking
-            # first would cost every order a query.
+            # first would cost every order a query. Without a client id it is another fault.
+            if client_id is None:
+                raise
             raise ccxt.DuplicateOrderId(f"client order id {client_id} was already used") from None
         if self._faults and self._faults.latency_ms:
             time.sleep(self._faults.latency_ms / 1000)  # the answer's way back over a slow link
