@@ -25,6 +25,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))]
 
 
+# The outside markets' random walks are seeded by the second: a fixed start replays one walk.
+FIRST_SECOND = 1_750_000_000
+
+
 class Desk:
     def __init__(self):
         self.folder = Path(tempfile.mkdtemp(prefix="ballast-bench-"))
@@ -53,9 +57,9 @@ class Desk:
     def seed(self, count: int, levels: int, **quote_settings) -> list:
         """`count` markets B000/USDT... with `levels` levels a side, quoted once.
 
-        Each market has an own venue and an outside venue of its own: the paper venue draws
-        order ids per symbol but keys them per venue, so two symbols on one paper venue would
-        overwrite each other's orders (see the report of issue 3).
+        Each market has an own venue and an outside venue of its own, as separate exchanges
+        would. The outside walks start from a fixed second, so every run of a bench sees the
+        same prices and does the same work.
         """
         from bots import market_making
         from bots.models import Account, Market, PaperBalance, PaperMarket, QuoteSettings, Venue
@@ -88,7 +92,7 @@ class Desk:
         PaperBalance.objects.bulk_create(
             PaperBalance(account=a, asset=asset, free=amount) for a, asset, amount in balances
         )
-        self.second = int(time.time())
+        self.second = FIRST_SECOND
         move_outside_markets(self.second)
         for market in markets:
             market_making.tick_market(market.pk, on_hedge=lambda hedge_id: None)

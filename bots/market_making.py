@@ -24,10 +24,10 @@ from decimal import Decimal
 
 import ccxt
 from django.db import connection
-from django.db.models import Exists, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from bots import tick_reads
 from bots.alerts import raise_alert, resolve_cause
 from bots.audit import record
 from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
@@ -49,7 +49,7 @@ from bots.engine.refresh import AGED, REFRESH, SURPLUS, RestingOrder, plan_order
 from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, dec
 from bots.engine.volatility import record_sample, sigma_bps
 from bots.fills import capture_fills
-from bots.models import Alert, Fill, Hedge, KillSwitch, Market, Order, QuoteSettings
+from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings
 from bots.venues import venue_for
 from bots.venues.errors import describe
 
@@ -237,7 +237,7 @@ class MarketTick:
         usable: list[HedgeVenue] = []
         problems: list[str] = []
         errors: list[Exception] = []
-        for account in self.market.hedge_accounts():
+        for account in self.hedge_accounts():
             venue = venue_for(account)
             try:
                 book = venue.fetch_order_book(self.symbol, limit=BOOK_DEPTH)
@@ -265,21 +265,23 @@ class MarketTick:
                 ))
         return HedgeFloor(usable, self.rules.maker_fee, config.hedge_buffer_bps), problems, errors
 
+    def hedge_accounts(self) -> list[Account]:
+        """Market.hedge_accounts(), without a query for the extra ones when there are none."""
+        extra = tick_reads.extra_hedge_account_ids(self.market.pk)
+        if not extra:
+            return [self.market.hedge_account]
+        return [self.market.hedge_account, *Account.objects.select_related("venue").filter(pk__in=extra).order_by("pk")]
+
     def recent_fills(self, config: QuoteConfig) -> list[tuple[str, int]]:
         window_ms = max(60_000, int(config.filled_order_delay_seconds * 1000))
-        return list(
-            Fill.objects.filter(market=self.market, timestamp__gte=self.now_ms - window_ms)
-            .values_list("side", "timestamp")
-        )
+        return tick_reads.recent_fills(self.market.pk, self.now_ms - window_ms)
 
     def reconcile(self) -> list[dict]:
         """The venue's open orders, with the records brought in line with them."""
         open_orders = self.mm.fetch_open_orders(self.symbol)
         listed = {str(o["id"]): o for o in open_orders}
         by_client = {o["clientOrderId"]: o for o in open_orders if o.get("clientOrderId")}
-        records = Order.objects.filter(
-            market=self.market, account=self.market.mm_account, state__in=[Order.OPEN, Order.SENDING]
-        ).values_list("pk", "client_order_id", "exchange_order_id", "state")
+        records = tick_reads.live_orders(self.market.pk, self.market.mm_account_id)
         known, to_check = set(), []
         # Most ticks every record matches a listed order: only the others are loaded and fixed.
         for pk, client_id, exchange_id, state in records:
@@ -420,11 +422,7 @@ class MarketTick:
             resolve_cause(Alert.EXPOSURE_OVER_LIMIT, self.market)
 
     def unhedged(self) -> list[Unhedged]:
-        rows = (
-            Hedge.objects.filter(fill__market=self.market)
-            .exclude(state__in=CLOSED_HEDGES)
-            .values_list("fill__side", "amount", "filled", "state", "created_at")
-        )
+        rows = tick_reads.open_hedges(self.market.pk)
         return [
             Unhedged(
                 side,
@@ -512,12 +510,7 @@ class MarketTick:
 
     def stopped_meanwhile(self) -> bool:
         """An operator may pause or kill the market, or the desk, while its tick runs."""
-        desk_killed = Exists(KillSwitch.objects.filter(pk=1, engaged=True))
-        return (
-            Market.objects.filter(pk=self.market.pk)
-            .filter(Q(state__in=Market.STOPPED) | Q(desk_killed))
-            .exists()
-        )
+        return tick_reads.stopped(self.market.pk)
 
     def place_all(self, levels: list[Level], config: QuoteConfig) -> None:
         """Record every order as sending (one insert), send them one by one, record the answers. A side short of funds sends nothing more this tick; a network error stops

@@ -147,13 +147,17 @@ class Book:
         balances: Balances | None = None,
         next_id: Callable[[str], str] | None = None,
         clock: Callable[[], int] | None = None,
+        last_seq: int = 0,
     ):
+        """`last_seq` is the latest time priority ever given on this market: a caller that
+        loads only the orders a request can touch passes it, so a new order still queues
+        behind every order resting before it."""
         self.rules = rules
         self.balances = balances if balances is not None else Balances()
         self._counter = 0
         self._next_id = next_id or self._count
         self._clock = clock or (lambda: 0)
-        self._seq = 0  # time priority among resting orders; only its order matters
+        self._seq = last_seq  # time priority among resting orders; only its order matters
         self.bids: list[Order] = []
         self.asks: list[Order] = []
         for order in orders:

@@ -165,20 +165,29 @@ class PaperVenue:
         return market
 
     def _load_book(
-        self, market: paper_store.MarketRow, taker: tuple[str, Decimal | None] | None = None
+        self,
+        market: paper_store.MarketRow,
+        taker: tuple[str, Decimal | None] | None = None,
+        only: str | None = None,
     ) -> matching.Book:
         """The book with the balances of the accounts it involves.
 
-        For an order that never rests (IOC or market), `taker` is its (side, limit price): only
-        the resting orders it could trade with are loaded, which is what makes a hedge fast.
+        A request loads only the resting orders it can touch: for a new order (`taker`, its side
+        and limit price) those it could trade with, for a cancel (`only`) the one order. That
+        is what keeps an order's cost flat however deep the book; time priority comes from the
+        market's id counter, which only grows.
         """
-        if taker is None:
-            orders = paper_store.open_orders(self.venue.pk, market.symbol)
-        else:
+        if taker is not None:
             side, limit = taker
             orders = paper_store.open_orders(
                 self.venue.pk, market.symbol, "sell" if side == BUY else "buy", limit
             )
+        elif only is not None:
+            orders = paper_store.open_orders(
+                self.venue.pk, market.symbol, account_id=self.account.pk, order_id=only
+            )
+        else:
+            orders = paper_store.open_orders(self.venue.pk, market.symbol)
         self._loaded = {o.id: (o.filled, o.cost, o.fee, o.status) for o in orders}
         accounts = {int(o.account) for o in orders} | {self.account.pk}
         rows = paper_store.balances(accounts, [market.rules.base, market.rules.quote])
@@ -192,7 +201,10 @@ class PaperVenue:
             market.last_id += 1
             return f"{market.id}-{market.last_id}"
 
-        return matching.Book(market.rules, orders=orders, balances=balances, next_id=next_id, clock=now_ms)
+        return matching.Book(
+            market.rules, orders=orders, balances=balances, next_id=next_id, clock=now_ms,
+            last_seq=market.last_id,
+        )
 
     def _save(self, market: paper_store.MarketRow, book: matching.Book, orders, trades):
         paper_store.save(self.venue.pk, market, book, orders, trades, self._loaded, self._funded)
@@ -277,10 +289,9 @@ class PaperVenue:
         return order_dict(execution.order, symbol, own)
 
     def _execute(self, symbol, type, side, amount, price, client_id, time_in_force, fault):
-        never_rests = type == "market" or time_in_force == "IOC"
         with transaction.atomic():
             market = self._market_row(symbol, lock=True)
-            book = self._load_book(market, (side, price) if never_rests else None)
+            book = self._load_book(market, (side, price))
             rules = book.rules
             size = amount
             if fault == "partial" and type == "limit" and time_in_force == "IOC":
@@ -308,7 +319,7 @@ class PaperVenue:
             raise ccxt.ArgumentsRequired("cancel_order needs the symbol")
         with transaction.atomic():
             market = self._market_row(symbol, lock=True)
-            book = self._load_book(market)
+            book = self._load_book(market, only=str(id))
             try:
                 order = book.cancel(self._owner, id)
             except matching.Rejected as exc:
@@ -337,9 +348,11 @@ class PaperVenue:
 
     def fetch_open_orders(self, symbol=None, since=None, limit=None, params=None) -> list[dict]:
         self._check_fault("fetch_open_orders")
-        rows = PaperOrder.objects.filter(venue=self.venue, account=self.account, status="open")
         if symbol:
-            rows = rows.filter(symbol=symbol)
+            # Plain values, as the matching engine reads them: a tick asks for this every time.
+            found = paper_store.open_orders(self.venue.pk, symbol, account_id=self.account.pk)
+            return [order_dict(order, symbol) for order in found[:limit]]
+        rows = PaperOrder.objects.filter(venue=self.venue, account=self.account, status="open")
         return [order_dict(row, row.symbol) for row in rows.order_by("seq")[:limit]]
 
     def fetch_order(self, id, symbol=None, params=None) -> dict:

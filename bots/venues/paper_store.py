@@ -106,13 +106,23 @@ def depth(venue_id: int, symbol: str) -> tuple[list, list]:
     return sorted(levels["buy"].items(), reverse=True), sorted(levels["sell"].items())
 
 
-def open_orders(venue_id: int, symbol: str, side: str | None = None, price_bound=None) -> list[matching.Order]:
-    """Resting orders; for a taker, only one side, only those within its limit."""
+def open_orders(
+    venue_id: int, symbol: str, side: str | None = None, price_bound=None,
+    account_id: int | None = None, order_id: str | None = None,
+) -> list[matching.Order]:
+    """Resting orders, in time priority; for a taker, only one side, only those within its
+    limit; with `account_id`, only that account's; with `order_id`, only that one."""
     sql = (
         f"SELECT {', '.join(ORDER_COLUMNS)} FROM {_table(PaperOrder)} "
         "WHERE venue_id = %s AND symbol = %s AND status = 'open'"
     )
     params: list = [venue_id, symbol]
+    if account_id is not None:
+        sql += " AND account_id = %s"
+        params.append(account_id)
+    if order_id is not None:
+        sql += " AND order_id = %s"
+        params.append(order_id)
     if side is not None:
         sql += " AND side = %s"
         params.append(side)
@@ -120,7 +130,7 @@ def open_orders(venue_id: int, symbol: str, side: str | None = None, price_bound
             sql += " AND price <= %s" if side == "sell" else " AND price >= %s"
             params.append(price_bound)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql + " ORDER BY seq", params)
         rows = cursor.fetchall()
     orders = []
     for row in rows:
