@@ -14,7 +14,7 @@ from decimal import Decimal
 from celery import shared_task
 from django.conf import settings
 
-from bots import hedger, market_making, paper_flow, reconcile
+from bots import hedger, market_making, paper_flow, reconcile, tick_reads
 from bots.balances import refresh_balances
 from bots.fills import capture_fills
 from bots.locks import market_lock, throttle
@@ -80,24 +80,23 @@ def _after_tick(market_id: int, report: market_making.TickReport) -> None:
 
 @shared_task(bind=True, ignore_result=True, max_retries=50)
 def capture_market_fills(self, market_id: int) -> int:
-    """Record new fills now rather than at the next tick (the paper venue's push)."""
+    """Record new fills now rather than at the next tick (the paper venue's push), and hedge
+    each one as soon as its record is committed."""
     market = market_making.load_market(market_id)
     with market_lock("capture", market_id) as held:
         if not held:
             # The capture running now may have read the trades before this push's: run again
             # right after it rather than leave the new fill to the next tick.
             raise self.retry(countdown=0.05)
-        fills = capture_fills(market, venue_for(market.mm_account), _queue_hedge)
-    # No page refresh here: each fill's hedge task asks for one when it is done, and on the
-    # hedging worker the hedges wait for this task to end.
+        fills = capture_fills(market, venue_for(market.mm_account), _hedge_now)
+    # No page refresh here: each hedge asks for one when it is done.
     return len(fills)
 
 
 def _capture_pushed_trades(sender, venue: int, symbol: str, accounts: list[int], **kwargs) -> None:
     """The paper venue's trade stream: a market-making account traded, capture its fills."""
-    for market_id in Market.objects.filter(
-        mm_account_id__in=accounts, symbol=symbol, enabled=True
-    ).values_list("pk", flat=True):
+    # On the hedge path too (a hedge's own trade is pushed): plain SQL, no query building.
+    for market_id in tick_reads.markets_quoted_by(accounts, symbol):
         capture_market_fills.delay(market_id)
 
 
@@ -123,13 +122,31 @@ def market_changed(market_id: int) -> None:
     max_retries=8,  # then the sweeper queues the hedge again
 )
 def hedge_fill(hedge_id: int) -> str:
-    outcome = hedger.execute_hedge(hedge_id)
+    return _follow_up(hedge_id, hedger.execute_hedge(hedge_id))
+
+
+def _follow_up(hedge_id: int, outcome: hedger.Outcome) -> str:
+    """Queue what a hedge run left for later (its next ladder step, hedges it unblocked) and
+    the page refresh."""
     if outcome.again_in is not None:
         hedge_fill.apply_async((hedge_id,), countdown=outcome.again_in)
     for other in outcome.queue:
         hedge_fill.delay(other)
     _changed(outcome.market_id)
     return outcome.state
+
+
+def _hedge_now(hedge_id: int) -> None:
+    """Hedge a fill the hedging worker has just captured, in this task rather than the next:
+    a hop through the broker would add its round trip to every hedge. The hedge's claim makes
+    this run and any task run of it exclusive; what cannot finish here goes to the task."""
+    try:
+        _follow_up(hedge_id, hedger.execute_hedge(hedge_id))
+    except hedger.HedgeRetry:
+        hedge_fill.apply_async((hedge_id,), countdown=1)
+    except Exception:  # the hedge stays pending: the task (and else the sweeper) takes it
+        log.exception("hedge %s not run at capture; queued", hedge_id)
+        hedge_fill.delay(hedge_id)
 
 
 @shared_task(ignore_result=True)
@@ -259,3 +276,15 @@ def execute_transfer(self, proposal_id: int) -> str:
         record("transfer not withdrawn", actor="automatic execution", subject=f"transfer {proposal_id}",
                reason=str(exc))
         return str(exc)
+
+
+# --- liquidity sizing ---------------------------------------------------------------------------
+
+
+@shared_task(ignore_result=True)
+def run_sizing(run_id: int) -> str:
+    """One liquidity sizing Monte Carlo (bots.sizing_runs): seconds of NumPy, on the default
+    queue so it never delays a hedge; a redelivered run starts again with the same seed."""
+    from bots import sizing_runs
+
+    return sizing_runs.run(run_id)

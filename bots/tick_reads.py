@@ -1,6 +1,6 @@
-"""The market-making tick's frequent reads, as plain SQL.
+"""The bots' most frequent reads, as plain SQL.
 
-Every market ticks every second, and each of these reads runs once per tick. Django spends
+Every market ticks every second, and each of these reads runs once per tick or once per trade. Django spends
 0.3-0.5 ms compiling a query, far more than SQLite or PostgreSQL take to answer one of these, so
 the tick reads them as plain values here (as the paper venue's store does), and the ORM keeps
 everything written, and everything read rarely. Each function says which ORM query it stands
@@ -92,3 +92,18 @@ def stopped(market_id: int) -> bool:
             [market_id, *paused, True],
         )
     )
+
+
+def markets_quoted_by(account_ids: list[int], symbol: str) -> list[int]:
+    """Enabled markets of `symbol` whose MM account is among `account_ids` (a paper trade's
+    accounts): Market.objects.filter(mm_account_id__in=..., symbol=..., enabled=True)."""
+    if not account_ids:
+        return []
+    return [
+        row[0]
+        for row in _rows(
+            f"SELECT id FROM {_table(Market)} WHERE mm_account_id IN ({_marks(account_ids)}) "
+            "AND symbol = %s AND enabled = %s ORDER BY id",
+            [*account_ids, symbol, True],
+        )
+    ]

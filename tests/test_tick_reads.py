@@ -67,3 +67,13 @@ def test_live_orders_and_the_stop_check(demo_market):
     Market.objects.filter(pk=demo_market.pk).update(state=Market.RUNNING)
     KillSwitch.objects.update_or_create(pk=1, defaults={"engaged": True, "changed_at": timezone.now()})
     assert tick_reads.stopped(demo_market.pk) is True
+
+
+def test_markets_quoted_by_an_account(demo_market):
+    mm, hedge = demo_market.mm_account_id, demo_market.hedge_account_id
+
+    assert tick_reads.markets_quoted_by([mm, hedge], demo_market.symbol) == [demo_market.pk]
+    assert tick_reads.markets_quoted_by([hedge], demo_market.symbol) == []
+    assert tick_reads.markets_quoted_by([mm], "ETH/USDT") == []
+    Market.objects.filter(pk=demo_market.pk).update(enabled=False)
+    assert tick_reads.markets_quoted_by([mm], demo_market.symbol) == []
