@@ -16,7 +16,6 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
-import ccxt
 from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Count, Q, Sum
@@ -29,6 +28,7 @@ from bots.engine.books import mid_price
 from bots.engine.rules import dec
 from bots.locks import market_lock
 from bots.models import Alert, Breach, Fill, HealthSample, Heartbeat, Hedge, Market, MarketTargets
+from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
 

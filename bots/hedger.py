@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-import ccxt
 import redis
 from django.db import connection, transaction
 from django.utils import timezone
@@ -37,6 +36,7 @@ from bots.engine.pnl import fee_in_quote
 from bots.engine.routing import plain
 from bots.engine.rules import ZERO, MarketRules, dec
 from bots.models import Fill, Hedge, HedgeOrder, Venue
+from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import PERMANENT, describe, is_transient
 

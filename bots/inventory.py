@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import ccxt
 from django.db.models import Q
 from django.utils import timezone
 
@@ -33,6 +32,7 @@ from bots.models import (
     RebalancePolicy,
     TransferProposal,
 )
+from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 
 MIN_FLOW_SPAN = timedelta(minutes=5)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import ccxt
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +49,7 @@ from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, dec
 from bots.engine.volatility import record_sample, sigma_bps
 from bots.fills import capture_fills
 from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings
+from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
 

@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-import ccxt
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from bots.engine.quote_config import QuoteConfig, as_dict
 from bots.locks import market_lock
 from bots.market_making import MarketTick
 from bots.models import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
+from bots.venues import ccxt_errors as ccxt
 from bots.venues.errors import describe
 
 log = logging.getLogger(__name__)

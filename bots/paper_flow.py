@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-import ccxt
 from django.db import transaction
 
 from bots.engine.flow import random_walk_step, user_orders
 from bots.engine.quoting import QuoteParams, quote_levels
 from bots.engine.rules import dec, floor_to
 from bots.models import Account, Market, PaperMarket, Venue
+from bots.venues import ccxt_errors as ccxt
 from bots.venues.errors import describe
 from bots.venues.paper import PaperVenue, rules_of
 

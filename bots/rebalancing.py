@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-import ccxt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from bots.engine import rebalance
 from bots.engine.rebalance import amount_text
 from bots.inventory import Inventory, account_label, market_of, policy_for, read_inventory
 from bots.models import Account, TransferApproval, TransferProposal, WithdrawalNetwork
+from bots.venues import ccxt_errors as ccxt
 from dashboard.roles import ADMIN, OPERATOR, has_role
 
 log = logging.getLogger(__name__)

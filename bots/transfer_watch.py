@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import ccxt
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +22,7 @@ from bots.engine.rules import dec
 from bots.inventory import Inventory, account_label, market_of, policy_for, read_inventory
 from bots.models import InventoryBand, TransferProposal
 from bots.rebalancing import announce, complete, locked_proposal
+from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import ccxt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -29,6 +28,7 @@ from bots.engine.quote_config import (
 from bots.engine.rules import dec
 from bots.models import Market, QuoteSettings
 from bots.operator_commands import CommandRefused, change_quote_settings
+from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 
 from .roles import ADMIN, has_role, role_required

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-import ccxt
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -33,6 +32,7 @@ from bots.models import (
     Market,
     MorningCheck,
 )
+from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
 

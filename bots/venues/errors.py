@@ -6,7 +6,7 @@ error is worth retrying or is final, instead of matching on messages.
 
 from __future__ import annotations
 
-import ccxt as errors  # the exception classes live at ccxt's top level
+from bots.venues import ccxt_errors as errors  # ccxt's exception classes, without its exchanges
 
 # Worth another try after a pause: the request may not even have reached the venue.
 TRANSIENT = (

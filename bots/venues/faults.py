@@ -28,7 +28,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-import ccxt
+from bots.venues import ccxt_errors as ccxt
 
 ANY_CALL = ("timeout", "rate_limit", "unavailable", "outage")
 ORDER_ONLY = ("timeout_after_accept", "partial", "reject", "invalid")

@@ -15,7 +15,6 @@ import time
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-import ccxt
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 
@@ -23,6 +22,7 @@ from bots.engine import matching
 from bots.engine.quoting import Level
 from bots.engine.rules import BUY, MarketRules, dec, floor_to
 from bots.models import Account, PaperBalance, PaperMarket, PaperOrder, PaperTrade
+from bots.venues import ccxt_errors as ccxt
 
 from . import faults, paper_store
 
