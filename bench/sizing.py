@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bots.engine.sizing import Flow, Pools, simulate, summary  # noqa: E402
+from bots.engine.sizing import Flow, Pools, histogram, required_pools, simulate, summary  # noqa: E402
 
 
 def main() -> None:
@@ -35,8 +35,18 @@ def main() -> None:
         times.append(time.perf_counter() - start)
         print(f"run {run + 1}: {times[-1]:.2f} s")
     print(f"{args.paths} paths x 86,400 one-second steps: median {statistics.median(times):.2f} s, "
-          f"min {min(times):.2f} s, max {max(times):.2f} s (target < 5 s)")
+          f"min {min(times):.2f} s, max {max(times):.2f} s (target for 1,000 paths: < 5 s)")
     print("last run:", {k: round(v, 4) if isinstance(v, float) else v for k, v in summary(result).items()})
+    # What a sizing run (bots.sizing_runs) does with a result: the requirement, the summary and
+    # the two 50-bin histograms the page plots.
+    start = time.perf_counter()
+    need = required_pools(result, pools, 0.95)
+    summary(result)
+    histogram(result.days_to_dry, low=0, high=1)
+    histogram(result.edge)
+    print(f"answer from the last run (required pools at 95%, summary, 2 histograms): "
+          f"{(time.perf_counter() - start) * 1000:.1f} ms; MM needs {need.mm_base:.3f} base, "
+          f"{need.mm_quote:,.0f} quote")
 
 
 if __name__ == "__main__":

@@ -125,3 +125,27 @@ class RebalanceConsumer(CoalescingConsumer):
 
     async def rebalance_update(self, event):
         await self.push(event)
+
+
+class SizingConsumer(CoalescingConsumer):
+    """The sizing page's progress bars (bots.sizing_runs.publish). Coalesced per run, so a run's
+    last message (done, failed) is never dropped for another market's progress."""
+
+    push_event = "sizing.progress"
+
+    async def group_for(self) -> str | None:
+        from bots.sizing_runs import SIZING_GROUP
+
+        self.waiting: dict[int, str] = {}
+        return SIZING_GROUP
+
+    async def push(self, event):
+        self.waiting[event["run"]] = event["text"]
+        await super().push(event)
+
+    async def _flush(self):
+        waiting, self.waiting, self.latest = self.waiting, {}, None
+        if waiting:
+            self.last_sent = time.monotonic()
+            for text in waiting.values():
+                await self.send(text)

@@ -12,6 +12,7 @@ from . import (
     morning_check,
     overview,
     rebalance,
+    sizing_views,
     targets_views,
     views,
 )
@@ -61,6 +62,9 @@ urlpatterns = [
         rebalance.remove_whitelist,
         name="rebalance-whitelist-remove",
     ),
+    path("sizing/", sizing_views.sizing, name="sizing"),
+    path("sizing/<slug:slug>/run", sizing_views.start_run, name="sizing-start"),
+    path("sizing/runs/<int:pk>/", sizing_views.run_result, name="sizing-run"),
     path("login/", login_limit.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -84,6 +84,10 @@ ROUTES = {
     "rebalance-network": ("POST", ADMIN, None),
     "rebalance-whitelist": ("POST", ADMIN, None),
     "rebalance-whitelist-remove": ("POST", ADMIN, _missing),
+    # Liquidity sizing (issue 7): everyone sees the runs, operators start them.
+    "sizing": ("GET", VIEWER, None),
+    "sizing-start": ("POST", OPERATOR, _market),
+    "sizing-run": ("GET", VIEWER, _missing),
 }
 # Django's admin is its own include; test_admin_is_for_admins covers its pages.
 SKIPPED_NAMESPACES = {"admin"}
@@ -104,6 +108,7 @@ WEBSOCKETS = {
     ),
     "ws/overview/": (VIEWER, lambda world: "/ws/overview/", lambda persona, answer: answer == LISTENS_ONLY),
     "ws/rebalance/": (VIEWER, lambda world: "/ws/rebalance/", lambda persona, answer: answer == LISTENS_ONLY),
+    "ws/sizing/": (VIEWER, lambda world: "/ws/sizing/", lambda persona, answer: answer == LISTENS_ONLY),
 }
 
 

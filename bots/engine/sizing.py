@@ -219,3 +219,26 @@ def summary(result: RunResult) -> dict:
         "edge_p05": float(np.quantile(result.edge, 0.05)),
         "edge_p95": float(np.quantile(result.edge, 0.95)),
     }
+
+
+HISTOGRAM_BINS = 50
+
+
+def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS, low: float | None = None,
+              high: float | None = None) -> dict:
+    """A bounded summary of a distribution for a plot: `bins` equal bins over [low, high]
+    (the finite values' range by default), their counts, and how many values were not finite
+    (a path that never ran dry has infinite days to dry). Plain lists, ready for JSON."""
+    if bins < 1:
+        raise ValueError("bins must be positive")
+    finite = values[np.isfinite(values)]
+    lo = float(finite.min()) if low is None and finite.size else (low or 0.0)
+    hi = float(finite.max()) if high is None and finite.size else (high if high is not None else lo)
+    if hi <= lo:
+        hi = lo + 1.0  # one value, or none: a bin of width one around it still shows it
+    counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
+    return {
+        "edges": [float(e) for e in edges],
+        "counts": [int(c) for c in counts],
+        "not_finite": int(values.size - finite.size),
+    }

@@ -7,6 +7,7 @@ from .checks import CheckItem, MorningCheck
 from .health import Breach, HealthSample, Heartbeat
 from .markets import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
 from .paper import PaperBalance, PaperMarket, PaperOrder, PaperTrade
+from .sizing import SizingRun
 from .targets import MarketTargets, TargetChange
 from .trading import (
     BalanceSnapshot,
@@ -60,6 +61,7 @@ __all__ = [
     "QuoteSettings",
     "QuoteSettingsVersion",
     "RebalancePolicy",
+    "SizingRun",
     "TargetChange",
     "TransferApproval",
     "TransferProposal",

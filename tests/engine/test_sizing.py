@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bots.engine.sizing import SECONDS_PER_DAY, Flow, Pools, required_pools, simulate, summary
+from bots.engine.sizing import (
+    SECONDS_PER_DAY,
+    Flow,
+    Pools,
+    histogram,
+    required_pools,
+    simulate,
+    summary,
+)
 
 DEEP = Pools(mm_base=1e6, mm_quote=1e12, hedge_base=1e6, hedge_quote=1e12)
 
@@ -76,3 +84,30 @@ def test_progress_is_reported_up_to_the_end():
     seen = []
     simulate(Flow(12, 0.05), DEEP, days=0.05, paths=2000, seed=1, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 1
+
+
+def test_a_histogram_is_bounded_and_counts_every_path():
+    flow = Flow(trades_per_minute=12, mean_size=0.05, buy_share=0.55)
+    pools = Pools(2, 1e9, 2, 1e9, floor_base=0.1, floor_quote=5_000)
+    result = simulate(flow, pools, days=0.02, paths=300, seed=4)
+
+    days = histogram(result.days_to_dry, bins=50, low=0, high=0.02)
+    edge = histogram(result.edge)
+
+    dry = int(np.isfinite(result.days_to_dry).sum())
+    assert 0 < dry < 300  # some paths ran dry, some lasted: both parts are exercised
+    assert len(days["counts"]) == 50 and len(days["edges"]) == 51
+    assert sum(days["counts"]) == dry and days["not_finite"] == 300 - dry
+    assert days["edges"][0] == 0 and days["edges"][-1] == pytest.approx(0.02)
+    assert sum(edge["counts"]) == 300 and edge["not_finite"] == 0
+    assert edge["edges"][0] == result.edge.min()
+    assert edge["edges"][-1] == pytest.approx(result.edge.max())
+
+
+def test_a_histogram_of_one_value_or_none_still_has_its_bins():
+    assert histogram(np.array([2.0, 2.0]), bins=4)["counts"] == [2, 0, 0, 0]
+    assert histogram(np.array([np.inf]), bins=3) == {
+        "edges": [0.0, 1 / 3, 2 / 3, 1.0], "counts": [0, 0, 0], "not_finite": 1
+    }
+    with pytest.raises(ValueError, match="bins must be positive"):
+        histogram(np.array([1.0]), bins=0)
