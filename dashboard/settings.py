@@ -136,6 +136,15 @@ CHANNEL_LAYERS = {
     }
 }
 
+# Django's cache, in the same Redis: the public simulation (/demo) keeps each visitor's run there.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ballast",
+    }
+}
+
 CELERY_BROKER_URL = _celery_broker(REDIS_URL)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True

@@ -5,6 +5,7 @@ from django.urls import path
 from . import (
     alerts_views,
     audit_views,
+    demo,
     hedges,
     login_limit,
     market_controls,
@@ -65,6 +66,9 @@ urlpatterns = [
     path("sizing/", sizing_views.sizing, name="sizing"),
     path("sizing/<slug:slug>/run", sizing_views.start_run, name="sizing-start"),
     path("sizing/runs/<int:pk>/", sizing_views.run_result, name="sizing-run"),
+    path("demo", demo.demo_page, name="demo"),
+    path("demo/act", demo.demo_act, name="demo-act"),
+    path("demo/reset", demo.demo_reset, name="demo-reset"),
     path("login/", login_limit.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

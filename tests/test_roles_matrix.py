@@ -88,6 +88,10 @@ ROUTES = {
     "sizing": ("GET", VIEWER, None),
     "sizing-start": ("POST", OPERATOR, _market),
     "sizing-run": ("GET", VIEWER, _missing),
+    # The public simulation widget (issue 7): no login, each visitor in a run of their own.
+    "demo": ("GET", PUBLIC, None),
+    "demo-act": ("POST", PUBLIC, None),
+    "demo-reset": ("POST", PUBLIC, None),
 }
 # Django's admin is its own include; test_admin_is_for_admins covers its pages.
 SKIPPED_NAMESPACES = {"admin"}
