@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.db import connection
@@ -29,24 +29,18 @@ from django.utils import timezone
 from bots import tick_reads
 from bots.alerts import raise_alert, resolve_cause
 from bots.audit import record
+from bots.engine import tick
 from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
-from bots.engine.inventory import position_stops
 from bots.engine.protection import (
     SideGates,
     Unhedged,
-    breaker_trips,
     exposure_gates,
-    fill_delay_gates,
     is_stale,
-    move_pct,
-    price_band_gates,
-    trade_limit_reached,
 )
 from bots.engine.quote_config import InvalidSettings, QuoteConfig
-from bots.engine.quoting import Funds, Level, QuoteContext, allowances, desired_quotes
-from bots.engine.refresh import AGED, REFRESH, SURPLUS, RestingOrder, plan_orders
+from bots.engine.quoting import Funds, Level
+from bots.engine.refresh import AGED, REFRESH, SURPLUS, RestingOrder
 from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, dec
-from bots.engine.volatility import record_sample, sigma_bps
 from bots.fills import capture_fills
 from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings
 from bots.venues import ccxt_errors as ccxt
@@ -56,15 +50,10 @@ from bots.venues.errors import describe
 log = logging.getLogger(__name__)
 
 BOOK_DEPTH = 50
-# The breaker compares with the previous tick's reference only if that is this recent: after a
-# pause or a restart the market re-anchors instead of tripping on the gap.
-BREAKER_MEMORY = timedelta(seconds=60)
-# Hedges in these states are done with; any other state leaves the fill (partly) unhedged.
-CLOSED_HEDGES = getattr(Hedge, "CLOSED", (Hedge.FILLED,))
+# Hedges in these states are done with or given up on: no hedge of theirs is pending.
 FINAL_HEDGES = getattr(Hedge, "FINAL", (Hedge.FILLED, Hedge.FAILED))
 # Who holds a market's quotes off, as the audit log and the state reason name them.
-BREAKER, STALE, LIMITER = "price breaker", "stale reference", "trade limiter"
-HOLDERS = (BREAKER, STALE, LIMITER)
+HOLDERS = (tick.BREAKER, tick.STALE, tick.LIMITER)
 # Cancels that only make way for a replacement; every other reason is a reason to go first.
 REPLACED = (REFRESH, AGED, SURPLUS)
 
@@ -154,36 +143,40 @@ class MarketTick:
         config = settings.config()
         self.rules = market_rules(self.mm, self.symbol)
         floor, problems, errors = self.read_hedge_venues(config)
-        reference = floor.reference()
-        if reference is None:
-            return self.without_reference(config, problems, errors)
-        self.notes += problems
-        recent = self.recent_fills(config)
-        hold = self.protection(config, reference, recent)
-        self.remember_reference(config, reference)
-        if hold:
-            return self.hold(*hold)
-        self.leave_hold()
-
         open_orders = self.reconcile()
         resting = [
             RestingOrder(str(o["id"]), o["side"], dec(o["price"]), dec(o["remaining"]), o.get("timestamp"))
             for o in open_orders
         ]
         funds = self.funds(resting)
-        gates = self.gates(config, reference, funds, recent)
-        quote = desired_quotes(
-            config,
-            QuoteContext(reference, floor, self.rules, funds, self.sigma, stopped=gates.stop),
+        unhedged = self.unhedged()
+        # The decision is the engine's (bots.engine.tick, which the simulation drives too);
+        # this driver reads its inputs from the venues and records, and carries it out.
+        decision = tick.decide(
+            tick.TickInputs(
+                config, self.now_ms, floor, self.rules, resting, funds,
+                self.recent_fills(config), unhedged,
+                # New settings take effect now, not once the orders made under the old ones age.
+                refresh_all=(self.market.quote_summary or {}).get("settings_version") != settings.version,
+                venues_failed=bool(errors),
+                no_reference_why="; ".join(problems) or "no hedge venue is configured",
+            ),
+            self.memory(),
         )
+        self.remember(decision.memory)
+        if decision.action == tick.STAND:
+            # A blip: the reference the resting quotes were made from is still recent.
+            return self.finish(Market.DEGRADED, describe(errors[0]))
+        if decision.action == tick.HOLD:
+            return self.hold(decision.holder, decision.why)
+        self.leave_hold()
+        self.alert_exposure(exposure_gates(
+            unhedged, config.max_unhedged_base, config.hedge_pending_seconds, self.now_ms
+        ))
+        self.sigma = decision.sigma_bps
+        reference, quote, plan, gates = decision.memory.reference, decision.quote, decision.plan, decision.gates
+        self.notes += problems
         self.notes += quote.notes
-        version = settings.version
-        plan = plan_orders(
-            quote.levels, resting, config, now_ms=self.now_ms, reference=reference, floor=floor,
-            gates=gates, allowance=allowances(config, funds),
-            # New settings take effect now, not once the orders made under the old ones age.
-            refresh_all=(self.market.quote_summary or {}).get("settings_version") != version,
-        )
         # Orders that must go (unprofitable, a stopped side) go first. Orders merely replaced
         # (drifted, aged, surplus) go after their replacements are placed, when the side's
         # allowance holds both for that moment: new quotes reach the book sooner.
@@ -192,7 +185,7 @@ class MarketTick:
         self.cancel_all_of(urgent)
         stopped = bool(plan.place) and self.stopped_meanwhile()
         place_first = bool(replaced) and not stopped and _room_for_both(
-            plan.place, resting, {oid for oid, _ in urgent}, allowances(config, funds)
+            plan.place, resting, {oid for oid, _ in urgent}, decision.allowance
         )
         if not place_first:
             self.cancel_all_of(replaced)
@@ -351,58 +344,30 @@ class MarketTick:
 
     # --- protection -------------------------------------------------------------------------
 
-    def protection(
-        self, config: QuoteConfig, reference: Decimal, recent: list[tuple[str, int]]
-    ) -> tuple[str, str] | None:
-        """(who, why) when the whole market must hold its quotes off this tick."""
+    def memory(self) -> tick.TickMemory:
+        """What the last ticks left on the market's row, as the engine's tick reads it."""
         market = self.market
-        if market.protect_until is not None and self.now < market.protect_until:
-            return BREAKER, f"holding until {market.protect_until:%H:%M:%S} UTC after a price jump"
-        if market.protect_until is not None:
-            self.saved["protect_until"] = None
-        previous = market.reference_price
-        if market.reference_at is None or self.now - market.reference_at > BREAKER_MEMORY:
-            previous = None
-        if breaker_trips(previous, reference, config.breaker_move_pct):
-            until = self.now + timedelta(seconds=float(config.breaker_pause_seconds))
-            self.saved["protect_until"] = until
-            return BREAKER, (
-                f"the reference moved {move_pct(previous, reference):.2f}% in one tick "
-                f"({_plain(previous)} to {_plain(reference)}); holding until {until:%H:%M:%S} UTC"
+        return tick.TickMemory(
+            reference=market.reference_price,
+            reference_ms=_ms(market.reference_at),
+            protect_until_ms=_ms(market.protect_until),
+            samples=tuple((int(t), Decimal(p)) for t, p in market.reference_samples or []),
+        )
+
+    def remember(self, memory: tick.TickMemory) -> None:
+        """Write back what the tick changed of its memory, with the market's state."""
+        market = self.market
+        if memory.reference_ms != _ms(market.reference_at):
+            self.saved["reference_price"] = memory.reference
+            self.saved["reference_at"] = datetime.fromtimestamp(memory.reference_ms / 1000, UTC)
+        if memory.protect_until_ms != _ms(market.protect_until):
+            self.saved["protect_until"] = (
+                None if memory.protect_until_ms is None
+                else datetime.fromtimestamp(memory.protect_until_ms / 1000, UTC)
             )
-        if trade_limit_reached((t for _, t in recent), self.now_ms, config.max_trades_per_minute):
-            count = sum(1 for _, t in recent if self.now_ms - t < 60_000)
-            return LIMITER, f"{count} fills in the last minute (limit {config.max_trades_per_minute})"
-        return None
-
-    def without_reference(
-        self, config: QuoteConfig, problems: list[str], errors: list[Exception]
-    ) -> TickReport:
-        last = self.market.reference_at
-        fresh = last is not None and (self.now - last).total_seconds() <= config.stale_after_seconds
-        if errors and fresh:
-            # A blip: the reference the resting quotes were made from is still recent.
-            return self.finish(Market.DEGRADED, describe(errors[0]))
-        return self.hold(STALE, "; ".join(problems) or "no hedge venue is configured")
-
-    def gates(
-        self, config: QuoteConfig, reference: Decimal, funds: Funds, recent: list[tuple[str, int]]
-    ) -> SideGates:
-        last_fill: dict[str, int] = {}
-        for side, stamp in recent:
-            last_fill[side] = max(stamp, last_fill.get(side, 0))
-        exposure = exposure_gates(
-            self.unhedged(), config.max_unhedged_base, config.hedge_pending_seconds, self.now_ms
-        )
-        self.alert_exposure(exposure)
-        return (
-            exposure
-            .merge(price_band_gates(reference, config.price_ceiling, config.price_floor))
-            .merge(SideGates(stop=position_stops(
-                funds.base_total, config.position_target_base, config.position_band_base
-            )))
-            .merge(fill_delay_gates(last_fill, self.now_ms, config.filled_order_delay_seconds))
-        )
+        samples = [[t, str(p)] for t, p in memory.samples]
+        if samples != (market.reference_samples or []):
+            self.saved["reference_samples"] = samples
 
     def alert_exposure(self, exposure: SideGates) -> None:
         """An alert while unhedged exposure is over the limit, resolved once it is back under.
@@ -431,15 +396,6 @@ class MarketTick:
             )
             for side, amount, filled, state, created in rows
         ]
-
-    def remember_reference(self, config: QuoteConfig, reference: Decimal) -> None:
-        samples = [(int(t), Decimal(p)) for t, p in self.market.reference_samples or []]
-        kept = record_sample(samples, self.now_ms, reference, config.volatility_window_seconds)
-        self.sigma = sigma_bps(kept)
-        if kept != samples:
-            self.saved["reference_samples"] = [[t, str(p)] for t, p in kept]
-        self.saved["reference_price"] = reference
-        self.saved["reference_at"] = self.now
 
     def hold(self, holder: str, why: str) -> TickReport:
         reason = f"{holder}: {why}"
@@ -678,6 +634,10 @@ def _state(status: str | None, default: str = Order.OPEN) -> str:
     if status == "rejected":
         return Order.FAILED
     return status if status in dict(Order.STATE_CHOICES) else default
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
 
 
 def _plain(value: Decimal) -> str:

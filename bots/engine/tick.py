@@ -5,8 +5,8 @@ price breaker, the trades-per-minute limiter); the reference remembered and sigm
 the side gates (unhedged exposure and pending hedges, price band, position band, filled-order
 delay); desired_quotes; plan_orders.
 
-The simulation (bots.engine.simulation) drives it on in-memory books; the Django driver keeps
-its own copy of this orchestration for now, around its records and venue calls.
+Both drivers call it: the Celery tick (bots.market_making) around its records and venue calls,
+and the simulation (bots.engine.simulation) on in-memory books.
 """
 
 from __future__ import annotations
@@ -60,6 +60,10 @@ class TickInputs:
     recent_fills: Sequence[tuple[str, int]]  # (MM side, ms) of the last minute at least
     unhedged: Sequence[Unhedged]
     refresh_all: bool = False
+    # Without a reference: whether the hedge venues failed to answer (a blip, on which fresh
+    # quotes may stand) rather than answered with an empty or stale book; and why, in words.
+    venues_failed: bool = True
+    no_reference_why: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,11 @@ def decide(inputs: TickInputs, memory: TickMemory) -> TickDecision:
     if reference is None:
         fresh = (memory.reference_ms is not None
                  and now - memory.reference_ms <= config.stale_after_seconds * 1000)
-        if fresh:
+        if inputs.venues_failed and fresh:
             return TickDecision(STAND, memory, why="no hedge venue answers: the quotes stand "
                                 "while the last reference is fresh")
-        return TickDecision(HOLD, memory, STALE, "no hedge venue answers: no reference to quote "
-                            "from, and no way to hedge")
+        return TickDecision(HOLD, memory, STALE, inputs.no_reference_why or (
+            "no hedge venue answers: no reference to quote from, and no way to hedge"))
     memory, hold = protection(config, memory, reference, inputs.recent_fills, now)
     samples = record_sample(list(memory.samples), now, reference, config.volatility_window_seconds)
     memory = replace(memory, reference=reference, reference_ms=now, samples=tuple(samples))
@@ -119,7 +123,8 @@ def protection(
     if breaker_trips(previous, reference, config.breaker_move_pct):
         until = now_ms + int(config.breaker_pause_seconds * 1000)
         return replace(memory, protect_until_ms=until), (BREAKER, (
-            f"the reference moved {move_pct(previous, reference):.2f}% in one tick; holding for "
+            f"the reference moved {move_pct(previous, reference):.2f}% in one tick "
+            f"({_plain(previous)} to {_plain(reference)}); holding for "
             f"{config.breaker_pause_seconds.normalize():f} s"))
     if trade_limit_reached((t for _, t in recent), now_ms, config.max_trades_per_minute):
         count = sum(1 for _, t in recent if now_ms - t < 60_000)
@@ -142,3 +147,7 @@ def side_gates(
             funds.base_total, config.position_target_base, config.position_band_base)))
         .merge(fill_delay_gates(last_fill, now_ms, config.filled_order_delay_seconds))
     )
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")

@@ -1,7 +1,8 @@
-"""bots.engine.tick: the tick's decision the simulation carries out, in the live tick's order."""
+"""bots.engine.tick: the tick's decision, which the Celery tick and the simulation both carry out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from bots.engine import tick
@@ -44,11 +45,24 @@ def test_without_a_hedge_venue_the_quotes_stand_while_the_reference_is_fresh_the
     assert (held.action, held.holder) == (tick.HOLD, tick.STALE)
 
 
+def test_an_empty_or_stale_hedge_book_holds_at_once_even_with_a_fresh_reference():
+    memory = tick.TickMemory(reference=D("65000"), reference_ms=1000)
+    empty = HedgeFloor([], D("0"), D("2"))
+    answered = replace(inputs(3000, empty), venues_failed=False,
+                       no_reference_why="hedge venue external: its BTC/USDT book is empty")
+
+    held = tick.decide(answered, memory)
+
+    assert (held.action, held.holder) == (tick.HOLD, tick.STALE)
+    assert held.why == "hedge venue external: its BTC/USDT book is empty"
+
+
 def test_a_jump_past_the_breaker_holds_for_the_pause():
     memory = tick.decide(inputs(1000), tick.TickMemory()).memory
 
     jumped = tick.decide(inputs(2000, floor("67000")), memory)
     assert (jumped.action, jumped.holder) == (tick.HOLD, tick.BREAKER)
+    assert jumped.why.startswith("the reference moved 3.08% in one tick (65000 to 67000)")
     still = tick.decide(inputs(3000, floor("67000")), jumped.memory)
     assert still.action == tick.HOLD
     after = tick.decide(inputs(2000 + 31_000, floor("67000")), still.memory)
