@@ -1,4 +1,4 @@
-"""Run Ballast's processes together: Daphne, a Celery worker and Celery beat (and, when
+"""Run Ballast's processes together: Daphne, a Celery worker, a hedging worker and Celery beat (and, when
 REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
 
 In production run the same three commands under your process manager instead (README).
@@ -23,8 +23,15 @@ def process_commands(host: str, port: int, concurrency: int) -> dict[str, list[s
     return {
         "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "dashboard.asgi:application"],
         "worker": [
-            python, "-m", "celery", "--quiet", "-A", "dashboard", "worker",
+            python, "-m", "celery", "--quiet", "-A", "dashboard", "worker", "--hostname", "main@%h",
             "--loglevel", "WARNING", "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
+        ],
+        # Fill capture and hedges on a worker of their own, so that a hedge never waits behind
+        # a tick, a page refresh or a sizing run (the main worker takes them too, as a spare).
+        "hedger": [
+            python, "-m", "celery", "--quiet", "-A", "dashboard", "worker", "--hostname", "hedger@%h",
+            "--queues", "hedging", "--pool", "solo", "--loglevel", "WARNING",
+            "--without-mingle", "--without-gossip",
         ],
         "beat": [
             python, "-m", "celery", "--quiet", "-A", "dashboard", "beat", "--loglevel", "WARNING",
