@@ -50,6 +50,7 @@ from bots.venues.errors import describe
 log = logging.getLogger(__name__)
 
 BOOK_DEPTH = 50
+SHOWN_LEVELS = 40  # of each hedge book, kept for the market page's depth chart
 # Hedges in these states are done with or given up on: no hedge of theirs is pending.
 FINAL_HEDGES = getattr(Hedge, "FINAL", (Hedge.FILLED, Hedge.FAILED))
 # Who holds a market's quotes off, as the audit log and the state reason name them.
@@ -230,6 +231,7 @@ class MarketTick:
         usable: list[HedgeVenue] = []
         problems: list[str] = []
         errors: list[Exception] = []
+        self.hedge_books = []  # as read, for the market page: the web process reads no venue
         for account in self.hedge_accounts():
             venue = venue_for(account)
             try:
@@ -242,9 +244,15 @@ class MarketTick:
             except ccxt.BaseError as exc:
                 errors.append(exc)
                 problems.append(f"hedge venue {venue.id}: {describe(exc)}")
+                self.hedge_books.append({"venue": account.venue.label, "error": describe(exc)})
                 continue
             bids = [(dec(p), dec(a)) for p, a in book["bids"]]
             asks = [(dec(p), dec(a)) for p, a in book["asks"]]
+            self.hedge_books.append({
+                "venue": account.venue.label,
+                "bids": [[_plain(p), _plain(a)] for p, a in bids[:SHOWN_LEVELS]],
+                "asks": [[_plain(p), _plain(a)] for p, a in asks[:SHOWN_LEVELS]],
+            })
             stamp = book.get("timestamp") or received_ms
             if not bids or not asks:
                 problems.append(f"hedge venue {venue.id}: its {self.symbol} book is empty")
@@ -405,7 +413,9 @@ class MarketTick:
         previous = self.market.state_reason if self.market.state == Market.HOLDING else ""
         if not previous.startswith(holder):
             record("hold", actor=holder, market=self.market, reason=why)
-        self.saved["quote_summary"] = {"at": self.now_ms, "levels": [], "hold": reason}
+        self.saved["quote_summary"] = {
+            "at": self.now_ms, "levels": [], "hold": reason, "hedge_books": getattr(self, "hedge_books", []),
+        }
         return self.finish(Market.HOLDING, reason)
 
     def leave_hold(self) -> None:
@@ -567,6 +577,7 @@ class MarketTick:
             ],
             "sides": sides,
             "hedge_problems": problems,
+            "hedge_books": self.hedge_books,
             "exposure_over": self.exposure_over,
         }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,6 +14,7 @@ from bots.tasks import simulated_user_trade
 
 from .forms import UserTradeForm
 from .live import market_snapshot
+from .market_history import HISTORY_HOURS, market_history
 from .roles import OPERATOR, has_role, role_required
 
 
@@ -35,6 +37,9 @@ def home(request):
 @login_required
 def market_page(request, slug: str):
     market = _market(slug)
+    if request.htmx and request.htmx.target == "market-history":
+        # The page asks for its history again when it missed a whole bucket of pushes.
+        return JsonResponse(market_history(market))
     has_users = Account.objects.filter(venue=market.mm_account.venue, role=Account.USERS).exists()
     return render(
         request,
@@ -43,6 +48,8 @@ def market_page(request, slug: str):
             "market": market,
             "markets": Market.objects.order_by("symbol"),
             "snapshot": market_snapshot(market),
+            "history": market_history(market),
+            "history_hours": HISTORY_HOURS,
             "can_simulate": has_users and has_role(request.user, OPERATOR),
             "can_operate": has_role(request.user, OPERATOR),
             "trade_form": UserTradeForm(initial={"side": "buy", "amount": "0.1"}),

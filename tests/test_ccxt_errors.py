@@ -40,3 +40,19 @@ def test_loaded_after_ccxt_it_hands_out_ccxts_classes():
         """
     )
     assert out == "True"
+
+
+def test_the_web_process_does_not_load_ccxt():
+    out = run(
+        """
+        import os, sys
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+        import django
+        django.setup()
+        import dashboard.asgi, dashboard.urls
+        from django.urls import get_resolver
+        get_resolver().url_patterns
+        print(sorted(m for m in ("ccxt", "ccxt.async_support") if m in sys.modules))
+        """
+    )
+    assert out == "[]"

@@ -25,9 +25,10 @@ def test_an_operator_sees_a_user_trade_move_the_balances_live(
     log_in(page, live_url, operator)
     page.wait_for_url(f"{live_url}/markets/btc-usdt/")
 
-    # The depth chart is drawn with both sides of the book and the MM bot's quote markers.
+    # The depth chart is drawn with both sides of the own book, the MM bot's quote markers, and
+    # both sides of the hedge venue's book.
     page.wait_for_selector("#depth-chart .main-svg")
-    assert page.evaluate("document.getElementById('depth-chart').data.length") == 4
+    assert page.evaluate("document.getElementById('depth-chart').data.length") == 6
     assert page.evaluate("document.getElementById('depth-chart').data[3].x.length") > 0
     page.wait_for_selector("#live.on")
 

@@ -1,4 +1,6 @@
-// The market page: draws a snapshot, then redraws in place on each one the websocket pushes.
+// The market page: draws a snapshot and the market's history, then updates both in place on
+// each snapshot the websocket pushes: the depth chart with Plotly.react, the history charts by
+// appending points with Plotly.extendTraces (never a full redraw).
 "use strict";
 
 (function () {
@@ -21,33 +23,216 @@
     return { x, y };
   }
 
-  function drawDepth(s) {
-    const bids = cumulative(s.book.bids), asks = cumulative(s.book.asks);
-    // Each MM quote is marked where it sits on its side's cumulative curve.
-    const depthAt = (curve, price) => curve.y[curve.x.indexOf(price)] ?? 0;
-    const marker = (side) => {
-      const quotes = s.quotes.filter((q) => q.side === side).map((q) => Number(q.price));
-      const curve = side === "buy" ? bids : asks;
-      return { x: quotes, y: quotes.map((price) => depthAt(curve, price)) };
-    };
-    const traces = [
-      { name: "bids", x: bids.x, y: bids.y, type: "scatter", mode: "lines", line: { shape: "hv", color: "#1a9850" }, fill: "tozeroy" },
-      { name: "asks", x: asks.x, y: asks.y, type: "scatter", mode: "lines", line: { shape: "vh", color: "#d73027" }, fill: "tozeroy" },
-      { name: "MM bids", ...marker("buy"), type: "scatter", mode: "markers", marker: { symbol: "triangle-up", size: 10, color: "#1a9850" } },
-      { name: "MM asks", ...marker("sell"), type: "scatter", mode: "markers", marker: { symbol: "triangle-down", size: 10, color: "#d73027" } },
-    ];
-    const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-    const layout = {
-      margin: { l: 50, r: 10, t: 10, b: 40 },
-      xaxis: { title: { text: `price (${s.quote})` } },
-      yaxis: { title: { text: `cumulative ${s.base}` }, rangemode: "tozero" },
-      legend: { orientation: "h", y: -0.25 },
+  const dark = () =>
+    document.documentElement.dataset.theme
+      ? document.documentElement.dataset.theme === "dark"
+      : window.matchMedia("(prefers-color-scheme: dark)").matches;
+
+  function baseLayout() {
+    return {
+      margin: { l: 56, r: 16, t: 10, b: 40 },
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
-      font: { color: dark ? "#ddd" : "#222" },
+      font: { color: dark() ? "#ddd" : "#222", size: 11 },
+      legend: { orientation: "h", y: -0.22 },
       uirevision: "keep", // keep the user's zoom across updates
     };
-    Plotly.react("depth-chart", traces, layout, { displayModeBar: false, responsive: true });
+  }
+  const PLOT_CONFIG = { displayModeBar: false, responsive: true };
+
+  function drawDepth(s) {
+    const bids = cumulative(s.book.bids), asks = cumulative(s.book.asks);
+    // Each MM quote is marked where it sits on its side's cumulative curve, labelled with the
+    // edge the last tick gave its level (after hedging it and both venues' fees).
+    const depthAt = (curve, price) => curve.y[curve.x.indexOf(price)] ?? 0;
+    const levels = (s.quoting && s.quoting.levels) || [];
+    const dq = places(s.quote), db = places(s.base);
+    const marker = (side) => {
+      const quotes = s.quotes.filter((q) => q.side === side);
+      const curve = side === "buy" ? bids : asks;
+      const edges = quotes.map((q) => {
+        const level = levels.find((l) => l.side === side && Number(l.price) === Number(q.price));
+        return level && level.edge_bps !== null ? Number(level.edge_bps) : null;
+      });
+      return {
+        x: quotes.map((q) => Number(q.price)),
+        y: quotes.map((q) => depthAt(curve, Number(q.price))),
+        text: edges.map((e) => (e === null ? "" : fmt(e, 1))),
+        hovertext: quotes.map((q, i) =>
+          `${side === "buy" ? "bid" : "ask"} ${fmt(q.price, dq)} × ${fmt(q.amount, db)} ${s.base}<br>` +
+          (edges[i] === null ? "edge: not in the last tick's levels" : `edge ${fmt(edges[i], 2)} bps`)
+        ),
+      };
+    };
+    const traces = [
+      { name: "own bids", x: bids.x, y: bids.y, type: "scatter", mode: "lines", line: { shape: "hv", color: "#1a9850" }, fill: "tozeroy" },
+      { name: "own asks", x: asks.x, y: asks.y, type: "scatter", mode: "lines", line: { shape: "vh", color: "#d73027" }, fill: "tozeroy" },
+      { name: "MM bids (edge bps)", ...marker("buy"), type: "scatter", mode: "markers+text", textposition: "top center", hoverinfo: "text", textfont: { size: 10 }, marker: { symbol: "triangle-up", size: 10, color: "#1a9850" } },
+      { name: "MM asks (edge bps)", ...marker("sell"), type: "scatter", mode: "markers+text", textposition: "top center", hoverinfo: "text", textfont: { size: 10 }, marker: { symbol: "triangle-down", size: 10, color: "#d73027" } },
+    ];
+    // The hedge venues' books, cumulative over all their levels but drawn only across the own
+    // book's prices (and a margin): a deep outside book would otherwise stretch the price axis.
+    const prices = [...bids.x, ...asks.x];
+    const span = prices.length ? Math.max(...prices) - Math.min(...prices) : 0;
+    const lo = prices.length ? Math.min(...prices) - 0.25 * span : -Infinity;
+    const hi = prices.length ? Math.max(...prices) + 0.25 * span : Infinity;
+    const clip = (curve) => {
+      const keep = curve.x.map((x, i) => i).filter((i) => curve.x[i] >= lo && curve.x[i] <= hi);
+      return { x: keep.map((i) => curve.x[i]), y: keep.map((i) => curve.y[i]) };
+    };
+    const errors = [];
+    (s.hedge_books || []).forEach((book, i) => {
+      if (book.error) errors.push(`${book.venue}: ${book.error}`);
+      const dash = ["dash", "dot", "dashdot"][i % 3];
+      traces.push(
+        { name: `${book.venue} bids`, ...clip(cumulative(book.bids)), type: "scatter", mode: "lines", yaxis: "y2", line: { shape: "hv", color: "#1a9850", dash, width: 1.5 } },
+        { name: `${book.venue} asks`, ...clip(cumulative(book.asks)), type: "scatter", mode: "lines", yaxis: "y2", line: { shape: "vh", color: "#d73027", dash, width: 1.5 } }
+      );
+    });
+    const note = document.getElementById("hedge-book-errors");
+    note.hidden = !errors.length;
+    note.textContent = errors.length ? `Hedge book not read: ${errors.join("; ")}` : "";
+    const layout = {
+      ...baseLayout(),
+      margin: { l: 56, r: 56, t: 10, b: 40 },
+      xaxis: { title: { text: `price (${s.quote})` } },
+      yaxis: { title: { text: `own book, cumulative ${s.base}` }, rangemode: "tozero" },
+      yaxis2: { title: { text: `hedge venues, cumulative ${s.base}` }, rangemode: "tozero", overlaying: "y", side: "right", showgrid: false },
+      legend: { orientation: "h", y: -0.25 },
+    };
+    Plotly.react("depth-chart", traces, layout, PLOT_CONFIG);
+  }
+
+  // --- history: inventory, exposure and P&L attribution ----------------------------------
+  // The first load draws the server's buckets; each snapshot carries the levels now and the
+  // P&L of the bucket under way, appended with extendTraces at most once per HISTORY_STEP_MS.
+  const HISTORY_STEP_MS = 5000;
+  const PNL_PARTS = [
+    ["spread", "Spread captured", "#1a9850"],
+    ["hedge", "Hedge P&L", "#d73027"],
+    ["fees", "Fees paid", "#b7791f"],
+    ["mtm", "Inventory mark-to-market", "#8e6bd8"],
+    ["total", "Total", "#3b6fe0"],
+  ];
+  const INVENTORY_COLORS = ["#3b6fe0", "#d9822b", "#8e6bd8", "#2aa198"];
+  let hist = null;
+
+  function historyLayout(unit) {
+    return {
+      ...baseLayout(),
+      xaxis: { type: "date" }, // ms since the epoch, shown as UTC
+      // Plain decimals at the asset's places (trailing zeros trimmed), never "20μ" BTC.
+      yaxis: { title: { text: unit }, zeroline: true, tickformat: `,.${places(unit) + 3}~f` },
+      hovermode: "x unified",
+    };
+  }
+
+  function drawHistory(h) {
+    const base = root.dataset.base, quote = root.dataset.quote;
+    const n = h.exposure.length;
+    const x = h.exposure.map((_, i) => (i < n - 1 ? h.start + (i + 1) * h.bucket_ms : h.now));
+    const line = (name, values, color, extra) => ({
+      name, x: x.slice(), y: values.map(Number), type: "scatter", mode: "lines", line: { color, width: 1.8 }, ...extra,
+    });
+    const inventory = h.holdings.map((a, i) => line(a.label, a.values, INVENTORY_COLORS[i % INVENTORY_COLORS.length]));
+    const flying = h.in_flight.some((v) => Number(v) !== 0);
+    inventory.push(
+      line("in flight", h.in_flight, "#98a2b3", { line: { color: "#98a2b3", dash: "dot", width: 1.5 }, visible: flying ? true : "legendonly" }),
+      line("all accounts", h.held, "#667085", { line: { color: "#667085", width: 2.5 } })
+    );
+    Plotly.react("inventory-chart", inventory, historyLayout(base), PLOT_CONFIG);
+    Plotly.react(
+      "exposure-chart",
+      [line("net exposure", h.exposure, "#3b6fe0"), line("unhedged", h.unhedged, "#d73027", { line: { color: "#d73027", dash: "dash", width: 1.8 } })],
+      historyLayout(base),
+      PLOT_CONFIG
+    );
+    const pnl = h.pnl
+      ? PNL_PARTS.map(([k, name, color]) => line(name, h.pnl[k], color, k === "total" ? { line: { color, width: 3 } } : {}))
+      : [];
+    Plotly.react("pnl-chart", pnl, historyLayout(quote), PLOT_CONFIG);
+    const startOfBucket = {};
+    for (const [k] of PNL_PARTS) startOfBucket[k] = h.pnl && n > 1 ? Number(h.pnl[k][n - 2]) : 0;
+    hist = {
+      bucket: h.bucket,
+      base: startOfBucket, // cumulative P&L at the start of the bucket under way
+      hasPnl: !!h.pnl,
+      keys: h.holdings.map((a) => a.key).join(","),
+      lastX: x[n - 1],
+      lastSeen: x[n - 1],
+      maxPoints: n + Math.ceil((6 * 3600 * 1000) / HISTORY_STEP_MS),
+      pending: null,
+      timer: null,
+    };
+    document.getElementById("pnl-note").textContent = h.pnl
+      ? ""
+      : "No reference price recorded in the window: nothing to judge the trades against yet.";
+    showPnl(h.pnl ? Object.fromEntries(PNL_PARTS.map(([k]) => [k, Number(h.pnl[k][n - 1])])) : null);
+  }
+
+  function showPnl(values) {
+    const dq = places(root.dataset.quote);
+    document.querySelectorAll("#pnl-table tr[data-part]").forEach((tr) => {
+      const td = tr.querySelector("td.num");
+      const v = values ? values[tr.dataset.part] : null;
+      td.textContent = v === null || v === undefined ? "–" : fmt(v, dq);
+      td.className = v === null || v === undefined || v === 0 ? "num" : v < 0 ? "num loss" : "num gain";
+    });
+  }
+
+  let lastResync = 0;
+  function resync() {
+    // A whole bucket was missed (a quiet spell, a reconnect): read the history again, once.
+    if (Date.now() - lastResync < 30000) return;
+    lastResync = Date.now();
+    fetch(location.pathname, { headers: { "HX-Request": "true", "HX-Target": "market-history" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((h) => {
+        if (hist && hist.timer) clearTimeout(hist.timer);
+        drawHistory(h);
+      })
+      .catch(() => {});
+  }
+
+  function onTail(t) {
+    if (!hist || !t || t.at <= hist.lastSeen) return; // older than what is drawn
+    const hasPnl = !!t.current;
+    if (t.holdings.map((a) => a.key).join(",") !== hist.keys || hasPnl !== hist.hasPnl) return resync();
+    if (t.bucket === hist.bucket + 1) {
+      if (t.previous) for (const [k] of PNL_PARTS) hist.base[k] += Number(t.previous[k]);
+      hist.bucket = t.bucket;
+    } else if (t.bucket !== hist.bucket) {
+      return t.bucket > hist.bucket ? resync() : undefined;
+    }
+    hist.lastSeen = t.at;
+    hist.pending = {
+      x: t.at,
+      inventory: [...t.holdings.map((a) => a.values[0]), t.in_flight[0], t.held[0]].map(Number),
+      exposure: [t.exposure[0], t.unhedged[0]].map(Number),
+      pnl: hasPnl ? PNL_PARTS.map(([k]) => hist.base[k] + Number(t.current[k])) : null,
+    };
+    const wait = hist.lastX + HISTORY_STEP_MS - t.at;
+    if (wait <= 0) appendPending();
+    else if (!hist.timer) hist.timer = setTimeout(appendPending, wait);
+  }
+
+  function appendPending() {
+    hist.timer = null;
+    const p = hist.pending;
+    if (!p) return;
+    hist.pending = null;
+    const extend = (id, values) => {
+      const idx = values.map((_, i) => i);
+      Plotly.extendTraces(id, { x: idx.map(() => [p.x]), y: values.map((v) => [v]) }, idx, hist.maxPoints);
+    };
+    extend("inventory-chart", p.inventory);
+    extend("exposure-chart", p.exposure);
+    if (p.pnl) {
+      extend("pnl-chart", p.pnl);
+      showPnl(Object.fromEntries(PNL_PARTS.map(([k], i) => [k, p.pnl[i]])));
+    }
+    hist.lastX = p.x;
+    root.dataset.historyPoints = String(Number(root.dataset.historyPoints || 0) + 1);
   }
 
   function cell(text, cls) {
@@ -249,7 +434,10 @@
     drawQuotes(s);
     drawBot(s);
     drawHedging(s);
-    if (window.Plotly) drawDepth(s);
+    if (window.Plotly) {
+      drawDepth(s);
+      onTail(s.history);
+    }
     root.dataset.updates = String(Number(root.dataset.updates || 0) + 1);
   }
 
@@ -270,6 +458,9 @@
   }
 
   let snapshot = JSON.parse(document.getElementById("snapshot").textContent);
+  root.dataset.base = snapshot.base;
+  root.dataset.quote = snapshot.quote;
+  if (window.Plotly) drawHistory(JSON.parse(document.getElementById("history").textContent));
   draw(snapshot);
   connect(1000);
 })();
