@@ -27,10 +27,13 @@ def _market(slug: str) -> Market:
 @require_GET
 @login_required
 def home(request):
-    market = Market.objects.order_by("pk").first()
-    if market is None:
+    """A desk of one market opens on it; a desk of several on the overview of them all."""
+    markets = list(Market.objects.order_by("pk")[:2])
+    if not markets:
         return render(request, "no_markets.html")
-    return redirect("market", slug=market.slug)
+    if len(markets) > 1:
+        return redirect("overview")
+    return redirect("market", slug=markets[0].slug)
 
 
 @require_GET

@@ -18,9 +18,15 @@ def test_anonymous_visitors_are_sent_to_log_in(client, demo_market):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_home_leads_to_the_first_market(client, operator, demo_market):
+def test_home_leads_to_the_only_market_or_to_the_overview_of_several(client, operator, demo_market):
     client.force_login(operator)
     assert client.get("/")["Location"] == reverse("market", args=["btc-usdt"])
+
+    Market.objects.create(
+        slug="eth-usdt", symbol="ETH/USDT", mm_account=demo_market.mm_account,
+        hedge_account=demo_market.hedge_account,
+    )
+    assert client.get("/")["Location"] == reverse("overview")
 
 
 def test_an_unknown_market_is_404(client, operator, demo_market):
