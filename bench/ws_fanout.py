@@ -204,6 +204,12 @@ async def run(args, base: str, daphne_pid: int) -> dict:
         await asyncio.gather(*(s.close() for s in sessions))
     published = set(stamps)
     latencies = [ms for r in received for stamp, ms, _ in r if stamp in published]
+    by_push = {stamp: [] for stamp in stamps}
+    for r in received:
+        for stamp, ms, _ in r:
+            if stamp in by_push:
+                by_push[stamp].append(ms)
+    push_p50 = [statistics.median(by_push[stamp]) if by_push[stamp] else None for stamp in stamps]
     missing = [len(published - {stamp for stamp, _, _ in r}) for r in received]
     sizes = [size for r in received for _, _, size in r]
     return {
@@ -212,6 +218,7 @@ async def run(args, base: str, daphne_pid: int) -> dict:
         "delivered": len(latencies),
         "clients_missing_some": sum(1 for m in missing if m),
         "latencies": latencies,
+        "push_p50": push_p50,
         "publish_ms": publish_ms,
         "rss_now": max(rss) if rss else rss_mb(daphne_pid)[0],
         "rss_peak": rss_mb(daphne_pid)[1],
@@ -298,6 +305,9 @@ def main() -> None:
     if lat:
         print(f"event to client: p50 {percentile(lat, 50):.1f} ms, p90 {percentile(lat, 90):.1f} ms, "
               f"p99 {percentile(lat, 99):.1f} ms, max {max(lat):.1f} ms")
+    slowest = sorted((p, i) for i, p in enumerate(result["push_p50"]) if p is not None)[-3:]
+    print("slowest pushes (median to their clients): " + ", ".join(
+        f"push {i + 1} of {len(result['push_p50'])}: {p:.0f} ms" for p, i in reversed(slowest)))
     print(f"Daphne CPU while publishing: {100 * result['daphne_cpu']:.0f}% of one core, "
           f"{result['daphne_ms_per_push']:.0f} ms per push to all clients; machine load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
