@@ -127,12 +127,27 @@
     };
   }
 
+  // The window's quiet lead-in is not drawn: a market that started trading ten minutes ago
+  // gets ten minutes of chart, not six hours of flat lines squeezed to the right edge.
+  const QUIET_POINTS_KEPT = 10;
+
+  function firstDrawn(h) {
+    const series = [...h.holdings.map((a) => a.values), h.in_flight, h.held, h.exposure, h.unhedged,
+      ...(h.pnl ? PNL_PARTS.map(([k]) => h.pnl[k]) : [])];
+    const n = h.exposure.length;
+    const changed = series.map((v) => v.findIndex((y) => Number(y) !== Number(v[0]))).filter((i) => i > 0);
+    const first = changed.length ? Math.min(...changed) - 1 : n - QUIET_POINTS_KEPT;
+    return Math.max(0, Math.min(first, n - QUIET_POINTS_KEPT));
+  }
+
   function drawHistory(h) {
     const base = root.dataset.base, quote = root.dataset.quote;
     const n = h.exposure.length;
+    const from = firstDrawn(h);
     const x = h.exposure.map((_, i) => (i < n - 1 ? h.start + (i + 1) * h.bucket_ms : h.now));
     const line = (name, values, color, extra) => ({
-      name, x: x.slice(), y: values.map(Number), type: "scatter", mode: "lines", line: { color, width: 1.8 }, ...extra,
+      name, x: x.slice(from), y: values.slice(from).map(Number), type: "scatter", mode: "lines",
+      line: { color, width: 1.8 }, ...extra,
     });
     const inventory = h.holdings.map((a, i) => line(a.label, a.values, INVENTORY_COLORS[i % INVENTORY_COLORS.length]));
     const flying = h.in_flight.some((v) => Number(v) !== 0);
