@@ -158,8 +158,8 @@ def suggest(market: Market, now=None) -> Suggestion:
                 s.initial["hedge_cost_bps"] = shown(half - edge_bps)
                 notes.append(
                     f"Half spread from the quote settings' bid and ask spreads; hedge cost = that "
-                    f"half spread less the {figure(edge_bps, 4)} bps the last {count} hedged fills "
-                    f"kept after both venues' fees."
+                    f"half spread less the {figure(edge_bps, 4)} bps the {count} fills hedged over "
+                    f"the last 24 hours kept after both venues' fees."
                 )
             else:
                 from bots.market_making import market_rules
@@ -190,7 +190,9 @@ def suggest(market: Market, now=None) -> Suggestion:
             if row is None:
                 missing.append(f"{account.name} {asset}")
             else:
-                s.initial[f"{prefix}_{suffix}"] = row.total.normalize()
+                # To the cent in quote, a hundred-millionth in base: what a person would type.
+                places = Decimal("0.01") if suffix == "quote" else Decimal("0.00000001")
+                s.initial[f"{prefix}_{suffix}"] = row.total.quantize(places).normalize()
     s.balances_note = (
         "Current balances, as last read."
         if not missing

@@ -96,7 +96,7 @@ def test_hedged_fills_give_the_hedge_cost_they_really_paid(rebalance_market, ope
 
     # 6.5 USDT kept on 4 x 3,250 USDT: 5 bps, so the hedges cost the 15 bps half spread less 5.
     assert 'name="hedge_cost_bps" value="10"' in page
-    assert "less the 5 bps the last 4 hedged fills kept after both venues&#x27; fees" in page
+    assert "less the 5 bps the 4 fills hedged over the last 24 hours kept after both venues&#x27; fees" in page
 
 
 def test_without_enough_fills_the_page_asks_for_the_flow_by_hand(rebalance_market, viewer):
