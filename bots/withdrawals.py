@@ -58,6 +58,7 @@ def usable_address(p: TransferProposal, now=None) -> WhitelistAddress | None:
             asset=p.asset,
             network=p.network,
             removed_at__isnull=True,
+            awaiting_second_admin=False,
             usable_from__lte=now or timezone.now(),
         )
         .order_by("pk")
@@ -79,15 +80,16 @@ def execute(proposal_id: int, user=None) -> Done:
             pending = WhitelistAddress.objects.filter(
                 account=p.destination, asset=p.asset, network=p.network, removed_at__isnull=True
             ).first()
+            if pending is None:
+                when = "on file"
+            elif pending.awaiting_second_admin:
+                when = "usable yet: its address awaits a second admin's confirmation"
+            else:
+                when = f"usable before {pending.usable_from:%Y-%m-%d %H:%M} UTC"
             raise TransferError(
                 f"No whitelisted {p.asset}/{p.network} address of "
-                f"{account_label(p.destination)} is "
-                + (
-                    f"usable before {pending.usable_from:%Y-%m-%d %H:%M} UTC"
-                    if pending
-                    else "on file"
-                )
-                + ": withdraw by hand and record it, or ask an admin."
+                f"{account_label(p.destination)} is {when}: withdraw by hand and record it, "
+                "or ask an admin."
             )
         moved = P.objects.filter(pk=p.pk, state=P.APPROVED).update(
             state=P.SENDING, address=entry.address, tag=entry.tag, updated_at=timezone.now()
@@ -246,16 +248,18 @@ def add_address(
                 tag=tag,
                 label=label.strip()[:100],
                 added_by=user,
+                awaiting_second_admin=True,
+                # Provisional: the cooling period starts again when a second admin confirms.
                 usable_from=now + cooling_period(),
             )
             record(
                 "whitelist added",
                 user=user,
                 subject=f"whitelist {entry.pk}",
-                reason=f"{asset}/{network} deposit address of {account_label(account)}",
+                reason=f"{asset}/{network} deposit address of {account_label(account)}; "
+                "awaits a second admin",
                 address=address,
                 tag=tag,
-                usable_from=entry.usable_from.isoformat(),
             )
     except IntegrityError:
         raise TransferError(
@@ -266,7 +270,44 @@ def add_address(
     return entry
 
 
+def confirm_address(user, entry_id: int) -> WhitelistAddress:
+    """A second admin confirms an address another admin added; its cooling period starts now."""
+    require_role(user, ADMIN)
+    with transaction.atomic():
+        entry = (
+            WhitelistAddress.objects.select_for_update()
+            .select_related("account__venue")
+            .filter(pk=entry_id, removed_at__isnull=True)
+            .first()
+        )
+        if entry is None:
+            raise TransferConflict("That address is not on the whitelist (any more).")
+        if not entry.awaiting_second_admin:
+            raise TransferConflict("That address is confirmed already.")
+        if entry.added_by_id == user.pk:
+            raise TransferError(
+                "You added this address: a second admin must confirm it, not the one who added it."
+            )
+        now = timezone.now()
+        entry.awaiting_second_admin = False
+        entry.confirmed_by, entry.confirmed_at = user, now
+        entry.usable_from = now + cooling_period()
+        entry.save(update_fields=["awaiting_second_admin", "confirmed_by", "confirmed_at", "usable_from"])
+        record(
+            "whitelist confirmed",
+            user=user,
+            subject=f"whitelist {entry.pk}",
+            reason=f"{entry.asset}/{entry.network} deposit address of "
+            f"{account_label(entry.account)}",
+            address=entry.address,
+            usable_from=entry.usable_from.isoformat(),
+        )
+    _publish()
+    return entry
+
+
 def remove_address(user, entry_id: int) -> WhitelistAddress:
+    """One admin may take an address off: that can only stop money moving, never send it."""
     require_role(user, ADMIN)
     with transaction.atomic():
         moved = WhitelistAddress.objects.filter(pk=entry_id, removed_at__isnull=True).update(

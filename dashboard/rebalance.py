@@ -531,7 +531,24 @@ def add_whitelist(request):
         messages.error(request, str(exc))
         return redirect("rebalance-settings")
     messages.success(
-        request, f"Whitelisted {entry.address}: usable from {entry.usable_from:%Y-%m-%d %H:%M} UTC."
+        request,
+        f"Whitelisted {entry.address}: a second admin must confirm it; its cooling period "
+        f"({withdrawals.cooling_period()}) starts then.",
+    )
+    return redirect("rebalance-settings")
+
+
+@require_POST
+@login_required
+@role_required(ADMIN)
+def confirm_whitelist(request, pk: int):
+    try:
+        entry = withdrawals.confirm_address(request.user, pk)
+    except rebalancing.TransferError as exc:
+        messages.error(request, str(exc))
+        return redirect("rebalance-settings")
+    messages.success(
+        request, f"Confirmed {entry.address}: usable from {entry.usable_from:%Y-%m-%d %H:%M} UTC."
     )
     return redirect("rebalance-settings")
 

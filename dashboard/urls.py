@@ -59,6 +59,11 @@ urlpatterns = [
     path("rebalance/settings/network", rebalance.save_network, name="rebalance-network"),
     path("rebalance/settings/whitelist", rebalance.add_whitelist, name="rebalance-whitelist"),
     path(
+        "rebalance/settings/whitelist/<int:pk>/confirm",
+        rebalance.confirm_whitelist,
+        name="rebalance-whitelist-confirm",
+    ),
+    path(
         "rebalance/settings/whitelist/<int:pk>/remove",
         rebalance.remove_whitelist,
         name="rebalance-whitelist-remove",

@@ -19,6 +19,7 @@ from bots.models import (
     WhitelistAddress,
     WithdrawalNetwork,
 )
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 P = TransferProposal
@@ -326,6 +327,35 @@ def test_an_admin_whitelists_and_removes_an_address_from_the_page(
         "whitelist added",
         "whitelist removed",
     ]
+
+
+def test_a_second_admin_confirms_a_whitelisted_address_from_the_page(
+    client, admin_user, rebalance_market
+):
+    client.force_login(admin_user)
+    client.post(
+        reverse("rebalance-whitelist"),
+        {"account": rebalance_market.hedge_account.pk, "asset": "ETH", "network": "ERC20",
+         "address": "0xfeed"},
+    )
+    entry = WhitelistAddress.objects.get(asset="ETH")
+    confirm_url = reverse("rebalance-whitelist-confirm", args=[entry.pk])
+    page = client.get(reverse("rebalance-settings")).content.decode()
+    assert "awaits a second admin" in page and confirm_url not in page  # not for who added it
+
+    refused = client.post(confirm_url, follow=True).content.decode()
+    assert "a second admin must confirm it" in refused
+    entry.refresh_from_db()
+    assert entry.awaiting_second_admin
+
+    second = make_user("grace", "admin")
+    client.force_login(second)
+    assert confirm_url in client.get(reverse("rebalance-settings")).content.decode()
+    client.post(confirm_url)
+
+    entry.refresh_from_db()
+    assert (entry.awaiting_second_admin, entry.confirmed_by) == (False, second)
+    assert "confirmed by grace" in client.get(reverse("rebalance-settings")).content.decode()
 
 
 def test_an_admin_adds_a_withdrawal_network_and_a_step_must_be_a_power_of_ten(

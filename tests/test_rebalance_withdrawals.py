@@ -24,6 +24,7 @@ from bots.models import (
 from bots.rebalancing import TransferConflict, TransferError
 from bots.venues.paper import PaperVenue
 from bots.withdrawals import WithdrawalRetry
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 P = TransferProposal
@@ -245,7 +246,7 @@ def test_automatic_execution_without_a_usable_address_leaves_it_for_a_person(
 
 
 @override_settings(WHITELIST_COOLING_HOURS=24)
-def test_an_admin_whitelists_an_address_that_waits_out_its_cooling_period(
+def test_an_address_needs_a_second_admin_then_waits_out_its_cooling_period(
     rebalance_market, admin_user
 ):
     entry = withdrawals.add_address(
@@ -253,11 +254,37 @@ def test_an_admin_whitelists_an_address_that_waits_out_its_cooling_period(
     )
 
     assert (entry.asset, entry.network, entry.added_by) == ("ETH", "ERC20", admin_user)
-    assert (
-        timedelta(hours=23, minutes=59) < entry.usable_from - timezone.now() <= timedelta(hours=24)
-    )
+    assert entry.awaiting_second_admin
     audit = AuditEntry.objects.get(action="whitelist added")
     assert (audit.user, audit.details["address"]) == (admin_user, "0xabc")
+    with pytest.raises(TransferError, match="a second admin must confirm it"):
+        withdrawals.confirm_address(admin_user, entry.pk)
+    entry.refresh_from_db()
+    assert entry.awaiting_second_admin and entry.confirmed_by is None
+
+    second = make_user("grace", "admin")
+    confirmed = withdrawals.confirm_address(second, entry.pk)
+
+    assert (confirmed.awaiting_second_admin, confirmed.confirmed_by) == (False, second)
+    assert (
+        timedelta(hours=23, minutes=59) < confirmed.usable_from - timezone.now() <= timedelta(hours=24)
+    )
+    audit = AuditEntry.objects.get(action="whitelist confirmed")
+    assert (audit.user, audit.details["address"]) == (second, "0xabc")
+    with pytest.raises(TransferConflict, match="confirmed already"):
+        withdrawals.confirm_address(second, entry.pk)
+
+
+def test_an_unconfirmed_address_is_never_withdrawn_to(approved, operator):
+    # The destination's address as a single admin would leave it: added, cooled, unconfirmed.
+    WhitelistAddress.objects.filter(account=approved.destination, asset="BTC").update(
+        awaiting_second_admin=True, usable_from=timezone.now() - timedelta(hours=1)
+    )
+
+    with pytest.raises(TransferError, match="awaits a second admin's confirmation"):
+        withdrawals.execute(approved.pk, operator)
+    assert P.objects.get(pk=approved.pk).state == P.APPROVED
+    assert PaperTransfer.objects.count() == 0
 
 
 def test_operators_cannot_change_the_whitelist(rebalance_market, operator):

@@ -83,6 +83,7 @@ ROUTES = {
     "rebalance-policy": ("POST", ADMIN, None),
     "rebalance-network": ("POST", ADMIN, None),
     "rebalance-whitelist": ("POST", ADMIN, None),
+    "rebalance-whitelist-confirm": ("POST", ADMIN, _missing),
     "rebalance-whitelist-remove": ("POST", ADMIN, _missing),
     # Liquidity sizing (issue 7): everyone sees the runs, operators start them.
     "sizing": ("GET", VIEWER, None),

@@ -298,6 +298,13 @@ class WhitelistAddress(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     added_at = models.DateTimeField(auto_now_add=True)
+    # Changing the whitelist takes two admins: an address one adds is not usable until
+    # another confirms it, and its cooling period starts then.
+    awaiting_second_admin = models.BooleanField(default=False)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     usable_from = models.DateTimeField(help_text="The end of the cooling period")
     removed_at = models.DateTimeField(null=True, blank=True)
     removed_by = models.ForeignKey(
