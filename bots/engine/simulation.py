@@ -545,7 +545,7 @@ class Simulation:
                 {"asset": t.asset, "from": t.source, "to": t.destination, "amount": plain(t.amount),
                  "fee": plain(t.fee)} for t in transfers
             ],
-            "out_of_band": [rebalance.why(h) for h in out],
+            "out_of_band": [_out_of_band(h) for h in out],
             "complete": not left,
             "left": [f"{o.label} {o.asset} stays {o.status_after} its band" for o in left],
         }
@@ -600,6 +600,14 @@ class Simulation:
             "quoting": {side: v["text"] for side, v in self.sides.items()},
             "suggestion": suggestion["text"] if suggestion else "",
         }
+
+
+def _out_of_band(h: rebalance.Holding) -> str:
+    """Why an account is out of its band, with amounts as the page shows them."""
+    below = h.band.status(h.position) == rebalance.BELOW
+    bound = h.band.minimum if below else h.band.maximum
+    return (f"{h.label} holds {_fmt(h.position, h.asset)} {h.asset}, "
+            f"{'below its minimum' if below else 'above its maximum'} {_fmt(bound, h.asset)}")
 
 
 def _fmt(value: Decimal, asset: str) -> str:
