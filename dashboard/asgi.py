@@ -1,5 +1,6 @@
 """ASGI entry point for Daphne: HTTP through Django, websockets through Channels."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -19,3 +20,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything imported so far lives as long as the process: a full garbage collection need not
+# walk it again each time, which would hold up every open socket at once while it does.
+gc.freeze()
