@@ -216,6 +216,14 @@ def notify_alert(alert_id: int) -> int:
 
 
 @shared_task(ignore_result=True)
+def clear_expired_sessions() -> None:
+    """Sessions past their expiry: mostly the public simulation's visitors (half an hour each)."""
+    from importlib import import_module
+
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+
+
+@shared_task(ignore_result=True)
 def prune_health_samples() -> int:
     from bots import health
 

@@ -102,6 +102,10 @@ def claim(request) -> str:
     run_id = secrets.token_urlsafe(16)
     client().zadd(LIVE_KEY, {run_id: time.time()})  # the slot is taken from now on
     request.session[SESSION_KEY] = run_id
+    if not request.user.is_authenticated:
+        # A visitor's session lives as long as their run, not the two weeks of a log-in; the
+        # hourly clean-up (bots.tasks.clear_expired_sessions) removes it after that.
+        request.session.set_expiry(DEMO_TTL_SECONDS)
     return run_id
 
 

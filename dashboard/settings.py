@@ -187,6 +187,7 @@ CELERY_BEAT_SCHEDULE |= {
     "market health": {"task": "bots.tasks.sample_health", "schedule": HEALTH_SAMPLE_SECONDS},
     "worker heartbeat": {"task": "bots.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
     "prune health samples": {"task": "bots.tasks.prune_health_samples", "schedule": 3600.0},
+    "clear expired sessions": {"task": "bots.tasks.clear_expired_sessions", "schedule": 3600.0},
 }
 
 # Alerts go to the NotificationChannel rows admins set up; these say how to reach them.

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pickle
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
+from bots import tasks
 from bots.engine.scenarios import run
 from dashboard import demo
 
@@ -203,6 +208,26 @@ def test_runs_expire_after_the_idle_ttl(redis_client):
 
     assert demo.DEMO_TTL_SECONDS - 5 <= ttl <= demo.DEMO_TTL_SECONDS
     assert redis_client.zscore(demo.LIVE_KEY, run_id) is not None
+
+
+@pytest.mark.django_db
+def test_a_visitors_session_lasts_as_long_as_the_run_and_is_cleared_after(operator):
+    visitor = Client()
+    visitor.get("/demo")
+    assert visitor.session.get_expiry_age() == demo.DEMO_TTL_SECONDS
+
+    logged_in = Client()
+    logged_in.force_login(operator)
+    logged_in.get("/demo")  # an operator trying the widget keeps the log-in they had
+    assert logged_in.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
+
+    Session.objects.filter(session_key=visitor.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    tasks.clear_expired_sessions()
+    assert list(Session.objects.values_list("session_key", flat=True)) == [
+        logged_in.session.session_key
+    ]
 
 
 @pytest.mark.django_db
