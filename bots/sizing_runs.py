@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from bots.balances import latest_balances
 from bots.engine.flow_estimate import FillRecord, daily_volatility, estimate_flow
+from bots.engine.pnl import HedgeFigures, summarize
 from bots.engine.rules import BPS, ZERO
 from bots.engine.sizing import Flow, Pools, histogram, required_pools, simulate, summary
 from bots.models import Fill, HealthSample, Hedge, InventoryBand, Market, SizingRun
@@ -487,13 +488,12 @@ def answer(run: SizingRun) -> list[str]:
 
 def hedged_edge(market: Market, window: timedelta = FLOW_WINDOW) -> tuple[int, Decimal] | None:
     """(count, bps) the market's hedged fills kept over the window, net of both venues' fees
-    and weighted by value; None without any."""
-    since = timezone.now() - window
-    rows = list(
-        Hedge.objects.filter(fill__market=market, done_at__gte=since, pnl_quote__isnull=False)
-        .values_list("pnl_quote", "fill__cost")
-    )
-    value = sum((cost for _, cost in rows), ZERO)
-    if not rows or value <= 0:
+    and weighted by value (the hedging card's figure, bots.engine.pnl.summarize); None without
+    any."""
+    rows = Hedge.objects.filter(
+        fill__market=market, done_at__gte=timezone.now() - window, pnl_quote__isnull=False
+    ).values_list("pnl_quote", "fill__price", "filled", "state")
+    summary = summarize(HedgeFigures(pnl, price * filled, None, state) for pnl, price, filled, state in rows)
+    if summary.pnl_bps is None:
         return None
-    return len(rows), sum((pnl for pnl, _ in rows), ZERO) / value * BPS
+    return summary.hedges, summary.pnl_bps
