@@ -19,11 +19,8 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from bots.models import Fill, Hedge, KillSwitch, Market, Order
+from bots.rows import table
 from bots.venues.paper_store import num
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _rows(sql: str, params: list) -> list[tuple]:
@@ -45,7 +42,7 @@ def _moment(value) -> datetime:
 def recent_fills(market_id: int, since_ms: int) -> list[tuple[str, int]]:
     """Fill.objects.filter(market=..., timestamp__gte=since).values_list("side", "timestamp")"""
     return _rows(
-        f"SELECT side, timestamp FROM {_table(Fill)} WHERE market_id = %s AND timestamp >= %s",
+        f"SELECT side, timestamp FROM {table(Fill)} WHERE market_id = %s AND timestamp >= %s",
         [market_id, since_ms],
     )
 
@@ -54,8 +51,8 @@ def open_hedges(market_id: int) -> list[tuple[str, Decimal, Decimal, str, dateti
     """(fill side, amount, filled, state, created at) of the market's hedges not yet closed."""
     closed = list(Hedge.CLOSED)
     rows = _rows(
-        f"SELECT f.side, h.amount, h.filled, h.state, h.created_at FROM {_table(Hedge)} h "
-        f"JOIN {_table(Fill)} f ON f.id = h.fill_id "
+        f"SELECT f.side, h.amount, h.filled, h.state, h.created_at FROM {table(Hedge)} h "
+        f"JOIN {table(Fill)} f ON f.id = h.fill_id "
         f"WHERE f.market_id = %s AND h.state NOT IN ({_marks(closed)})",
         [market_id, *closed],
     )
@@ -65,7 +62,7 @@ def open_hedges(market_id: int) -> list[tuple[str, Decimal, Decimal, str, dateti
 def live_orders(market_id: int, account_id: int) -> list[tuple[int, str, str, str]]:
     """(pk, client order id, exchange order id, state) of the records still open or sending."""
     return _rows(
-        f"SELECT id, client_order_id, exchange_order_id, state FROM {_table(Order)} "
+        f"SELECT id, client_order_id, exchange_order_id, state FROM {table(Order)} "
         "WHERE market_id = %s AND account_id = %s AND state IN (%s, %s)",
         [market_id, account_id, Order.OPEN, Order.SENDING],
     )
@@ -76,7 +73,7 @@ def extra_hedge_account_ids(market_id: int) -> list[int]:
     return [
         row[0]
         for row in _rows(
-            f"SELECT account_id FROM {_table(through)} WHERE market_id = %s ORDER BY account_id",
+            f"SELECT account_id FROM {table(through)} WHERE market_id = %s ORDER BY account_id",
             [market_id],
         )
     ]
@@ -87,8 +84,8 @@ def stopped(market_id: int) -> bool:
     paused = list(Market.STOPPED)
     return bool(
         _rows(
-            f"SELECT 1 FROM {_table(Market)} WHERE id = %s AND state IN ({_marks(paused)}) "
-            f"UNION ALL SELECT 1 FROM {_table(KillSwitch)} WHERE id = 1 AND engaged = %s",
+            f"SELECT 1 FROM {table(Market)} WHERE id = %s AND state IN ({_marks(paused)}) "
+            f"UNION ALL SELECT 1 FROM {table(KillSwitch)} WHERE id = 1 AND engaged = %s",
             [market_id, *paused, True],
         )
     )
@@ -102,7 +99,7 @@ def markets_quoted_by(account_ids: list[int], symbol: str) -> list[int]:
     return [
         row[0]
         for row in _rows(
-            f"SELECT id FROM {_table(Market)} WHERE mm_account_id IN ({_marks(account_ids)}) "
+            f"SELECT id FROM {table(Market)} WHERE mm_account_id IN ({_marks(account_ids)}) "
             "AND symbol = %s AND enabled = %s ORDER BY id",
             [*account_ids, symbol, True],
         )
