@@ -34,7 +34,6 @@ from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
 from bots.engine.protection import (
     SideGates,
     Unhedged,
-    exposure_gates,
     is_stale,
 )
 from bots.engine.quote_config import InvalidSettings, QuoteConfig
@@ -171,9 +170,7 @@ class MarketTick:
         if decision.action == tick.HOLD:
             return self.hold(decision.holder, decision.why)
         self.leave_hold()
-        self.alert_exposure(exposure_gates(
-            unhedged, config.max_unhedged_base, config.hedge_pending_seconds, self.now_ms
-        ))
+        self.alert_exposure(decision.exposure)
         self.sigma = decision.sigma_bps
         reference, quote, plan, gates = decision.memory.reference, decision.quote, decision.plan, decision.gates
         self.notes += problems

@@ -75,6 +75,7 @@ class TickDecision:
     plan: OrderPlan | None = None
     quote: Quote | None = None
     gates: SideGates = field(default_factory=SideGates)
+    exposure: SideGates = field(default_factory=SideGates)  # the unhedged-exposure part of gates
     allowance: dict[str, Decimal] = field(default_factory=dict)
     sigma_bps: Decimal = ZERO
 
@@ -96,7 +97,10 @@ def decide(inputs: TickInputs, memory: TickMemory) -> TickDecision:
     sigma = sigma_bps(samples)
     if hold:
         return TickDecision(HOLD, memory, *hold, sigma_bps=sigma)
-    gates = side_gates(config, reference, inputs.funds, inputs.recent_fills, inputs.unhedged, now)
+    exposure = exposure_gates(
+        list(inputs.unhedged), config.max_unhedged_base, config.hedge_pending_seconds, now
+    )
+    gates = side_gates(config, reference, inputs.funds, inputs.recent_fills, exposure, now)
     quote = desired_quotes(config, QuoteContext(
         reference, inputs.floor, inputs.rules, inputs.funds, sigma, stopped=gates.stop))
     allowance = allowances(config, inputs.funds)
@@ -104,8 +108,8 @@ def decide(inputs: TickInputs, memory: TickMemory) -> TickDecision:
         quote.levels, list(inputs.resting), config, now_ms=now, reference=reference,
         floor=inputs.floor, gates=gates, allowance=allowance, refresh_all=inputs.refresh_all,
     )
-    return TickDecision(QUOTE, memory, plan=plan, quote=quote, gates=gates, allowance=allowance,
-                        sigma_bps=sigma)
+    return TickDecision(QUOTE, memory, plan=plan, quote=quote, gates=gates, exposure=exposure,
+                        allowance=allowance, sigma_bps=sigma)
 
 
 def protection(
@@ -135,13 +139,14 @@ def protection(
 
 def side_gates(
     config: QuoteConfig, reference: Decimal, funds: Funds, recent: Sequence[tuple[str, int]],
-    unhedged: Sequence[Unhedged], now_ms: int,
+    exposure: SideGates, now_ms: int,
 ) -> SideGates:
+    """The unhedged-exposure gates (first: their reasons win) with the other side gates."""
     last_fill: dict[str, int] = {}
     for side, stamp in recent:
         last_fill[side] = max(stamp, last_fill.get(side, 0))
     return (
-        exposure_gates(list(unhedged), config.max_unhedged_base, config.hedge_pending_seconds, now_ms)
+        exposure
         .merge(price_band_gates(reference, config.price_ceiling, config.price_floor))
         .merge(SideGates(stop=position_stops(
             funds.base_total, config.position_target_base, config.position_band_base)))
