@@ -14,7 +14,6 @@ Prints the median and the worst of the repeats.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -60,34 +59,14 @@ def main() -> None:
 
 
 def build_world():
-    import django
+    """The hedge-latency bench's world (the demo seeded, deep MM quotes), and a logged-in client."""
     from django.conf import settings
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test import Client
-
-    settings.MIGRATION_MODULES = {app: None for app in ("bots", "dashboard", "auth", "admin",
-                                                         "contenttypes", "sessions")}
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", run_syncdb=True, verbosity=0)
-    call_command("seed_demo", "--trades-per-minute", "0", "--username", "bench", stdout=io.StringIO())
-
     from django.contrib.auth import get_user_model
+    from django.test import Client
+    from hedge_latency import build_world as demo_world
 
-    from bots.models import Market, PaperBalance
-    from bots.venues.paper import PaperVenue
-
-    market = Market.objects.select_related("mm_account__venue", "hedge_account__venue").get(slug="btc-usdt")
-    for account in (market.mm_account, market.hedge_account):
-        PaperBalance.objects.filter(account=account, asset="BTC").update(free=Decimal("1000"))
-        PaperBalance.objects.filter(account=account, asset="USDT").update(free=Decimal("100000000"))
-    mm = PaperVenue(market.mm_account)
-    book = PaperVenue(market.hedge_account).fetch_order_book(market.symbol)
-    mid = (book["bids"][0][0] + book["asks"][0][0]) / 2
-    for side, factor in (("buy", Decimal("0.999")), ("sell", Decimal("1.001"))):
-        price = (mid * factor).quantize(Decimal("0.01"))
-        mm.create_order(market.symbol, "limit", side, Decimal("500"), price, {"postOnly": True})
+    market = demo_world()
+    settings.ALLOWED_HOSTS = ["*"]
     client = Client()
     client.force_login(get_user_model().objects.get(username="bench"))
     return market, client
