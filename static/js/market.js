@@ -456,26 +456,13 @@
     root.dataset.updates = String(Number(root.dataset.updates || 0) + 1);
   }
 
-  function connect(delay) {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${root.dataset.ws}`);
-    const live = document.getElementById("live");
-    socket.onopen = () => { live.textContent = "live"; live.className = "live on"; delay = 1000; };
-    socket.onmessage = (event) => {
-      const data = JSON.parse(event.data);
-      if (!data.reply) draw(data); // replies answer commands sent over the socket
-    };
-    socket.onclose = () => {
-      live.textContent = "reconnecting";
-      live.className = "live off";
-      setTimeout(() => connect(Math.min(delay * 2, 15000)), delay);
-    };
-  }
-
   let snapshot = JSON.parse(document.getElementById("snapshot").textContent);
   root.dataset.base = snapshot.base;
   root.dataset.quote = snapshot.quote;
   if (window.Plotly) drawHistory(JSON.parse(document.getElementById("history").textContent));
   draw(snapshot);
-  connect(1000);
+  window.liveSocket(root.dataset.ws, document.getElementById("live"), (event) => {
+    const data = JSON.parse(event.data);
+    if (!data.reply) draw(data); // replies answer commands sent over the socket
+  });
 })();

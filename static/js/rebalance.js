@@ -19,22 +19,5 @@
     document.body.dataset.rebalanceUpdates = String(Number(document.body.dataset.rebalanceUpdates || 0) + 1);
   }
 
-  function connect(delay) {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${live.dataset.ws}`);
-    socket.onopen = () => {
-      if (delay > 1000) refresh(); // a reconnection: catch up on what changed meanwhile
-      live.textContent = "live";
-      live.className = "live on";
-      delay = 1000;
-    };
-    socket.onmessage = refresh;
-    socket.onclose = () => {
-      live.textContent = "reconnecting";
-      live.className = "live off";
-      setTimeout(() => connect(Math.min(delay * 2, 15000)), delay);
-    };
-  }
-
-  connect(1000);
+  window.liveSocket(live.dataset.ws, live, refresh, refresh);
 })();

@@ -88,21 +88,6 @@
     bar.dataset.updates = String(Number(bar.dataset.updates || 0) + 1);
   }
 
-  function connect(delay) {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}${root.dataset.ws}`);
-    socket.onopen = () => {
-      live.textContent = "live";
-      live.className = "live on";
-      delay = 1000;
-    };
-    socket.onmessage = onMessage;
-    socket.onclose = () => {
-      live.textContent = "reconnecting";
-      live.className = "live off";
-      setTimeout(() => connect(Math.min(delay * 2, 15000)), delay);
-    };
-  }
 
   // htmx calls this for the page at load and for every card it swaps in; Plotly may arrive
   // after this script (both deferred, Plotly first), so draw once the document is parsed.
@@ -112,5 +97,5 @@
   new MutationObserver(() => drawIn(document)).observe(document.documentElement, {
     attributes: true, attributeFilter: ["data-theme"],
   });
-  connect(1000);
+  window.liveSocket(root.dataset.ws, live, onMessage);
 })();
