@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import groupby
 
 from .hedge_floor import HedgeFloor
 from .inventory import base_share_target, inventory_skew, size_factors
@@ -307,11 +308,7 @@ def settle(levels: list, floor: HedgeFloor, notes: list[str] | None = None) -> l
     for side in SIDES:
         side_levels = nearest_first(levels, side)
         while True:
-            kept, before = [], ZERO
-            for level in side_levels:
-                if floor.respects(side, level.price, before, level.amount):
-                    kept.append(level)
-                    before += level.amount
+            kept = _clearing(side, side_levels, floor)
             if len(kept) == len(side_levels):
                 break
             if notes is not None:
@@ -319,6 +316,29 @@ def settle(levels: list, floor: HedgeFloor, notes: list[str] | None = None) -> l
             side_levels = kept
         result += side_levels
     return result
+
+
+def _clearing(side: str, side_levels: list, floor: HedgeFloor) -> list:
+    """One pass of `settle` over a side, nearest first.
+
+    Orders at one price fill in the venue's queue order, which the plan does not know, so each
+    is judged as if it filled last at its price. Judging them in list order instead made the
+    verdict depend on how the caller happened to list them: a plan and the same plan run again
+    disagreed, and a kept order was cancelled for nothing on the next tick. Where a price's group
+    fails, its last-listed member goes first (callers list resting orders before new ones).
+    """
+    kept: list = []
+    before = ZERO
+    for price, members in groupby(side_levels, key=lambda lv: lv.price):
+        group = list(members)
+        while group:
+            total = sum((lv.amount for lv in group), ZERO)
+            if all(floor.respects(side, price, before + total - lv.amount, lv.amount) for lv in group):
+                break
+            group.pop()
+        kept += group
+        before += sum((lv.amount for lv in group), ZERO)
+    return kept
 
 
 def uncrossed(levels: list) -> list:

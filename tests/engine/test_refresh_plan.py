@@ -201,3 +201,37 @@ def test_planning_again_after_the_plan_changes_nothing_and_the_book_clears_the_f
         for level in side_book:
             assert ctx.floor.respects(side, level.price, before, level.amount)
             before += level.amount
+
+
+def test_a_kept_order_at_the_price_of_a_new_one_is_kept_on_the_next_tick():
+    # Found by the property above: a young resting ask at the price of a new, larger level.
+    # Judged in list order, the pair passed when the resting order came first and failed when
+    # the plan ran again with the new order listed first, so a kept order was cancelled for
+    # nothing on the next tick.
+    mid = D("50.00")
+    venue = HedgeVenue(
+        "ext",
+        [(mid * (1 - D(i) / 1000), D("2")) for i in range(10)],
+        [(mid * (1 + D(i) / 1000), D("2")) for i in range(10)],
+        D("0.001"), D("100"), D("1e9"),
+    )
+    config = DEFAULTS.replace(
+        bid_spread_bps=D("0"), ask_spread_bps=D("0"), levels=4, level_spacing_bps=D("0"),
+        level_amount=D("0.5"), amount_growth=D("0.2"), refresh_tolerance_bps=D("0"),
+        order_refresh_seconds=D("10"), max_order_age_seconds=D("0"), minimum_spread_bps=D("0"),
+        hedge_buffer_bps=D("2"),
+    )
+    floor = HedgeFloor([venue], D("0"), config.hedge_buffer_bps)
+    ctx = QuoteContext(floor.reference(), floor, RULES, Funds(D("10"), D("1e6"), D("10"), D("1e6")))
+    young = RestingOrder("o0", SELL, D("50.07"), D("0.5"), NOW)
+
+    levels = desired_quotes(config, ctx).levels
+    run = lambda orders: plan_orders(  # noqa: E731
+        levels, orders, config, now_ms=NOW, reference=ctx.reference, floor=floor,
+        gates=SideGates(), allowance=allowances(config, ctx.funds),
+    )
+    first = run([young])
+    after = [young] * (young.id in first.keep) + [
+        RestingOrder(f"new{i}", lv.side, lv.price, lv.amount, NOW) for i, lv in enumerate(first.place)
+    ]
+    assert (run(after).cancel, run(after).place) == ([], [])
