@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_number, env_str, env_url
@@ -99,20 +100,11 @@ def _database(url: str) -> dict:
             },
             "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name:
+    # dj-database-url keeps the query string as OPTIONS (?sslmode=require, connect_timeout, ...).
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if not config["NAME"]:
         raise ImproperlyConfigured(f"DATABASE_URL names no database: {url!r}")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(name),
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": parts.hostname or "",
-        "PORT": str(parts.port or ""),
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
-    }
+    return config
 
 
 DATABASES = {"default": _database(env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite")))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -45,3 +46,35 @@ def test_a_bad_value_stops_start_up_naming_the_variable(variable, value, message
 def test_good_values_start():
     result = check(DEBUG="false", BALLAST_TICK_SECONDS="0.5")
     assert result.returncode == 0, result.stderr
+
+
+def database_settings(url: str) -> dict:
+    """The DATABASES["default"] that start-up builds from `url` (nothing connects)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "import json; from django.conf import settings; "
+            "print(json.dumps(settings.DATABASES['default'], default=str))",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_database_url_keeps_its_query_parameters():
+    config = database_settings(
+        "postgres://desk:p%40ss@db.example:5433/ballast?sslmode=require&connect_timeout=5"
+    )
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert config["OPTIONS"] == {"sslmode": "require", "connect_timeout": 5}
+    assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("ballast", "desk", "p@ss")
+    assert (config["HOST"], str(config["PORT"])) == ("db.example", "5433")
+    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
