@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 demo: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --new-password
 	$(BIN)/python manage.py up
 
 up: $(STAMP)

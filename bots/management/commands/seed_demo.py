@@ -46,6 +46,7 @@ DEMO_QUOTES = {
     "max_unhedged_base": Decimal("0.5"),
     "max_trades_per_minute": 90,
 }
+DEMO_TRADES_PER_MINUTE = 12  # simulated users' rate on a new demo
 DEEP_FUNDS = {"BTC": Decimal("1000000"), "USDT": Decimal("100000000000")}
 
 
@@ -63,11 +64,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--username", default="operator")
         parser.add_argument(
-            "--trades-per-minute", type=float, default=12, help="Simulated users' rate (0 stops them)"
+            "--trades-per-minute",
+            type=float,
+            default=None,
+            help=f"Simulated users' rate (0 stops them; a new demo starts at {DEMO_TRADES_PER_MINUTE:g})",
+        )
+        parser.add_argument(
+            "--new-password",
+            action="store_true",
+            help="Give the login a new password and print it (a new login always gets one)",
         )
 
     @transaction.atomic
-    def handle(self, *args, username: str, trades_per_minute: float, **options):
+    def handle(self, *args, username: str, trades_per_minute, new_password: bool, **options):
+        rate = DEMO_TRADES_PER_MINUTE if trades_per_minute is None else trades_per_minute
         own, _ = Venue.objects.get_or_create(
             name="own", defaults={"label": "Own exchange", "kind": Venue.PAPER}
         )
@@ -93,7 +103,7 @@ class Command(BaseCommand):
                 "mm_account": mm,
                 "hedge_account": hedge,
                 "target_base": BOT_FUNDS["BTC"] * 2,
-                "sim_trades_per_minute": trades_per_minute,
+                "sim_trades_per_minute": rate,
             },
         )
         QuoteSettings.objects.get_or_create(market=market, defaults=DEMO_QUOTES)
@@ -101,20 +111,32 @@ class Command(BaseCommand):
         seed_rebalancing(own, outside, mm, hedge)
         # The outside market's book exists from the start, so the first tick has a reference.
         move_outside_markets(int(time.time()))
-        if not created:
+        if not created and trades_per_minute is not None:
             Market.objects.filter(pk=market.pk).update(sim_trades_per_minute=trades_per_minute)
-
-        password = secrets.token_urlsafe(9)
-        user, _ = User.objects.get_or_create(username=username)
-        user.set_password(password)
-        user.save()
-        user.groups.add(roles.group(roles.OPERATOR))
+        market.refresh_from_db(fields=["sim_trades_per_minute"])
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: {market.symbol}, simulated users at {trades_per_minute:g} trades/min.\n"
-                f"Log in at http://127.0.0.1:8000 as  {username}  with password  {password}"
+                f"Demo ready: {market.symbol}, simulated users at "
+                f"{market.sim_trades_per_minute:g} trades/min."
             )
         )
+        self.stdout.write(self.style.SUCCESS(login(username, new_password)))
+
+
+def login(username: str, new_password: bool) -> str:
+    """Create the operator login when absent; otherwise leave it be unless a new password is
+    asked for. Either way the line returned is true: a printed password is the one that works."""
+    user, created = User.objects.get_or_create(username=username)
+    if not (created or new_password):
+        return (
+            f"Log in at http://127.0.0.1:8000 as  {username}  with its password as it was "
+            "(`manage.py seed_demo --new-password` sets and prints a new one)"
+        )
+    password = secrets.token_urlsafe(9)
+    user.set_password(password)
+    user.save()
+    user.groups.add(roles.group(roles.OPERATOR))
+    return f"Log in at http://127.0.0.1:8000 as  {username}  with password  {password}"
 
 
 # --- rebalancing: bands around the starting balances, a policy and fee table per asset, and each
