@@ -20,11 +20,10 @@ from django.views.decorators.http import require_GET
 
 from bots.engine import liquidity
 from bots.engine.exposure import net_exposure
+from bots.engine.figures import DECIMALS, fixed, in_asset
 from bots.health import book_health, check_workers, uptime_today, worker_silence
 from bots.models import BalanceSnapshot, Breach, HealthSample, Market, MarketTargets
 from bots.models.health import STATUS_CHOICES
-
-from .templatetags.desk import DECIMALS, fixed, in_asset
 
 ROWS_TEMPLATE = "partials/overview_rows.html"
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from bots import paper_flow
+from bots.engine.figures import in_asset, plain
 from bots.models import Account, Market
-from bots.tasks import simulated_user_trade
+from bots.venues import ccxt_errors as ccxt
+from bots.venues.errors import describe
 
 from .forms import UserTradeForm
 from .live import market_snapshot
@@ -64,19 +66,42 @@ def market_page(request, slug: str):
 @login_required
 @role_required(OPERATOR)
 def user_trade(request, slug: str):
+    """Send a simulated user's market order now and say what filled: the venue's answer, not
+    the request (a book thinner than the order fills only part of it)."""
     market = _market(slug)
     form = UserTradeForm(request.POST)
-    if form.is_valid():
-        side, amount = form.cleaned_data["side"], form.cleaned_data["amount"]
-        transaction.on_commit(lambda: simulated_user_trade.delay(market.pk, side, str(amount)))
-        note = f"Sent: a user {'buys' if side == 'buy' else 'sells'} {amount} {market.base}."
-        ok = True
-    else:
+    status = 200
+    if not form.is_valid():
         note = "; ".join(f"{field}: {' '.join(errs)}" for field, errs in form.errors.items())
-        ok = False
+        status = 400
+    else:
+        side, amount = form.cleaned_data["side"], form.cleaned_data["amount"]
+        try:
+            order = paper_flow.user_trade(market, side, amount)
+        except ccxt.BaseError as exc:
+            note = f"Not sent: {describe(exc)}"
+            status = 422
+        else:
+            note = trade_note(market, order, amount)
     if request.htmx:
         return render(
-            request, "partials/trade_result.html", {"note": note, "ok": ok}, status=200 if ok else 400
+            request, "partials/trade_result.html", {"note": note, "ok": status == 200}, status=status
         )
-    (messages.success if ok else messages.error)(request, note)
+    (messages.success if status == 200 else messages.error)(request, note)
     return redirect("market", slug=slug)
+
+
+def trade_note(market: Market, order: dict, asked) -> str:
+    """"A user bought 0.4 BTC of 0.45 at 64,010.20 USDT on average; 0.05 BTC did not fill"."""
+    verb = "bought" if order["side"] == "buy" else "sold"
+    filled = order["filled"]
+    if not filled:
+        return f"Nothing of {plain(asked)} {market.base} filled: that side of the book was empty."
+    average = in_asset(order["average"], market.quote)
+    if filled == asked:
+        return f"A user {verb} {plain(filled)} {market.base} at {average} {market.quote} on average."
+    return (
+        f"A user {verb} {plain(filled)} {market.base} of {plain(asked)} at {average} "
+        f"{market.quote} on average; {plain(asked - filled)} {market.base} did not fill "
+        "(the book was not deep enough)."
+    )

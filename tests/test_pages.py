@@ -1,4 +1,6 @@
-"""The market page and the user-trade action: who may see and do what, and bad input."""
+"""The market page and the user-trade action: who may see and do what, and bad input.
+
+What a user trade answers is tests/test_user_trade_says_what_filled.py."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from bots.models import Market
+from bots.models import Market, PaperTrade
 
 pytestmark = pytest.mark.django_db
 
@@ -51,12 +53,11 @@ def test_a_viewer_sees_the_page_without_the_trade_form(client, viewer, demo_mark
     assert b"Simulate a user trade" not in page.content
 
 
-def test_a_viewer_cannot_send_a_user_trade(client, viewer, demo_market, django_capture_on_commit_callbacks):
+def test_a_viewer_cannot_send_a_user_trade(client, viewer, running_market):
     client.force_login(viewer)
-    with django_capture_on_commit_callbacks() as queued:
-        response = client.post(reverse("user-trade", args=["btc-usdt"]), {"side": "buy", "amount": "0.1"})
+    response = client.post(reverse("user-trade", args=["btc-usdt"]), {"side": "buy", "amount": "0.1"})
     assert response.status_code == 403
-    assert queued == []
+    assert not PaperTrade.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -68,28 +69,12 @@ def test_a_viewer_cannot_send_a_user_trade(client, viewer, demo_market, django_c
         ({"side": "sell", "amount": "1000"}, "amount: Ensure this value is less than or equal to 100."),
     ],
 )
-def test_bad_trade_input_gets_a_message_and_queues_nothing(
-    client, operator, demo_market, django_capture_on_commit_callbacks, data, message
-):
+def test_bad_trade_input_gets_a_message_and_sends_nothing(client, operator, running_market, data, message):
     client.force_login(operator)
-    with django_capture_on_commit_callbacks() as queued:
-        response = client.post(reverse("user-trade", args=["btc-usdt"]), data, HTTP_HX_REQUEST="true")
+    response = client.post(reverse("user-trade", args=["btc-usdt"]), data, HTTP_HX_REQUEST="true")
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert queued == []
-
-
-def test_a_user_trade_is_queued_after_commit_and_works_without_javascript(
-    client, operator, demo_market, django_capture_on_commit_callbacks
-):
-    client.force_login(operator)
-    with django_capture_on_commit_callbacks() as queued:
-        response = client.post(reverse("user-trade", args=["btc-usdt"]), {"side": "sell", "amount": "0.1"})
-    assert response.status_code == 302
-    assert response["Location"] == reverse("market", args=["btc-usdt"])
-    assert len(queued) == 1
-    follow = client.get(response["Location"])
-    assert "Sent: a user sells 0.1 BTC." in follow.content.decode()
+    assert not PaperTrade.objects.exists()
 
 
 def test_the_market_of_an_unknown_slug_cannot_be_traded(client, operator, demo_market):

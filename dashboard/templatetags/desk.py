@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import template
 
+from bots.engine import figures
+
 register = template.Library()
 
-# The same places the market page uses (static/js/market.js).
-DECIMALS = {"BTC": 5, "ETH": 4, "USDT": 2, "USDC": 2, "USD": 2}
-DASH = "–"
+DASH = figures.DASH
 
 
 @register.filter
 def fixed(value, places=2) -> str:
     """1234.5|fixed:2 -> "1,234.50"; nothing to show -> "–"."""
-    if value is None or value == "":
-        return DASH
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError):
-        return DASH
-    return f"{number:,.{int(places)}f}"
+    return figures.fixed(value, places)
 
 
 @register.filter
 def in_asset(value, asset: str) -> str:
     """An amount of `asset` with that asset's decimals: 0.1|in_asset:"BTC" -> "0.10000"."""
-    return fixed(value, DECIMALS.get(asset, 6))
+    return figures.in_asset(value, asset)
 
 
 @register.filter
@@ -36,7 +30,7 @@ def plain(value) -> str:
     """A Decimal as people write it: 10, not 10.000000000000000000."""
     if value is None or value == "":
         return DASH
-    return format(Decimal(value).normalize(), "f")
+    return figures.plain(value)
 
 
 @register.filter
