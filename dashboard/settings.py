@@ -161,7 +161,6 @@ CELERY_BEAT_SCHEDULE = {
     "market-making ticks": {"task": "bots.tasks.tick_all_markets", "schedule": TICK_SECONDS},
     "outside market": {"task": "bots.tasks.move_outside_markets", "schedule": 1.0},
     "simulated users": {"task": "bots.tasks.simulate_users", "schedule": 1.0},
-    "hedge sweeper": {"task": "bots.tasks.sweep_hedges", "schedule": 10.0},
 }
 # Hedge intents untouched this long and not final are queued again (bots.reconcile.due_for_sweep).
 HEDGE_SWEEP_SECONDS = env_number("BALLAST_HEDGE_SWEEP_SECONDS", 10.0, 1.0, 3600.0)
