@@ -11,9 +11,11 @@ import pytest
 import redis
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
-from bots.models import Account, Market, PaperBalance
+from bots.engine.flow import users_rate_ceiling
+from bots.management.commands.seed_demo import DEMO_QUOTES, DEMO_TRADES_PER_MINUTE
+from bots.models import Account, Market, PaperBalance, QuoteSettings
 from dashboard.embedded_redis import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,11 +61,11 @@ def test_changing_the_users_rate_leaves_the_login_alone():
 @pytest.mark.django_db
 def test_a_new_password_is_printed_only_when_asked_for_and_it_works():
     old = printed_password(seed())
-    seed("--trades-per-minute", "60")
+    seed("--trades-per-minute", "20")
 
     new = printed_password(seed("--new-password"))
 
-    assert Market.objects.get().sim_trades_per_minute == 60  # no rate given: kept
+    assert Market.objects.get().sim_trades_per_minute == 20  # no rate given: kept
     assert authenticate(username="operator", password=new) is not None
     assert authenticate(username="operator", password=old) is None
     assert User.objects.get(username="operator").groups.filter(name="operator").exists()
@@ -85,3 +87,34 @@ def test_the_embedded_redis_starts_answers_and_stops(tmp_path):
     finally:
         server.stop()
     assert not (tmp_path / "redis.sock").exists()
+
+
+@pytest.mark.django_db
+def test_a_rate_the_trade_limiter_would_stop_is_refused_and_nothing_changes():
+    seed()
+    with pytest.raises(CommandError) as refused:
+        seed("--trades-per-minute", "60")
+    message = str(refused.value)
+    assert "--trades-per-minute 60" in message
+    assert "90 fills a minute" in message and "at most 30" in message
+    assert Market.objects.get().sim_trades_per_minute == DEMO_TRADES_PER_MINUTE
+
+    seed("--trades-per-minute", "30")
+    assert Market.objects.get().sim_trades_per_minute == 30
+
+
+@pytest.mark.django_db
+def test_the_ceiling_follows_the_markets_own_limiter():
+    seed()
+    QuoteSettings.objects.update(max_trades_per_minute=300)
+    seed("--trades-per-minute", "100")
+    assert Market.objects.get().sim_trades_per_minute == 100
+    QuoteSettings.objects.update(max_trades_per_minute=0)  # limiter off: the field's bound only
+    seed("--trades-per-minute", "600")
+    with pytest.raises(CommandError, match="between 0 and 600, not -1"):
+        seed("--trades-per-minute", "-1")
+    assert Market.objects.get().sim_trades_per_minute == 600
+
+
+def test_the_demos_default_rate_is_under_its_limiters_ceiling():
+    assert DEMO_TRADES_PER_MINUTE <= users_rate_ceiling(DEMO_QUOTES["max_trades_per_minute"])

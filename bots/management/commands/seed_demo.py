@@ -8,9 +8,10 @@ import time
 from decimal import Decimal
 
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from bots.engine.flow import users_rate_ceiling
 from bots.models import (
     Account,
     Market,
@@ -46,7 +47,9 @@ DEMO_QUOTES = {
     "max_unhedged_base": Decimal("0.5"),
     "max_trades_per_minute": 90,
 }
+DEMO_SLUG = "btc-usdt"
 DEMO_TRADES_PER_MINUTE = 12  # simulated users' rate on a new demo
+MAX_USERS_RATE = 600  # Market.sim_trades_per_minute's bound
 DEEP_FUNDS = {"BTC": Decimal("1000000"), "USDT": Decimal("100000000000")}
 
 
@@ -78,6 +81,8 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, username: str, trades_per_minute, new_password: bool, **options):
         rate = DEMO_TRADES_PER_MINUTE if trades_per_minute is None else trades_per_minute
+        if trades_per_minute is not None:
+            check_users_rate(trades_per_minute)
         own, _ = Venue.objects.get_or_create(
             name="own", defaults={"label": "Own exchange", "kind": Venue.PAPER}
         )
@@ -97,7 +102,7 @@ class Command(BaseCommand):
         hedge = _account(outside, "Hedging bot", Account.HEDGING, BOT_FUNDS)
         _account(outside, "Outside liquidity", Account.LIQUIDITY, DEEP_FUNDS)
         market, created = Market.objects.get_or_create(
-            slug="btc-usdt",
+            slug=DEMO_SLUG,
             defaults={
                 "symbol": "BTC/USDT",
                 "mm_account": mm,
@@ -121,6 +126,22 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(self.style.SUCCESS(login(username, new_password)))
+
+
+def check_users_rate(rate: float) -> None:
+    """Refuse a rate the demo market cannot take without its trade limiter stopping it."""
+    if not 0 <= rate <= MAX_USERS_RATE:
+        raise CommandError(f"--trades-per-minute must be between 0 and {MAX_USERS_RATE}, not {rate:g}")
+    existing = QuoteSettings.objects.filter(market__slug=DEMO_SLUG).first()
+    limit = existing.max_trades_per_minute if existing else DEMO_QUOTES["max_trades_per_minute"]
+    ceiling = users_rate_ceiling(limit)
+    if ceiling is not None and rate > ceiling:
+        raise CommandError(
+            f"--trades-per-minute {rate:g} is more than the market's trade limiter allows: it "
+            f"holds the market at {limit} fills a minute, and a user order fills about 1.5 "
+            f"levels, in bursts. Give at most {ceiling:g}, or raise 'Trades per minute' on "
+            "the market's settings page first."
+        )
 
 
 def login(username: str, new_password: bool) -> str:
