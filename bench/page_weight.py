@@ -58,8 +58,10 @@ def measure(base: str, path: str) -> list[tuple[str, int, int, str]]:
     """(url, header bytes, body bytes as sent, content-encoding) of each response of one cold load."""
     from playwright.sync_api import sync_playwright
 
+    from tests import chromium  # the browser the tests use, found the same way
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+        browser = p.chromium.launch(executable_path=chromium.find())
         login = browser.new_context()
         page = login.new_page()
         page.goto(f"{base}/login/")

@@ -117,17 +117,24 @@ def running_market(demo_market):
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Debian Chromium for the whole run (launching costs about 0.6 s)."""
+    """One headless Chromium for the whole run (launching costs about 0.6 s), the one
+    tests/chromium.py finds (`make test` installs it first when it is missing)."""
     import os
 
     from playwright.sync_api import sync_playwright
+
+    from tests import chromium
+
+    executable = chromium.find()
+    if executable is None:
+        pytest.fail(chromium.HOW_TO_INSTALL, pytrace=False)
 
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are
     # plain synchronous code all the same.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            executable_path=executable,
             args=["--disable-background-networking", "--disable-component-update", "--no-first-run"],
         )
         yield browser
