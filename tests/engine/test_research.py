@@ -100,8 +100,10 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another():
 
 
 def test_it_reproduces_the_papers_comparison_of_the_two_strategies():
-    # The paper (gamma = 0.1, 1,000 runs): inventory profit 62.94 (std 5.89), final q std 2.80;
-    # symmetric profit 67.21 (std 13.43), final q std 8.66.
+    # The 2008 paper's gamma = 0.1 table (1,000 runs), as a public replication quotes it:
+    # inventory profit 65.0 (std 6.6), final q std 2.9; symmetric 68.4 (std 12.7), 8.4. The 2006
+    # working paper's gamma = 0.1 table: 62.94 (5.89), 2.80; 67.21 (13.43), 8.66. README,
+    # research mode, says which figures could not be checked.
     result = research.run(PAPER, seed=2008)
     inv, sym = result.inventory.summary(), result.symmetric.summary()
 
@@ -116,7 +118,8 @@ def test_it_reproduces_the_papers_comparison_of_the_two_strategies():
 
 def test_the_mean_spread_includes_the_inventory_risk_term():
     # The engine's spread is gamma*sigma^2*(T-t) + (2/gamma)ln(1 + gamma/k): 1.29 + 0.4*(T-t),
-    # 1.49 on average over the steps. (The paper's table shows 1.29, the second term alone.)
+    # 1.49 on average over the steps. (The 2006 working paper's gamma = 0.1 table shows 1.29,
+    # the second term alone.)
     result = research.run(replace(PAPER, runs=50), seed=1)
     steps = PAPER.steps
     expected = np.mean([closed_form(PAPER, 0, i)[1] for i in range(steps)])
