@@ -31,9 +31,9 @@ from django.utils import timezone
 from bots import hedge_book, hedge_context, rows, venue_health
 from bots.audit import record
 from bots.engine import routing
+from bots.engine.figures import plain
 from bots.engine.hedging import HedgeParams
 from bots.engine.pnl import fee_in_quote
-from bots.engine.routing import plain
 from bots.engine.rules import ZERO, MarketRules, dec
 from bots.models import Fill, Hedge, HedgeOrder, Venue
 from bots.venues import ccxt_errors as ccxt

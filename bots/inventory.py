@@ -19,7 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bots.engine.books import mid_price
-from bots.engine.rebalance import Band, Holding, amount_text
+from bots.engine.figures import duration, in_asset, plain
+from bots.engine.rebalance import Band, Holding
 from bots.engine.rules import ZERO, dec
 from bots.engine.runway import FlowEvent, hourly_flow, runway_hours
 from bots.models import (
@@ -111,9 +112,9 @@ class Position:
         if self.runway_short and band.minimum < band.target:
             band = replace(band, minimum=band.target)
             note = (
-                f"it runs out in {self.runway:.1f} h at the recent flow, under the "
-                f"{amount_text(self.alert_hours)} h alert: planned to its target "
-                f"{amount_text(band.target)}"
+                f"it runs out in {duration(self.runway)} at the recent flow, under the "
+                f"{plain(self.alert_hours)} h alert: planned to its target "
+                f"{in_asset(band.target, self.asset)}"
             )
         return Holding(
             account=self.key,

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bots.audit import record
+from bots.engine.figures import plain
 from bots.engine.quote_config import QuoteConfig, as_dict
 from bots.locks import market_lock
 from bots.market_making import MarketTick
@@ -261,10 +262,6 @@ def change_quote_settings(
 # --- hedges -------------------------------------------------------------------------------------
 # A failed hedge waits for an operator; so may a waiting one (the pending position). A hedge that
 # carries other fills' remainders (netted small fills) acts for all of them.
-
-
-def plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
 
 
 def _hedge_for_action(hedge_id: int, allowed: tuple[str, ...], verb: str):

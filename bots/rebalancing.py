@@ -22,7 +22,7 @@ from django.utils import timezone
 from bots.audit import record
 from bots.balances import refresh_balances
 from bots.engine import rebalance
-from bots.engine.rebalance import amount_text
+from bots.engine.figures import plain
 from bots.inventory import Inventory, account_label, market_of, policy_for, read_inventory
 from bots.models import Account, TransferApproval, TransferProposal, WithdrawalNetwork
 from bots.venues import ccxt_errors as ccxt
@@ -341,17 +341,17 @@ def propose(
             )
         if amount % route.step:
             raise TransferError(
-                f"{asset} over {network} goes in steps of {amount_text(route.step)}."
+                f"{asset} over {network} goes in steps of {plain(route.step)}."
             )
         if amount < route.minimum:
             raise TransferError(
-                f"The minimum {asset} withdrawal over {network} is {amount_text(route.minimum)}."
+                f"The minimum {asset} withdrawal over {network} is {plain(route.minimum)}."
             )
         share = policy_for(asset).max_fee_share
         if route.fee > share * amount:
             raise TransferError(
-                f"The fee ({amount_text(route.fee)} {asset}) would be more than "
-                f"{amount_text(share * 100)}% of {amount_text(amount)}."
+                f"The fee ({plain(route.fee)} {asset}) would be more than "
+                f"{plain(share * 100)}% of {plain(amount)}."
             )
         open_ = P.objects.filter(asset=asset, state__in=P.OPEN).order_by("pk")
         committed, forbidden = _committed(asset, holdings, list(open_))
@@ -363,7 +363,7 @@ def propose(
         s = committed[key_s]
         if amount > s.sendable:
             raise TransferError(
-                f"{account_label(source)} can send at most {amount_text(s.sendable)} {asset} "
+                f"{account_label(source)} can send at most {plain(s.sendable)} {asset} "
                 "(free, less its reserve and what open proposals already take)."
             )
         d = committed[key_d]
@@ -392,7 +392,7 @@ def propose(
         announce(p)
     return Done(
         p,
-        f"Proposed transfer #{p.pk}: {amount_text(amount)} {asset} from {account_label(source)} "
+        f"Proposed transfer #{p.pk}: {plain(amount)} {asset} from {account_label(source)} "
         f"to {account_label(destination)}.",
     )
 
@@ -536,7 +536,7 @@ def record_sent(proposal_id: int, user, amount, fee, txid: str) -> Done:
         if not amount.is_finite() or not 0 < amount <= p.amount:
             raise TransferError(
                 "The amount sent must be more than 0 and at most the "
-                f"{amount_text(p.amount)} approved."
+                f"{plain(p.amount)} approved."
             )
         if not fee.is_finite() or not 0 <= fee < amount:
             raise TransferError("The fee must be at least 0 and less than the amount sent.")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from bots.audit import record
 from bots.balances import refresh_balances
-from bots.engine.rebalance import amount_text
+from bots.engine.figures import duration, plain
 from bots.engine.rules import dec
 from bots.inventory import Inventory, account_label, market_of, policy_for, read_inventory
 from bots.models import InventoryBand, TransferProposal
@@ -82,7 +82,7 @@ def arrival(p: TransferProposal) -> tuple[str, str] | None:
             return None
         rise = position.total - p.destination_baseline
         if rise >= expected - tolerance:
-            return f"the balance rose by {amount_text(rise)} {p.asset}", f"balance {position.total}"
+            return f"the balance rose by {plain(rise)} {p.asset}", f"balance {position.total}"
         return None
     taken = set(
         P.objects.filter(destination=p.destination, asset=p.asset, state=P.COMPLETED)
@@ -104,7 +104,7 @@ def arrival(p: TransferProposal) -> tuple[str, str] | None:
         return None
     how = "tx id" if found is by_txid else "amount"
     return (
-        f"arrived: a deposit of {amount_text(dec(found['amount']))} {p.asset} matched by {how}",
+        f"arrived: a deposit of {plain(dec(found['amount']))} {p.asset} matched by {how}",
         _ref(found),
     )
 
@@ -149,7 +149,7 @@ def _overdue(p: TransferProposal) -> bool:
         return False
     minutes = int((timezone.now() - p.sent_at).total_seconds() // 60)
     reason = (
-        f"{amount_text(p.amount)} {p.asset} to {account_label(p.destination)} "
+        f"{plain(p.amount)} {p.asset} to {account_label(p.destination)} "
         f"sent {minutes} min ago, "
         f"expected within {p.arrival_minutes} min: check the venue, then confirm or mark it failed"
     )
@@ -210,7 +210,7 @@ def runway_alerts(inventory: Inventory) -> int:
         raise_alert(
             Alert.RUNWAY_LOW,
             market,
-            f"{position.label} runs out of {position.asset} in {position.runway:.1f} h: {what}",
+            f"{position.label} runs out of {position.asset} in {duration(position.runway)}: {what}",
             action_url=action,
             key=key,
         )

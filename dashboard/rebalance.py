@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bots import rebalancing, withdrawals
 from bots.audit import record
-from bots.engine.rebalance import amount_text
+from bots.engine.figures import duration, plain
 from bots.engine.runway import projection
 from bots.inventory import Position, account_label, read_inventory
 from bots.models import (
@@ -157,7 +157,7 @@ def _alerts(inventory, rows: list[dict]) -> list[dict]:
         )
         alerts.append(
             {
-                "text": f"{position.label} runs out of {position.asset} in {position.runway:.1f} h",
+                "text": f"{position.label} runs out of {position.asset} in {duration(position.runway)}",
                 "action": (
                     {P.PROPOSED: "review proposal", P.APPROVED: "send transfer"}.get(
                         answer.state, "follow transfer"
@@ -175,7 +175,7 @@ def _alerts(inventory, rows: list[dict]) -> list[dict]:
             minutes = int((timezone.now() - p.expected_by()).total_seconds() // 60)
             alerts.append(
                 {
-                    "text": f"Transfer #{p.pk} ({amount_text(p.amount)} {p.asset}) is "
+                    "text": f"Transfer #{p.pk} ({plain(p.amount)} {p.asset}) is "
                     f"{minutes} min past its expected arrival",
                     "action": "check the venue, then confirm the arrival or mark it failed",
                     "href": f"#transfer-{p.pk}",
@@ -417,7 +417,7 @@ def _snapshot(instance, fields) -> dict | None:
     if instance is None or not instance.pk:
         return None
     values = {f: getattr(instance, f) for f in fields}
-    return {f: amount_text(v) if isinstance(v, Decimal) else str(v) for f, v in values.items()}
+    return {f: plain(v) if isinstance(v, Decimal) else str(v) for f, v in values.items()}
 
 
 def _key(form_class, data, names: tuple[str, ...]) -> dict | None:

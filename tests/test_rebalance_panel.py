@@ -52,7 +52,7 @@ def test_a_viewer_sees_the_proposal_with_its_reason_and_bars_but_no_buttons(
     page = client.get(reverse("rebalance")).content.decode()
 
     assert f'id="transfer-{proposal.pk}"' in page
-    assert "MM bot @ Own exchange holds 0.6 BTC, below its minimum 1" in page
+    assert "MM bot @ Own exchange holds 0.60000 BTC, below its minimum 1.00000" in page
     assert 'class="marker after"' in page and 'class="band"' in page
     assert (
         "Approve</button>" not in page

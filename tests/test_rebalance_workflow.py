@@ -58,7 +58,7 @@ def test_the_planner_proposes_refilling_the_drained_account_with_its_reasons(
         P.PLANNER,
     )
     assert proposal.fee == D("0.0002")
-    assert "MM bot @ Own exchange holds 0.6 BTC, below its minimum 1" in proposal.reason
+    assert "MM bot @ Own exchange holds 0.60000 BTC, below its minimum 1.00000" in proposal.reason
     before, after = (
         D(proposal.balances["destination"]["before"]),
         D(proposal.balances["destination"]["after"]),

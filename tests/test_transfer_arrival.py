@@ -154,20 +154,21 @@ def test_an_unreachable_destination_leaves_the_transfer_on_its_way(sent, rebalan
 # --- runway -------------------------------------------------------------------------------------
 
 
-def drained_over_the_last_hour(market) -> None:
-    """The MM account lost 0.5 BTC an hour to users buying, now holding 1.2."""
+def drained_over_the_last_hour(market, totals=("1.7", "1.45", "1.2")) -> None:
+    """The MM account held totals[0] BTC an hour ago, totals[1] half an hour ago and holds
+    totals[2] now: by default it lost 0.5 BTC an hour to users buying, now holding 1.2."""
     now = timezone.now()
     BalanceSnapshot.objects.filter(account=market.mm_account, asset="BTC").update(
         taken_at=now - timedelta(hours=2)
     )
-    for minutes, total in [(60, "1.7"), (30, "1.45"), (0, "1.2")]:
+    for minutes, total in zip((60, 30, 0), totals, strict=True):
         row = BalanceSnapshot.objects.create(
             account=market.mm_account, asset="BTC", free=D(total), used=0, total=D(total)
         )
         BalanceSnapshot.objects.filter(pk=row.pk).update(
             taken_at=now - timedelta(minutes=minutes, seconds=1)
         )
-    PaperBalance.objects.filter(account=market.mm_account, asset="BTC").update(free=D("1.2"))
+    PaperBalance.objects.filter(account=market.mm_account, asset="BTC").update(free=D(totals[-1]))
 
 
 def test_runway_is_the_holding_over_the_recent_drain(rebalance_market):
@@ -190,14 +191,33 @@ def test_a_short_runway_is_planned_towards_target_and_raises_an_alert_naming_the
 
     assert (p.origin, p.destination) == (P.RUNWAY, rebalance_market.mm_account)
     assert (
-        "MM bot @ Own exchange holds 1.2 BTC, inside its band; it runs out in 2.4 h at the "
-        "recent flow, under the 6 h alert: planned to its target 2" in p.reason
+        "MM bot @ Own exchange holds 1.20000 BTC, inside its band; it runs out in 2.4 h at the "
+        "recent flow, under the 6 h alert: planned to its target 2.00000" in p.reason
     )
     alert = Alert.objects.get(kind=Alert.RUNWAY_LOW)
     assert (
         alert.message == f"MM bot @ Own exchange runs out of BTC in 2.4 h: review proposal #{p.pk}"
     )
     assert alert.action_url == f"/rebalance/#transfer-{p.pk}"
+
+
+def test_a_runway_under_an_hour_reads_in_minutes_on_the_page_the_alert_and_the_reason(
+    rebalance_market, client, viewer
+):
+    # 1.2 BTC an hour out of 0.41 left: about 20.5 minutes.
+    drained_over_the_last_hour(rebalance_market, totals=("1.61", "1.01", "0.41"))
+
+    [p] = rebalancing.plan_transfers()
+    runway_alerts(read_inventory())
+
+    assert "it runs out in 20 min at the recent flow" in p.reason
+    assert Alert.objects.get(kind=Alert.RUNWAY_LOW).message.startswith(
+        "MM bot @ Own exchange runs out of BTC in 20 min: "
+    )
+    client.force_login(viewer)
+    page = client.get("/rebalance/").content.decode()
+    assert '<strong class="error">20 min</strong>' in page
+    assert "0.3 h" not in page
 
 
 def test_the_runway_alert_resolves_when_the_runway_recovers(rebalance_market):

@@ -6,7 +6,7 @@ reasons all format through here, so an amount reads the same wherever it appears
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 # Places per asset; the market page's charts use the same (static/js/market.js).
 DECIMALS = {"BTC": 5, "ETH": 4, "USDT": 2, "USDC": 2, "USD": 2}
@@ -33,3 +33,18 @@ def in_asset(value, asset: str) -> str:
 def plain(value: Decimal) -> str:
     """An amount as people write it, every digit kept: 10, not 1E+1 nor 10.000000000000000000."""
     return format(Decimal(value).normalize(), "f")
+
+
+def duration(hours) -> str:
+    """How long something lasts, in hours, as people say it: "2.4 h", "35 min", "under 1 min".
+
+    Under an hour it counts whole minutes, rounded down: a runway of 0.04 h reads "2 min", not
+    "0.0 h".
+    """
+    if hours is None or hours == "":
+        return DASH
+    hours = Decimal(hours)
+    if hours >= 1:
+        return f"{hours:,.1f} h"
+    minutes = int((hours * 60).to_integral_value(ROUND_FLOOR))
+    return f"{minutes} min" if minutes >= 1 else "under 1 min"

@@ -33,6 +33,8 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from itertools import combinations, product
 
+from bots.engine.figures import in_asset
+
 ZERO = Decimal("0")
 # Each account pair can be joined by several networks, and the exact search below is
 # exponential in the number of candidate routes: a desk spreads an asset over a handful of
@@ -612,29 +614,20 @@ def _describe(asset: str, holdings: Sequence[Holding], flows: dict, unit: Decima
 
 
 def why(h: Holding) -> str:
-    """What an account's holding says about its band, for a proposal's reason."""
-    band, p = h.set_band or h.band, h.position
-    status = band.status(p)
+    """What an account's holding says about its band, for a proposal's reason, every figure
+    with the asset's decimals as the page shows it."""
+    band, asset = h.set_band or h.band, h.asset
+    status = band.status(h.position)
+    text = f"{h.label} holds {in_asset(h.position, asset)} {asset}, "
     if status == BELOW:
-        text = (
-            f"{h.label} holds {amount_text(p)} {h.asset}, "
-            f"below its minimum {amount_text(band.minimum)}"
-        )
+        text += f"below its minimum {in_asset(band.minimum, asset)}"
     elif status == ABOVE:
-        text = (
-            f"{h.label} holds {amount_text(p)} {h.asset}, "
-            f"above its maximum {amount_text(band.maximum)}"
-        )
+        text += f"above its maximum {in_asset(band.maximum, asset)}"
     else:
-        text = f"{h.label} holds {amount_text(p)} {h.asset}, inside its band"
+        text += "inside its band"
     if h.incoming:
-        text += f" (counting {amount_text(h.incoming)} in flight)"
+        text += f" (counting {in_asset(h.incoming, asset)} in flight)"
     return f"{text}; {h.note}" if h.note else text
-
-
-def amount_text(value: Decimal) -> str:
-    """An amount as people write it: 10, not 1E+1 nor 10.000000000000000000."""
-    return format(value.normalize(), "f")
 
 
 def _ceil(value: Decimal) -> int:
@@ -666,20 +659,21 @@ def review(
     s, d = holdings.get(source), holdings.get(destination)
     if s is None or d is None:
         return "an account of this transfer no longer has a band for the asset"
+    asset = s.asset
     if amount > s.sendable:
         return (
-            f"{s.label} can send only {amount_text(s.sendable)} {s.asset} now "
-            f"(free minus reserve), less than {amount_text(amount)}"
+            f"{s.label} can send only {in_asset(s.sendable, asset)} {asset} now "
+            f"(free minus reserve), less than {in_asset(amount, asset)}"
         )
     if d.band.maximum < d.position + amount - fee:
         return (
-            f"{d.label} would end at {amount_text(d.position + amount - fee)} {d.asset}, "
-            f"above its maximum {amount_text(d.band.maximum)}"
+            f"{d.label} would end at {in_asset(d.position + amount - fee, asset)} {asset}, "
+            f"above its maximum {in_asset(d.band.maximum, asset)}"
         )
     if s.position - amount < s.band.minimum:
         return (
-            f"{s.label} would end at {amount_text(s.position - amount)} {s.asset}, "
-            f"below its minimum {amount_text(s.band.minimum)}"
+            f"{s.label} would end at {in_asset(s.position - amount, asset)} {asset}, "
+            f"below its minimum {in_asset(s.band.minimum, asset)}"
         )
     if needed and d.band.status(d.position) != BELOW and s.band.status(s.position) != ABOVE:
         return f"both accounts are inside their {s.asset} bands without it"

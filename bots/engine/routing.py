@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .books import Levels, sweep
+from .figures import plain
 from .hedging import MAX_PIECES, HedgeParams, protection_price, split_amount
 from .rules import BUY, ZERO, MarketRules
 
@@ -133,11 +134,6 @@ def plan_route(
         return Route(tuple(orders), ZERO, "", "", tuple(shortfalls))
     reason, note = _why_unplaced(side, left, usable, shortfalls, cap_too_small, params)
     return Route(tuple(orders), left, reason, note, tuple(shortfalls))
-
-
-def plain(value: Decimal) -> str:
-    """A number as an operator reads it: 0.04, not 0.040000000000000000."""
-    return format(value.normalize(), "f")
 
 
 def _why_unplaced(side, left, usable, shortfalls, cap_too_small, params) -> tuple[str, str]:

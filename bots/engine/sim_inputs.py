@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from .figures import plain
+
 D = Decimal
 
 # A shared link carries the action list; a run replays it in one request.
@@ -183,7 +185,3 @@ def parse_actions(text: str) -> list[Action]:
 
 def actions_text(actions: list[Action]) -> str:
     return ",".join(action_token(a) for a in actions)
-
-
-def plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")

@@ -25,6 +25,7 @@ from collections import deque
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from . import rebalance, tick
+from .figures import in_asset, plain
 from .hedge_floor import HedgeFloor, HedgeVenue
 from .hedging import HedgeParams
 from .matching import Balances, Book, Rejected
@@ -43,7 +44,6 @@ from .sim_inputs import (
     InvalidInput,
     action_token,
     parse_settings,
-    plain,
 )
 
 D = Decimal
@@ -439,14 +439,14 @@ class Simulation:
             need = self.config.level_amount * (1 if side == SELL else (self.memory.reference or self.mid))
             if allowance[side] < need:
                 held = b.free(MM, asset) + b.used(MM, asset)
-                reasons.append(f"the MM account's {asset} pool is dry ({_fmt(held, asset)} {asset} "
+                reasons.append(f"the MM account's {asset} pool is dry ({in_asset(held, asset)} {asset} "
                                f"left): it stops quoting {word}")
             hedge_asset = USDT if side == SELL else BTC
             hedge_free = o.free(HEDGE, hedge_asset)
             hedge_need = self.config.level_amount * (self.mid if side == SELL else 1)
             if hedge_free < hedge_need:
                 reasons.append(
-                    f"the hedge account's {hedge_asset} pool is dry ({_fmt(hedge_free, hedge_asset)} "
+                    f"the hedge account's {hedge_asset} pool is dry ({in_asset(hedge_free, hedge_asset)} "
                     f"{hedge_asset} left): an {word[:-1]} it could not hedge is not quoted")
             reasons += [n for n in notes if n.startswith(side) or f" {side} " in n]
             text = f"quoting {levels} level{'s' if levels != 1 else ''}" if levels else "not quoting"
@@ -545,7 +545,7 @@ class Simulation:
                 {"asset": t.asset, "from": t.source, "to": t.destination, "amount": plain(t.amount),
                  "fee": plain(t.fee)} for t in transfers
             ],
-            "out_of_band": [_out_of_band(h) for h in out],
+            "out_of_band": [rebalance.why(h) for h in out],
             "complete": not left,
             "left": [f"{o.label} {o.asset} stays {o.status_after} its band" for o in left],
         }
@@ -602,27 +602,13 @@ class Simulation:
         }
 
 
-def _out_of_band(h: rebalance.Holding) -> str:
-    """Why an account is out of its band, with amounts as the page shows them."""
-    below = h.band.status(h.position) == rebalance.BELOW
-    bound = h.band.minimum if below else h.band.maximum
-    return (f"{h.label} holds {_fmt(h.position, h.asset)} {h.asset}, "
-            f"{'below its minimum' if below else 'above its maximum'} {_fmt(bound, h.asset)}")
-
-
-def _fmt(value: Decimal, asset: str) -> str:
-    if asset == USDT:
-        return f"{value.quantize(D('0.01')):,}"
-    return plain(value.quantize(D("0.00001")))
-
-
 def _in_words(transfers: list) -> str:
     """"move 1.8 BTC from the hedge account to the MM account, 117,000 USDT the other way"."""
     first = transfers[0]
-    parts = [f"move {_fmt(first.amount, first.asset)} {first.asset} from {LABELS[first.source]} "
+    parts = [f"move {in_asset(first.amount, first.asset)} {first.asset} from {LABELS[first.source]} "
              f"to {LABELS[first.destination]}"]
     for t in transfers[1:]:
-        amount = f"{_fmt(t.amount, t.asset)} {t.asset}"
+        amount = f"{in_asset(t.amount, t.asset)} {t.asset}"
         if (t.source, t.destination) == (first.destination, first.source):
             parts.append(f"{amount} the other way")
         elif (t.source, t.destination) == (first.source, first.destination):

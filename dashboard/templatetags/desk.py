@@ -26,6 +26,12 @@ def in_asset(value, asset: str) -> str:
 
 
 @register.filter
+def duration(hours) -> str:
+    """Hours as people say them: 2.4 h, or 35 min under an hour."""
+    return figures.duration(hours)
+
+
+@register.filter
 def plain(value) -> str:
     """A Decimal as people write it: 10, not 10.000000000000000000."""
     if value is None or value == "":

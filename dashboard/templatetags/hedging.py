@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import template
 
-from bots.engine.routing import plain
+from bots.engine.figures import plain
 
 register = template.Library()
 

@@ -69,8 +69,8 @@ def test_a_drained_mm_account_is_refilled_from_the_hedge_account_towards_target(
     assert abs(transfer.destination_after - 2) <= D("0.0011")
     assert abs(transfer.source_after - 2) <= D("0.0011")
     assert transfer.destination_after == D("0.35") + transfer.amount - transfer.fee
-    assert "MM holds 0.35 BTC, below its minimum 1" in transfer.reason
-    assert "HEDGE holds 3.65 BTC, above its maximum 3" in transfer.reason
+    assert "MM holds 0.35000 BTC, below its minimum 1.00000" in transfer.reason
+    assert "HEDGE holds 3.65000 BTC, above its maximum 3.00000" in transfer.reason
     assert result.complete
 
 
@@ -216,13 +216,13 @@ def test_a_proposal_stays_valid_while_it_still_does_its_job():
 def test_a_proposal_whose_destination_refilled_is_moot():
     state = holdings_of(btc("mm", "1.8"), btc("hedge", "2.2"))
 
-    assert "above its maximum 3" in review("hedge", "mm", D("1.4"), D("0.0002"), state)
+    assert "above its maximum 3.00000" in review("hedge", "mm", D("1.4"), D("0.0002"), state)
 
 
 def test_a_proposal_the_source_can_no_longer_afford_is_moot():
     state = holdings_of(btc("mm", "0.6"), btc("hedge", "3.4", free="1"))
 
-    assert "can send only 1 BTC" in review("hedge", "mm", D("1.4"), D("0.0002"), state)
+    assert "can send only 1.00000 BTC" in review("hedge", "mm", D("1.4"), D("0.0002"), state)
 
 
 def test_a_proposal_nobody_needs_any_more_is_moot_unless_made_by_hand():
