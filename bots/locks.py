@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from contextlib import contextmanager
 
 import redis
 from django.conf import settings
 
+log = logging.getLogger(__name__)
+
 _client: redis.Redis | None = None
+
+# How long an operator command waits to learn whether Redis answers, and how long a Redis found
+# down is taken as down without asking again (the desk's kill switch asks once per market).
+PING_SECONDS = 0.5
+DOWN_SECONDS = 5.0
+_down_until = 0.0
+# What a Redis that is down or hangs raises.
+DOWN = (redis.ConnectionError, redis.TimeoutError)
 
 
 def client() -> redis.Redis:
@@ -17,20 +29,59 @@ def client() -> redis.Redis:
     return _client
 
 
+def reachable() -> bool:
+    """Whether Redis answers within PING_SECONDS: a Redis that is down, or hangs, costs a stop
+    command half a second, never a TCP timeout."""
+    global _down_until
+    if time.monotonic() < _down_until:
+        return False
+    probe = redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=PING_SECONDS, socket_timeout=PING_SECONDS
+    )
+    try:
+        return bool(probe.ping())
+    except (redis.RedisError, OSError):
+        _down_until = time.monotonic() + DOWN_SECONDS
+        return False
+    finally:
+        probe.close()
+
+
+def forget_unreachable() -> None:
+    """Ask Redis again at the next reachable(), e.g. once it was restarted."""
+    global _down_until
+    _down_until = 0.0
+
+
 @contextmanager
-def market_lock(name: str, market_id: int, expire_seconds: float = 30, wait_seconds: float = 0):
+def market_lock(
+    name: str, market_id: int, expire_seconds: float = 30, wait_seconds: float = 0,
+    unreachable_ok: bool = False,
+):
     """Yield True when this process holds the lock, False when another one does.
 
     The expiry frees the lock of a worker that died holding it; a tick takes far less.
     `wait_seconds` waits that long for a holder to finish (operator commands wait out a tick).
+    With `unreachable_ok`, a Redis that is down yields False (logged) instead of raising: for
+    work that is safe to do twice, such as cancelling orders, and must not wait for Redis.
     """
+    if unreachable_ok and not reachable():
+        log.warning("Redis is unreachable: %s of market %s goes on without its lock", name, market_id)
+        yield False
+        return
     lock = client().lock(
         f"ballast:{name}:{market_id}",
         timeout=expire_seconds,
         blocking=wait_seconds > 0,
         blocking_timeout=wait_seconds or None,
     )
-    acquired = lock.acquire()
+    try:
+        acquired = lock.acquire()
+    except DOWN:
+        if not unreachable_ok:
+            raise
+        log.warning("Redis went away: %s of market %s goes on without its lock", name, market_id)
+        acquired = False
     try:
         yield acquired
     finally:
@@ -39,6 +90,10 @@ def market_lock(name: str, market_id: int, expire_seconds: float = 30, wait_seco
                 lock.release()
             except redis.exceptions.LockNotOwnedError:
                 pass  # it expired first; the next holder already has it
+            except DOWN:
+                if not unreachable_ok:
+                    raise
+                log.warning("Redis went away: the %s lock of market %s expires by itself", name, market_id)
 
 
 def throttle(key: str, milliseconds: int) -> bool:

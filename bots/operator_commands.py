@@ -8,26 +8,29 @@ message for the person who gave it, and changes nothing.
 
 Commands that cancel orders wait for a running tick of the market to finish first (its lock),
 so no tick places orders behind a pause; ticks of a paused or killed market cancel whatever a
-failed cancel left behind.
+failed cancel left behind. With Redis down they cancel without the lock (see "cancelling").
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from bots.audit import record
 from bots.engine.figures import plain
 from bots.engine.quote_config import QuoteConfig, as_dict
-from bots.locks import market_lock
+from bots.locks import DOWN, market_lock, reachable
 from bots.market_making import MarketTick
 from bots.models import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
 from bots.venues import ccxt_errors as ccxt
-from bots.venues.errors import describe
+from bots.venues.errors import describe, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +65,17 @@ def _reason(reason: str | None) -> str:
 
 
 def _queue_hedge(hedge_id: int) -> None:
+    """Best effort: the fill and its hedge intent are recorded; a hedge that cannot be queued
+    now (Redis, the broker, is down) is queued by the hedge sweeper later."""
     from bots.tasks import hedge_fill
 
-    hedge_fill.delay(hedge_id)
+    if not reachable():
+        log.warning("hedge %s not queued: Redis is unreachable; the hedge sweeper queues it", hedge_id)
+        return
+    try:
+        hedge_fill.delay(hedge_id)
+    except (OperationalError, *DOWN, OSError):
+        log.warning("hedge %s not queued; the hedge sweeper queues it", hedge_id, exc_info=True)
 
 
 def _set_state(market: Market, state: str, reason: str, **fields) -> None:
@@ -73,91 +84,223 @@ def _set_state(market: Market, state: str, reason: str, **fields) -> None:
 
 
 def _publish(*markets: Market) -> None:
-    """Every open page of these markets sees the command at once, not at the next tick."""
+    """Every open page of these markets sees the command at once, not at the next tick. Best
+    effort: the command is done, and a page that misses it catches up at the next tick."""
     from dashboard.live import publish_market
 
+    if not reachable():
+        log.warning("Redis is unreachable: open pages see the command once it is back")
+        return
     for market in markets:
         try:
             publish_market(market.pk, force=True)
-        except Exception:  # the command is done; a page that misses it catches up next tick
+        except Exception:  # whatever the push met, the command stands
             log.warning("%s: could not push the new state to its pages", market, exc_info=True)
 
 
-def cancel_market_orders(market: Market, why: str) -> tuple[int, str]:
-    """Cancel every open order of the market's MM account on its symbol, after any running tick;
-    fills that raced the cancels are captured (and so hedged). The page's quote panel shows `why`
-    until the next tick quotes. Returns (count, problem)."""
-    with market_lock("tick", market.pk, wait_seconds=TICK_WAIT_SECONDS) as held:
-        if not held:
-            log.warning("%s: a tick held the lock past %s s; cancelling anyway", market, TICK_WAIT_SECONDS)
-        tick = MarketTick(market, _queue_hedge, None)
+# --- cancelling ---------------------------------------------------------------------------------
+# A stop (pause, kill, cancel-all, the desk's kill switch) cancels first and writes afterwards:
+# the orders leave the venue whatever else is down, and the new state and its audit entry are
+# written in one transaction once the cancels were sent, while the markets' tick locks are still
+# held, so no tick runs between the cancels and the state that stops it. When Redis is down the
+# locks cannot be taken and the cancels go ahead without them: a cancel is safe to repeat, and
+# no tick runs without Redis either. Every stop can be repeated: it cancels again.
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What cancelling one market's orders did."""
+
+    market: Market
+    count: int = 0  # orders cancelled
+    left: int | None = 0  # orders the venue kept after an error; None: they could not be read
+    problem: str = ""  # the venue's error
+    unlocked: bool = False  # done without the market's tick lock
+
+    def details(self) -> dict:
+        """For the audit entry: what was cancelled, and what could not be."""
+        extra = {"left": self.left, "problem": self.problem} if self.problem else {}
+        return {"canceled": self.count, **extra, **({"without_lock": True} if self.unlocked else {})}
+
+
+def _cancel_orders(market: Market, locked: bool) -> Cancelled:
+    """Cancel every open order of the market's MM account on its symbol, one by one, so that an
+    order the venue refuses keeps no other on the book; fills that raced the cancels are captured
+    (and so hedged)."""
+    tick = MarketTick(market, _queue_hedge, None)
+    try:
+        orders = tick.mm.fetch_open_orders(market.symbol)
+    except ccxt.BaseError as exc:
+        return Cancelled(market, left=None, problem=describe(exc), unlocked=not locked)
+    count, problem = 0, ""
+    for order in orders:
         try:
-            count = tick.cancel_everything()
-            tick.capture()
+            tick.cancel_all_of([(str(order["id"]), "everything cancelled")])
         except ccxt.BaseError as exc:
-            return 0, f"could not cancel every order ({describe(exc)}); the next tick tries again"
-        Market.objects.filter(pk=market.pk).update(
-            quote_summary={"at": tick.now_ms, "levels": [], "hold": why}
+            problem = describe(exc)
+            if is_transient(exc):
+                break  # the venue is not answering: each other cancel would wait the same
+            continue
+        count += 1
+    try:
+        if not orders:
+            tick.reconcile()  # records of orders the venue no longer has: only to learn
+        tick.capture()
+    except ccxt.BaseError as exc:  # the market's next tick reads them
+        log.warning("%s: fills not read after the cancels: %s", market, describe(exc))
+    return Cancelled(market, count, len(orders) - count, problem, not locked)
+
+
+def _stop(markets: list[Market], write=None, hold: str = "") -> list[Cancelled]:
+    """Cancel every open order of each market; then, in one transaction and before the tick
+    locks are released, `write(results)` writes the new state and its audit entry, and each
+    market's quote panel shows `hold` (or the market's state reason) until a tick quotes."""
+    with ExitStack() as held_locks:
+        results = []
+        for market in markets:
+            locked = held_locks.enter_context(
+                market_lock("tick", market.pk, wait_seconds=TICK_WAIT_SECONDS, unreachable_ok=True)
+            )
+            if not locked:
+                log.warning("%s: cancelling without the tick lock", market)
+            results.append(_cancel_orders(market, locked))
+        with transaction.atomic():
+            if write is not None:
+                write(results)
+            at = int(time.time() * 1000)
+            for market in markets:
+                Market.objects.filter(pk=market.pk).update(
+                    quote_summary={"at": at, "levels": [], "hold": hold or market.state_reason}
+                )
+    _publish(*markets)
+    return results
+
+
+def cancel_market_orders(market: Market, why: str) -> Cancelled:
+    """Cancel every open order of the market, after any running tick (without waiting for one
+    when Redis is down); the quote panel shows `why` until the next tick quotes."""
+    [done] = _stop([market], hold=why)
+    return done
+
+
+def _report(results: list[Cancelled]) -> list[str]:
+    """What could not be done, in sentences for the operator."""
+    notes = []
+    for done in results:
+        symbol = done.market.symbol
+        after = (
+            "the market's ticks cancel them once the venue answers"
+            if done.market.state in Market.STOPPED
+            else "cancel again once the venue answers"
         )
-    return count, ""
+        if done.left is None:
+            notes.append(f"{symbol}: its open orders could not be read ({done.problem}), so none were cancelled; {after}.")
+        elif done.left:
+            notes.append(f"{symbol}: {done.left} order(s) could not be cancelled ({done.problem}); {after}.")
+    unlocked = [done.market.symbol for done in results if done.unlocked]
+    if unlocked and not reachable():
+        notes.append(
+            "Redis is unreachable: the orders were cancelled without waiting for a running tick; "
+            "ticks, hedges and live pages resume once it is back."
+        )
+    elif unlocked:
+        notes.append(
+            f"A tick of {', '.join(unlocked)} ran past {TICK_WAIT_SECONDS} s: "
+            "the orders were cancelled without waiting for it."
+        )
+    return notes
 
 
-def _result(text: str, count: int, problem: str) -> Outcome:
-    done = f"{text}; {count} order(s) cancelled."
-    return Outcome(f"{done} {problem}".strip(), count)
+def _said(first: str, results: list[Cancelled], *more: str) -> Outcome:
+    total = sum(done.count for done in results)
+    text = " ".join(part for part in [first.format(total=total), *_report(results), *more] if part)
+    return Outcome(text, total)
+
+
+def _current(market: Market) -> None:
+    """The market's state as committed, its row locked for the rest of the transaction."""
+    row = Market.objects.select_for_update().only("state", "state_reason").get(pk=market.pk)
+    market.state, market.state_reason = row.state, row.state_reason
 
 
 # --- one market ---------------------------------------------------------------------------------
 
 
 def pause_market(market: Market, *, reason: str, user=None, actor: str = "") -> Outcome:
+    """Stop quoting until a resume. Pausing a paused market cancels again; a killed market stays
+    killed (a pause does not soften a kill) and its orders are cancelled again all the same."""
     why = _reason(reason)
-    if market.state == Market.PAUSED:
-        raise CommandRefused(f"{market.symbol} is already paused.")
-    if market.state == Market.KILLED:
-        raise CommandRefused(f"{market.symbol} is killed: resume it, then pause it, if that is meant.")
-    _set_state(market, Market.PAUSED, f"paused by {_who(user, actor)}: {why}")
-    count, problem = cancel_market_orders(market, market.state_reason)
-    record("pause", user=user, actor=actor, market=market, reason=why, canceled=count)
-    _publish(market)
-    return _result(f"{market.symbol} paused", count, problem)
+    before = ""
+
+    def write(results: list[Cancelled]) -> None:
+        nonlocal before
+        _current(market)
+        if market.state in Market.STOPPED:
+            before = market.state
+        else:
+            _set_state(market, Market.PAUSED, f"paused by {_who(user, actor)}: {why}")
+        extra = {"already": before} if before else {}
+        record("pause", user=user, actor=actor, market=market, reason=why, **results[0].details(), **extra)
+
+    results = _stop([market], write)
+    if before == Market.PAUSED:
+        return _said(f"{market.symbol} was already paused; {{total}} order(s) cancelled.", results)
+    if before == Market.KILLED:
+        return _said(
+            f"{market.symbol} is killed and stays killed (resume it, then pause it, if that is "
+            "meant); {total} order(s) cancelled.",
+            results,
+        )
+    return _said(f"{market.symbol} paused; {{total}} order(s) cancelled.", results)
 
 
 def kill_market(market: Market, *, reason: str, user=None, actor: str = "") -> Outcome:
+    """Stop quoting until an explicit resume. Killing a killed market cancels again."""
     why = _reason(reason)
-    if market.state == Market.KILLED:
-        raise CommandRefused(f"{market.symbol} is already killed.")
-    _set_state(market, Market.KILLED, f"killed by {_who(user, actor)}: {why}")
-    count, problem = cancel_market_orders(market, market.state_reason)
-    record("kill", user=user, actor=actor, market=market, reason=why, canceled=count)
-    _publish(market)
-    return _result(f"{market.symbol} killed", count, problem)
+    again = False
+
+    def write(results: list[Cancelled]) -> None:
+        nonlocal again
+        _current(market)
+        again = market.state == Market.KILLED
+        if not again:
+            _set_state(market, Market.KILLED, f"killed by {_who(user, actor)}: {why}")
+        extra = {"already": Market.KILLED} if again else {}
+        record("kill", user=user, actor=actor, market=market, reason=why, **results[0].details(), **extra)
+
+    results = _stop([market], write)
+    done = "was already killed" if again else "killed"
+    return _said(f"{market.symbol} {done}; {{total}} order(s) cancelled.", results)
 
 
 def resume_market(market: Market, *, reason: str, user=None, actor: str = "") -> Outcome:
     """Restart a paused or killed market, or end a price-breaker hold early."""
     why = _reason(reason)
-    if KillSwitch.is_engaged():
-        raise CommandRefused("The desk's kill switch is engaged: resume the desk first.")
-    breaker_hold = market.state == Market.HOLDING and market.protect_until is not None
-    if market.state not in Market.STOPPED and not breaker_hold:
-        raise CommandRefused(f"{market.symbol} is {market.state}, not paused or killed.")
-    _set_state(market, Market.RUNNING, "", protect_until=None)
-    record("resume", user=user, actor=actor, market=market, reason=why)
+    with transaction.atomic():
+        if KillSwitch.is_engaged():
+            raise CommandRefused("The desk's kill switch is engaged: resume the desk first.")
+        _current(market)
+        breaker_hold = market.state == Market.HOLDING and market.protect_until is not None
+        if market.state not in Market.STOPPED and not breaker_hold:
+            raise CommandRefused(f"{market.symbol} is {market.state}, not paused or killed.")
+        _set_state(market, Market.RUNNING, "", protect_until=None)
+        record("resume", user=user, actor=actor, market=market, reason=why)
     _publish(market)
     return Outcome(f"{market.symbol} resumed: it quotes again at its next tick.")
 
 
 def cancel_all(market: Market, *, reason: str, user=None, actor: str = "") -> Outcome:
     why = _reason(reason)
-    count, problem = cancel_market_orders(
-        market, f"orders cancelled by {_who(user, actor)}: {why}; the next tick quotes again"
+
+    def write(results: list[Cancelled]) -> None:
+        _current(market)
+        record("cancel_all", user=user, actor=actor, market=market, reason=why, **results[0].details())
+
+    results = _stop(
+        [market], write, hold=f"orders cancelled by {_who(user, actor)}: {why}; the next tick quotes again"
     )
-    record("cancel_all", user=user, actor=actor, market=market, reason=why, canceled=count)
-    _publish(market)
     again = "" if market.state in Market.STOPPED else "The bot quotes again at its next tick."
-    parts = [f"{market.symbol}: {count} order(s) cancelled.", problem, again]
-    return Outcome(" ".join(p for p in parts if p), count)
+    return _said(f"{market.symbol}: {{total}} order(s) cancelled.", results, again)
 
 
 # --- the whole desk -----------------------------------------------------------------------------
@@ -165,43 +308,53 @@ def cancel_all(market: Market, *, reason: str, user=None, actor: str = "") -> Ou
 
 def kill_all(*, reason: str, user=None, actor: str = "") -> Outcome:
     """The desk's kill switch: every market stops and its orders are cancelled; only resume_all
-    (then each market's own resume, for markets stopped before) restarts them."""
+    (then each market's own resume, for markets stopped before) restarts them. Engaging it again
+    cancels every market's orders again; the first engagement's reason is kept."""
     why = _reason(reason)
-    switch = KillSwitch.current()
-    if switch.engaged:
-        raise CommandRefused("The desk's kill switch is already engaged.")
-    KillSwitch.objects.filter(pk=switch.pk).update(
-        engaged=True, actor=_who(user, actor), reason=why, changed_at=timezone.now()
-    )
-    total, problems = 0, []
-    for market in Market.objects.select_related("mm_account__venue", "hedge_account__venue"):
-        if market.state not in Market.STOPPED:  # one already paused or killed stays so
-            _set_state(market, Market.KILLED, f"{DESK_KILL} by {_who(user, actor)}: {why}")
-        count, problem = cancel_market_orders(market, market.state_reason)
-        total += count
-        if problem:
-            problems.append(f"{market.symbol}: {problem}")
-    record("kill_all", user=user, actor=actor, reason=why, canceled=total)
-    _publish(*Market.objects.all())
-    return Outcome(
-        f"Desk killed: every market stopped; {total} order(s) cancelled. {' '.join(problems)}".strip(),
-        total,
-    )
+    markets = list(Market.objects.select_related("mm_account__venue", "hedge_account__venue"))
+    again = False
+
+    def write(results: list[Cancelled]) -> None:
+        nonlocal again
+        switch = KillSwitch.objects.select_for_update().filter(pk=KillSwitch.current().pk).get()
+        again = switch.engaged
+        if not again:
+            KillSwitch.objects.filter(pk=switch.pk).update(
+                engaged=True, actor=_who(user, actor), reason=why, changed_at=timezone.now()
+            )
+        for market in markets:
+            _current(market)
+            if market.state not in Market.STOPPED:  # one already paused or killed stays so
+                _set_state(market, Market.KILLED, f"{DESK_KILL} by {_who(user, actor)}: {why}")
+        problems = {done.market.symbol: done.details() for done in results if done.problem or done.unlocked}
+        record(
+            "kill_all", user=user, actor=actor, reason=why,
+            canceled=sum(done.count for done in results),
+            **({"markets": problems} if problems else {}), **({"already": "engaged"} if again else {}),
+        )
+
+    results = _stop(markets, write)
+    if again:
+        first = "The desk's kill switch was already engaged: every market stays stopped; {total} order(s) cancelled."
+    else:
+        first = "Desk killed: every market stopped; {total} order(s) cancelled."
+    return _said(first, results)
 
 
 def resume_all(*, reason: str, user=None, actor: str = "") -> Outcome:
     """Release the kill switch; markets it killed quote again, markets stopped on their own stay."""
     why = _reason(reason)
-    switch = KillSwitch.current()
-    if not switch.engaged:
-        raise CommandRefused("The desk's kill switch is not engaged.")
-    KillSwitch.objects.filter(pk=switch.pk).update(
-        engaged=False, actor=_who(user, actor), reason=why, changed_at=timezone.now()
-    )
-    resumed = Market.objects.filter(state=Market.KILLED, state_reason__startswith=DESK_KILL).update(
-        state=Market.RUNNING, state_reason=""
-    )
-    record("resume_all", user=user, actor=actor, reason=why, markets=resumed)
+    with transaction.atomic():
+        switch = KillSwitch.objects.select_for_update().filter(pk=KillSwitch.current().pk).get()
+        if not switch.engaged:
+            raise CommandRefused("The desk's kill switch is not engaged.")
+        KillSwitch.objects.filter(pk=switch.pk).update(
+            engaged=False, actor=_who(user, actor), reason=why, changed_at=timezone.now()
+        )
+        resumed = Market.objects.filter(state=Market.KILLED, state_reason__startswith=DESK_KILL).update(
+            state=Market.RUNNING, state_reason=""
+        )
+        record("resume_all", user=user, actor=actor, reason=why, markets=resumed)
     _publish(*Market.objects.all())
     return Outcome(f"Desk resumed: {resumed} market(s) quote again at their next tick.")
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from bots.locks import DOWN
 from bots.models import Market
 
 from . import socket_commands
 from .live import OVERVIEW_GROUP, group_name
+
+log = logging.getLogger(__name__)
 
 # However fast the engine runs, a page gets at most this many updates a second.
 MAX_UPDATES_PER_SECOND = 4
@@ -64,7 +68,10 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except (*DOWN, OSError):  # Redis is down: its group entries go with it
+                log.warning("left %s without Redis", self.group)
         if getattr(self, "pending", None):
             self.pending.cancel()
 

@@ -18,10 +18,11 @@ from django.urls import reverse
 from bots import operator_commands
 from bots.locks import market_lock
 from bots.models import AuditEntry, KillSwitch, Market, Venue
+from bots.venues import ccxt_errors as ccxt
 from bots.venues.paper import PaperVenue
 from dashboard.asgi import application
 from dashboard.live import market_snapshot
-from tests.quoting_helpers import market_row, resting, tick
+from tests.quoting_helpers import break_venue, market_row, resting, tick
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -84,14 +85,16 @@ def test_kill_stops_the_market_until_an_explicit_resume(client, operator, runnin
 
     assert tick(running_market) == Market.KILLED
     assert resting(running_market) == []
-    refused = post(client, command_url(running_market, "pause"), reason="and pause")
-    assert refused.status_code == 422 and "is killed" in refused.content.decode()
+    # A pause does not soften a kill; it still cancels, as every stop does.
+    paused = post(client, command_url(running_market, "pause"), reason="and pause")
+    assert paused.status_code == 200 and "is killed and stays killed" in paused.content.decode()
+    assert market_row(running_market).state == Market.KILLED
 
     response = post(client, command_url(running_market, "resume"), reason="fixed")
 
     assert "quotes again at its next tick" in response.content.decode()
     assert tick(running_market) == Market.RUNNING and len(resting(running_market)) == 10
-    assert [e.action for e in AuditEntry.objects.order_by("id")] == ["kill", "resume"]
+    assert [e.action for e in AuditEntry.objects.order_by("id")] == ["kill", "pause", "resume"]
 
 
 def test_resume_of_a_running_market_is_refused(client, operator, running_market):
@@ -155,13 +158,77 @@ def test_a_pause_that_cannot_reach_the_venue_says_so_and_the_tick_finishes_the_j
 
     outcome = operator_commands.pause_market(market_row(running_market), reason="drill", user=operator)
 
-    assert "could not cancel every order (ExchangeNotAvailable" in outcome.message
+    assert outcome.message.startswith("BTC/USDT paused; 0 order(s) cancelled. BTC/USDT: its open orders could not be read (ExchangeNotAvailable")
+    assert "the market's ticks cancel them once the venue answers" in outcome.message
     assert market_row(running_market).state == Market.PAUSED
     Venue.objects.filter(name="own").update(fault="")
     assert len(resting(running_market)) == 10
 
     assert tick(running_market) == Market.PAUSED  # a stopped market's tick cancels leftovers
     assert resting(running_market) == []
+
+
+def test_a_stop_cancels_every_order_the_venue_does_not_refuse_and_names_the_rest(
+    monkeypatch, operator, running_market
+):
+    break_venue(monkeypatch, running_market.mm_account, "cancel_order", ccxt.PermissionDenied, times=2)
+
+    outcome = operator_commands.kill_market(market_row(running_market), reason="drill", user=operator)
+
+    assert outcome.message.startswith("BTC/USDT killed; 8 order(s) cancelled. BTC/USDT: 2 order(s) could not be cancelled (PermissionDenied")
+    assert len(resting(running_market)) == 2 and market_row(running_market).state == Market.KILLED
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.details["canceled"], entry.details["left"]) == ("kill", 8, 2)
+
+
+def stray_order(market) -> None:
+    """An order left on the book after a stop (one a failed cancel or a racing tick left)."""
+    PaperVenue(market.mm_account).create_order(
+        market.symbol, "limit", "buy", Decimal("0.01"), Decimal("60000"), {"postOnly": True}
+    )
+
+
+@pytest.mark.parametrize(("command", "said"), [
+    (operator_commands.kill_market, "BTC/USDT was already killed; 1 order(s) cancelled."),
+    (operator_commands.pause_market, "BTC/USDT is killed and stays killed"),
+])
+def test_a_stop_of_a_killed_market_cancels_again_and_says_so(command, said, operator, running_market):
+    operator_commands.kill_market(market_row(running_market), reason="first", user=operator)
+    stray_order(running_market)
+
+    outcome = command(market_row(running_market), reason="again", user=operator)
+
+    assert outcome.message.startswith(said) and outcome.canceled == 1
+    assert resting(running_market) == []
+    row = market_row(running_market)
+    assert (row.state, row.state_reason) == (Market.KILLED, "killed by olivia: first")
+    assert AuditEntry.objects.order_by("id").last().details == {"canceled": 1, "already": "killed"}
+
+
+def test_pausing_a_paused_market_cancels_again(operator, running_market):
+    operator_commands.pause_market(market_row(running_market), reason="first", user=operator)
+    stray_order(running_market)
+
+    outcome = operator_commands.pause_market(market_row(running_market), reason="again", user=operator)
+
+    assert outcome.message == "BTC/USDT was already paused; 1 order(s) cancelled."
+    assert resting(running_market) == [] and market_row(running_market).state == Market.PAUSED
+
+
+def test_the_desk_kill_switch_engaged_again_cancels_again(client, operator, running_market):
+    client.force_login(operator)
+    post(client, reverse("desk-command", args=["kill-all"]), reason="venue hacked")
+    stray_order(running_market)
+
+    response = post(client, reverse("desk-command", args=["kill-all"]), reason="make sure")
+
+    assert response.status_code == 200
+    assert (
+        "The desk&#x27;s kill switch was already engaged: every market stays stopped; "
+        "1 order(s) cancelled." in response.content.decode()
+    )
+    assert resting(running_market) == [] and KillSwitch.current().reason == "venue hacked"
+    assert AuditEntry.objects.order_by("id").last().details == {"canceled": 1, "already": "engaged"}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -418,9 +418,10 @@
     const enabled = {
       pause: !stopped && !ks.engaged,
       resume: (stopped || breaker) && !ks.engaged,
+      // Stops can be repeated: each cancels whatever is on the book again, and says so.
       "cancel-all": true,
-      kill: s.state !== "killed",
-      "kill-all": !ks.engaged,
+      kill: true,
+      "kill-all": true,
       "resume-all": !!ks.engaged,
     };
     document.querySelectorAll("#bot-panel button[data-command]").forEach((b) => {
