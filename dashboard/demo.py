@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from bots.engine import scenarios
+from bots.engine.figures import whole_number
 from bots.engine.sim_inputs import (
     FIELDS,
     MAX_PLAY_SECONDS,
@@ -269,10 +270,13 @@ def _new_run(query) -> Simulation:
     seed_text = query.get("seed")
     if seed_text in (None, ""):
         seed = secrets.randbelow(1_000_000)
-    elif not seed_text.isdigit() or len(seed_text) > 9:
-        raise InvalidInput({"seed": "the seed must be a whole number 0 to 999999999"})
     else:
-        seed = int(seed_text)
+        try:
+            seed = whole_number(seed_text, max_digits=9)
+        except ValueError:
+            raise InvalidInput(
+                {"seed": "the seed must be a whole number 0 to 999999999, in the digits 0-9"}
+            ) from None
     settings = {f.name: query[f.name] for f in FIELDS if query.get(f.name) not in (None, "")}
     actions = parse_actions(query.get("actions", ""))
     sim = Simulation(scenario, seed, settings)
@@ -336,8 +340,9 @@ def _action_from(post) -> tuple:
 def demo_act(request):
     """One action on the visitor's run: a user trade, a shock, seconds played, apply, flow."""
     run_id = request.session.get(SESSION_KEY)
-    since = request.POST.get("since", "")
     try:
+        # Everything posted is read before the run is touched: a bad field changes nothing.
+        since = _since(request.POST.get("since", ""))
         action = _action_from(request.POST)
         if not run_id:
             raise Expired
@@ -356,7 +361,19 @@ def demo_act(request):
         return _locked(request)
     if not _wants_json(request):
         return redirect("demo")
-    return JsonResponse(state(request, sim, int(since) if since.isdigit() else None))
+    return JsonResponse(state(request, sim, since))
+
+
+def _since(text: str) -> int | None:
+    """How many chart points the page already has; none (blank) asks for every point."""
+    if text == "":
+        return None
+    try:
+        return whole_number(text, max_digits=9)
+    except ValueError:
+        raise InvalidInput(
+            {"since": "since must be a count of chart points, a whole number in the digits 0-9"}
+        ) from None
 
 
 @require_POST

@@ -74,6 +74,7 @@ def test_withdrawals_are_found_by_their_client_id(venues):
         ("0.1000000001", None, {}, ccxt.BadRequest, "steps of"),
         ("5", None, {}, ccxt.InsufficientFunds, "free BTC 2"),
         ("0.1", "bc1qsomewhereelse", {}, ccxt.InvalidAddress, "no other paper account"),
+        ("0.1", "paper:x:²", {}, ccxt.InvalidAddress, "no other paper account"),  # "²".isdigit()
         ("0.1", None, {"network": "LIGHTNING"}, ccxt.BadRequest, "no such network"),
     ],
 )

@@ -1,11 +1,13 @@
-"""Figures as people read them, the same on every page, note and proposal.
+"""Figures as people read and type them, the same on every page, note and proposal.
 
 Plain Python on Decimal: pages (through dashboard.templatetags.desk), views and the planner's
-reasons all format through here, so an amount reads the same wherever it appears.
+reasons all format through here, so an amount reads the same wherever it appears; what people
+type (a link's seed, a form's count) is read strictly through here too.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 # Places per asset; the market page's charts use the same (static/js/market.js).
@@ -48,3 +50,30 @@ def duration(hours) -> str:
         return f"{hours:,.1f} h"
     minutes = int((hours * 60).to_integral_value(ROUND_FLOOR))
     return f"{minutes} min" if minutes >= 1 else "under 1 min"
+
+
+# ASCII digits only: str.isdigit() also takes "²", and int() and Decimal() take "٣" or "５",
+# so a check with one and a conversion with the other can disagree (int("²") raises).
+_WHOLE = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+MAX_TYPED_LENGTH = 40
+
+
+def whole_number(text: str, signed: bool = False, max_digits: int = 18) -> int:
+    """A whole number typed in ASCII digits 0-9 (a leading minus when `signed`), surrounding
+    spaces ignored; ValueError for anything else, or for more than `max_digits` digits."""
+    text = str(text).strip()
+    if not _WHOLE.fullmatch(text) or (text.startswith("-") and not signed):
+        raise ValueError("must be a whole number written with the digits 0-9")
+    if len(text.lstrip("-")) > max_digits:
+        raise ValueError(f"must have at most {max_digits} digits")
+    return int(text)
+
+
+def typed_decimal(text: str) -> Decimal:
+    """A number typed in ASCII digits 0-9 with at most one decimal point and a sign, surrounding
+    spaces ignored; ValueError for anything else (exponents, "_", "NaN", other scripts' digits)."""
+    text = str(text).strip()
+    if len(text) > MAX_TYPED_LENGTH or not _DECIMAL.fullmatch(text):
+        raise ValueError("must be a number written with the digits 0-9 and a decimal point")
+    return Decimal(text)

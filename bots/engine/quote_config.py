@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 
+from .figures import whole_number
 from .rules import BPS
 
 SPREAD = "spread"
@@ -250,9 +251,12 @@ def _coerce(param: Param, value: object) -> object:
             raise ValueError(f"must be one of {', '.join(param.choices)}")
         return value
     if param.kind is int:
-        if isinstance(value, bool) or not str(value).strip().lstrip("-").isdigit():
-            raise ValueError("must be a whole number")
-        return int(str(value).strip())
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return whole_number(str(value), signed=True)  # "²" or "٣" are no levels
+        except ValueError:
+            raise ValueError("must be a whole number") from None
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):

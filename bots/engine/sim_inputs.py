@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from .figures import plain
+from .figures import plain, typed_decimal, whole_number
 
 D = Decimal
 
@@ -72,13 +72,18 @@ DEFAULTS = {f.name: f.default for f in FIELDS}
 
 
 def number(raw: object, label: str) -> Decimal:
+    """A Decimal as given, or one typed in the digits 0-9 (Decimal() alone would also take
+    "٣", "1_0" or "1e9")."""
+    if isinstance(raw, Decimal):
+        if not raw.is_finite():
+            raise ValueError(f"{label} must be a finite number")
+        return raw
     try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
-        raise ValueError(f"{label} must be a number, not {str(raw)[:20]!r}") from None
-    if not value.is_finite():
-        raise ValueError(f"{label} must be a finite number")
-    return value
+        return typed_decimal(str(raw))
+    except ValueError:
+        raise ValueError(
+            f"{label} must be a number written with the digits 0-9, not {str(raw)[:20]!r}"
+        ) from None
 
 
 def parse_settings(values: Mapping[str, object] | None) -> dict[str, Decimal]:
@@ -139,9 +144,16 @@ def parse_action(token: str) -> Action:
                 raise ValueError(f"a price shock must be -{MAX_SHOCK_PCT}% to {MAX_SHOCK_PCT}%, not 0")
             return ("shock", pct)
         if kind == "p":
-            if not rest.isdigit() or not 1 <= int(rest) <= MAX_PLAY_SECONDS:
-                raise ValueError(f"play between 1 and {MAX_PLAY_SECONDS} seconds at a time")
-            return ("play", int(rest))
+            try:
+                seconds = whole_number(rest, max_digits=3)
+            except ValueError:
+                seconds = 0
+            if not 1 <= seconds <= MAX_PLAY_SECONDS:
+                raise ValueError(
+                    f"play between 1 and {MAX_PLAY_SECONDS} seconds at a time, written with the "
+                    "digits 0-9"
+                )
+            return ("play", seconds)
         if kind == "a" and rest == "":
             return ("apply",)
         if kind == "f":

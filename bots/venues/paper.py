@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 
 from bots.engine import matching
+from bots.engine.figures import whole_number
 from bots.engine.quoting import Level
 from bots.engine.rules import BUY, MarketRules, dec, floor_to
 from bots.models import Account, PaperBalance, PaperMarket, PaperOrder, PaperTrade
@@ -482,11 +483,15 @@ class PaperVenue:
     def _address_owner(self, address: str) -> Account:
         prefix, _, rest = address.partition(":")
         venue_name, _, pk = rest.partition(":")
+        try:
+            number = whole_number(pk) if prefix == "paper" else None
+        except ValueError:
+            number = None
         owner = (
             Account.objects.select_related("venue")
-            .filter(pk=int(pk), venue__name=venue_name, venue__kind="paper")
+            .filter(pk=number, venue__name=venue_name, venue__kind="paper")
             .first()
-            if prefix == "paper" and pk.isdigit()
+            if number is not None
             else None
         )
         if owner is None or owner.pk == self.account.pk:

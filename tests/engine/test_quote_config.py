@@ -57,6 +57,8 @@ def test_form_strings_are_coerced_to_their_types():
         ("ask_spread_bps", "5001", "Ask spread must be at most 5000 bps"),
         ("levels", "0", "Order levels must be at least 1"),
         ("levels", "2.5", "Order levels must be a whole number"),
+        ("levels", "²", "Order levels must be a whole number"),  # str.isdigit() takes it
+        ("levels", "٣", "Order levels must be a whole number"),  # int() takes it
         ("level_amount", "lots", "Level size must be a number"),
         ("level_amount", "NaN", "Level size must be a finite number"),
         ("mode", "yolo", "Pricing mode must be one of spread, avellaneda, mirror"),
