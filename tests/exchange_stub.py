@@ -303,8 +303,12 @@ class BinanceStub:
         if endpoint == ("GET", "openOrders"):
             return [self.order_json(o) for o in self.book.open_orders(BOT)]
         if endpoint == ("GET", "myTrades"):
+            # As binance: from startTime on the oldest `limit`, without it the newest.
             mine = [self.trade_json(t) for t in self.trades if t.account == BOT]
-            return mine[-int(p.get("limit", 500)):]
+            limit = int(p.get("limit", 500))
+            if "startTime" in p:
+                return [t for t in mine if t["time"] >= int(p["startTime"])][:limit]
+            return mine[-limit:]
         if path.startswith("/sapi/v1/capital/"):
             return self.capital(method, path.removeprefix("/sapi/v1/capital/"), p)
         raise ApiError(-1000, f"stub does not serve {method} {path}", status=404)

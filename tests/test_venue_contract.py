@@ -3,18 +3,25 @@
 "paper" is PaperVenue on the test database; "ccxt" is CcxtVenue driving real ccxt against the
 local binance stub. Both start the bot with 1 BTC and 10,000 USDT on a BTC/USDT market with tick
 0.01, step 0.00001, minimum amount 0.00001, minimum value 5 and fees of 0.1%.
+
+Their orders and trades are held to ccxt's own parse of Binance's documented answers
+(tests/fixtures/binance_spot.json): the same keys, the same datetime format, the same types, so
+the paper venue cannot drift from what a real exchange through ccxt returns.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 import ccxt
 import pytest
 
-from bots.venues.ccxt_venue import CcxtVenue
+from bots.venues.ccxt_venue import CcxtVenue, to_decimals
 from tests.exchange_stub import BinanceStub
 
 SYMBOL = "BTC/USDT"
@@ -187,3 +194,145 @@ def test_an_order_larger_than_the_balance_is_insufficient_funds(contract, side, 
 def test_cancel_of_an_unknown_order_is_order_not_found(contract):
     with pytest.raises(ccxt.OrderNotFound):
         contract.venue.cancel_order("999999999", SYMBOL)
+
+
+# --- the shapes: ccxt's parse of Binance's documented answers --------------------------------
+
+DOCUMENTED = json.loads((Path(__file__).parent / "fixtures" / "binance_spot.json").read_text())
+CCXT_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+# Keys a venue's trade may carry beyond ccxt's structure: the order's client id, which some
+# exchanges' trades have and reconciliation reads when it is there.
+TRADE_EXTRAS = {"clientOrderId"}
+
+
+def ccxt_parse() -> dict[str, dict]:
+    """ccxt's binance class parsing the documented answers, as CcxtVenue hands them on."""
+    exchange = ccxt.binance()
+    exchange.set_markets([
+        {"id": base + quote, "symbol": f"{base}/{quote}", "base": base, "quote": quote,
+         "baseId": base, "quoteId": quote, "type": "spot", "spot": True, "margin": False,
+         "swap": False, "future": False, "option": False, "contract": False, "linear": None,
+         "inverse": None, "active": True, "precision": {}, "limits": {}, "info": {}}
+        for base, quote in (("LTC", "BTC"), ("BTC", "USDT"), ("BNB", "BTC"))
+    ])
+    return {
+        "order_open": to_decimals(exchange.parse_order(DOCUMENTED["order_open"]["answer"])),
+        "order_filled": to_decimals(exchange.parse_order(DOCUMENTED["order_filled"]["answer"])),
+        "trade": to_decimals(exchange.parse_trade(DOCUMENTED["trade"]["answer"])),
+    }
+
+
+REFERENCE = ccxt_parse()
+
+
+def assert_shaped_like(
+    found: dict, reference: dict, extras: set[str] = frozenset(), where="", strict=True
+):
+    """The same keys (plus `extras`), ccxt's datetime format, and per key the same type wherever
+    the reference has a value; lists of dicts element by element, dicts key by key. Not
+    `strict`: a value may be None where the reference has one (a real exchange's answer may
+    lack it, as binance's order lookup lacks the fills)."""
+    assert set(found) - set(extras) == set(reference), (
+        f"{where}: missing {sorted(set(reference) - set(found))}, "
+        f"extra {sorted(set(found) - set(reference) - set(extras))}"
+    )
+    if "datetime" in reference and (strict or found["datetime"] is not None):
+        assert CCXT_DATETIME.match(found["datetime"]), f"{where}: {found['datetime']!r}"
+    for key, expected in reference.items():
+        value = found[key]
+        if expected is None or key == "info" or (value is None and not strict):
+            continue
+        assert type(value) is type(expected), f"{where}.{key}: {value!r} against {expected!r}"
+        if isinstance(expected, dict):
+            assert_shaped_like(value, expected, where=f"{where}.{key}", strict=strict)
+        elif isinstance(expected, list) and expected and (value or strict):
+            assert value, f"{where}.{key} is empty where ccxt's has {len(expected)}"
+            inner = TRADE_EXTRAS if key == "trades" else set()
+            for item in value:
+                assert_shaped_like(item, expected[0], inner, f"{where}.{key}[]", strict)
+
+
+def test_the_documented_answers_parse_into_what_the_shapes_expect():
+    open_, filled, trade = REFERENCE["order_open"], REFERENCE["order_filled"], REFERENCE["trade"]
+    assert (open_["status"], open_["lastTradeTimestamp"], open_["trades"]) == ("open", None, [])
+    assert filled["status"] == "closed" and len(filled["trades"]) == 5
+    assert filled["lastTradeTimestamp"] == 1507725176595
+    assert trade["datetime"] == "2017-07-12T13:19:09.590Z"
+    assert isinstance(trade["amount"], Decimal)
+
+
+def test_orders_and_trades_have_ccxts_keys_formats_and_types(contract):
+    venue = contract.venue
+    # The paper venue promises every value ccxt's parse has; through ccxt, binance's own
+    # answers decide (its order lookup carries no fills, its fills no time).
+    strict = not isinstance(venue, CcxtVenue)
+    contract.seed_liquidity("sell", "100", "0.5")
+    resting = venue.create_order(SYMBOL, "limit", "buy", D("0.1"), D("99"), {"clientOrderId": "c-2"})
+    filled = venue.create_order(SYMBOL, "market", "buy", D("0.1"), None, {"clientOrderId": "c-4"})
+
+    for where, found in [
+        ("resting", resting),
+        ("fetch_order(resting)", venue.fetch_order(resting["id"], SYMBOL)),
+        ("fetch_open_orders", venue.fetch_open_orders(SYMBOL)[0]),
+    ]:
+        assert_shaped_like(found, REFERENCE["order_open"], where=where, strict=strict)
+    assert_shaped_like(filled, REFERENCE["order_filled"], where="filled", strict=strict)
+    [trade] = venue.fetch_my_trades(SYMBOL)
+    assert_shaped_like(trade, REFERENCE["trade"], TRADE_EXTRAS, "fetch_my_trades", strict)
+    assert filled["lastTradeTimestamp"] == trade["timestamp"]
+    assert [t["price"] for t in filled["trades"]] == [trade["price"]]
+    canceled = venue.cancel_order(resting["id"], SYMBOL)
+    assert set(canceled) == set(REFERENCE["order_open"])
+
+
+@pytest.fixture
+def paper(db):
+    return paper_contract()
+
+
+def test_a_paper_trade_says_its_orders_type(paper):
+    from bots.models import Account
+    from bots.venues.paper import PaperVenue
+
+    paper.seed_liquidity("sell", "100", "0.1")
+    paper.venue.create_order(SYMBOL, "market", "buy", D("0.1"))  # takes the whole ask
+    paper.venue.create_order(SYMBOL, "limit", "sell", D("0.1"), D("101"))
+    PaperVenue(Account.objects.get(name="outside")).create_order(SYMBOL, "market", "buy", D("0.1"))
+
+    assert [t["type"] for t in paper.venue.fetch_my_trades(SYMBOL)] == ["market", "limit"]
+
+
+def test_a_filled_paper_order_looked_up_later_carries_its_trades(paper):
+    paper.seed_liquidity("sell", "100", "0.5")
+    venue = paper.venue
+    order = venue.create_order(SYMBOL, "limit", "buy", D("0.1"), D("100"), {"clientOrderId": "c-3"})
+
+    found = venue.fetch_order(order["id"], SYMBOL)
+
+    assert found["status"] == "closed" and found["lastTradeTimestamp"] is not None
+    assert_shaped_like(found, REFERENCE["order_filled"], where="fetch_order(filled)")
+    assert [t["amount"] for t in found["trades"]] == [D("0.1")]
+    assert found["trades"][0]["type"] == "limit"
+
+
+def test_a_paper_refusal_names_the_step_as_people_write_it(paper):
+    with pytest.raises(ccxt.InvalidOrder) as refused:
+        paper.venue.create_order(SYMBOL, "limit", "buy", D("0.000015"), D("100"))
+    with pytest.raises(ccxt.InvalidOrder) as off_tick:
+        paper.venue.create_order(SYMBOL, "limit", "buy", D("0.1"), D("100.005"))
+
+    assert str(refused.value) == "amount 0.000015 is not a positive multiple of 0.00001"
+    assert str(off_tick.value) == "price 100.005 is not a positive multiple of 0.01"
+
+
+def test_my_trades_without_since_are_the_newest_oldest_first(contract):
+    venue = contract.venue
+    contract.seed_liquidity("sell", "100", "1")
+    ids = [venue.create_order(SYMBOL, "market", "buy", D(a))["id"] for a in ("0.1", "0.2", "0.3")]
+
+    newest = venue.fetch_my_trades(SYMBOL, limit=2)
+    everything = venue.fetch_my_trades(SYMBOL)
+
+    assert [t["order"] for t in newest] == ids[1:]
+    assert [t["order"] for t in everything] == ids
+    assert [t["order"] for t in venue.fetch_my_trades(SYMBOL, everything[0]["timestamp"], 1)] == ids[:1]

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
+from .figures import plain
 from .rules import BUY, SELL, SIDES, ZERO, MarketRules, on_grid
 
 FEE_QUANTUM = Decimal("1e-12")
@@ -263,13 +264,19 @@ class Book:
             raise Rejected(INVALID_ORDER, f"order type must be limit or market, not {type!r}")
         if time_in_force not in ("GTC", "IOC", "PO"):
             raise Rejected(INVALID_ORDER, f"unknown time in force {time_in_force!r}")
+        # Plain figures in the messages: a step read from the database is 0.0000100000000000000.
         if amount <= 0 or not on_grid(amount, rules.amount_step):
-            raise Rejected(INVALID_ORDER, f"amount {amount} is not a positive multiple of {rules.amount_step}")
+            raise Rejected(INVALID_ORDER, f"amount {plain(amount)} is not a positive multiple "
+                                          f"of {plain(rules.amount_step)}")
         if amount < rules.min_amount:
-            raise Rejected(INVALID_ORDER, f"amount {amount} is below the minimum {rules.min_amount}")
+            raise Rejected(INVALID_ORDER, f"amount {plain(amount)} is below the minimum "
+                                          f"{plain(rules.min_amount)}")
         if type == "limit":
-            if price is None or price <= 0 or not on_grid(price, rules.price_tick):
-                raise Rejected(INVALID_ORDER, f"price {price} is not a positive multiple of {rules.price_tick}")
+            if price is None:
+                raise Rejected(INVALID_ORDER, "a limit order needs a price")
+            if price <= 0 or not on_grid(price, rules.price_tick):
+                raise Rejected(INVALID_ORDER, f"price {plain(price)} is not a positive multiple "
+                                              f"of {plain(rules.price_tick)}")
             estimate = price
         else:
             best = self.asks if side == BUY else self.bids
@@ -277,7 +284,8 @@ class Book:
                 raise Rejected(INVALID_ORDER, "market order on an empty book")
             estimate = best[0].price
         if amount * estimate < rules.min_cost:
-            raise Rejected(INVALID_ORDER, f"order value {amount * estimate} is below the minimum {rules.min_cost}")
+            raise Rejected(INVALID_ORDER, f"order value {plain(amount * estimate)} is below the "
+                                          f"minimum {plain(rules.min_cost)}")
 
     @staticmethod
     def _crosses(order: Order, maker: Order) -> bool:

@@ -22,7 +22,7 @@ from bots.engine import matching
 from bots.engine.figures import whole_number
 from bots.engine.quoting import Level
 from bots.engine.rules import BUY, MarketRules, dec, floor_to
-from bots.models import Account, PaperBalance, PaperMarket, PaperOrder, PaperTrade
+from bots.models import Account, PaperBalance, PaperMarket, PaperOrder
 from bots.venues import ccxt_errors as ccxt
 
 from . import faults, paper_store
@@ -44,7 +44,9 @@ def now_ms() -> int:
 
 
 def iso(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp / 1000, UTC).isoformat(timespec="milliseconds")
+    """ccxt's iso8601: milliseconds and a Z, as 2017-10-11T12:32:56.595Z."""
+    moment = datetime.fromtimestamp(timestamp // 1000, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{timestamp % 1000:03d}Z"
 
 
 def rules_of(market: PaperMarket) -> MarketRules:
@@ -80,51 +82,70 @@ def _engine_order(row: PaperOrder) -> matching.Order:
     )
 
 
-def order_dict(order: matching.Order | PaperOrder, symbol: str, trades: list[dict] | None = None) -> dict:
-    """ccxt's unified order structure."""
+def order_dict(
+    order: matching.Order | PaperOrder, symbol: str, trades: list[matching.Trade] | None = None
+) -> dict:
+    """ccxt's unified order structure, with its trades (`trades`: all of the order's, or None
+    for an order nothing filled). tests/test_venue_contract.py holds it to ccxt's own parse."""
     order_id = order.id if isinstance(order, matching.Order) else order.order_id
     base, quote = symbol.split("/")
+    own = [trade_dict(t, symbol, order.type) for t in trades or []]
+    last_trade = max((t["timestamp"] for t in own), default=None)
+    fee = {"cost": order.fee, "currency": base if order.side == "buy" else quote} if own else None
+    # The paper venue keeps no time of a cancel: a canceled order's last update is not known.
+    last_update = None if order.status == "canceled" else (last_trade or order.timestamp)
+    average = order.cost / order.filled if order.filled else None
     return {
         "id": order_id,
         "clientOrderId": order.client_order_id,
         "timestamp": order.timestamp,
         "datetime": iso(order.timestamp),
-        "lastTradeTimestamp": None,
+        "lastTradeTimestamp": last_trade,
+        "lastUpdateTimestamp": last_update,
         "symbol": symbol,
         "type": order.type,
         "timeInForce": order.time_in_force,
         "postOnly": order.time_in_force == "PO",
+        "reduceOnly": None,
         "side": order.side,
-        "price": order.price,
+        # A market order's price is its average, as ccxt's safe_order makes it.
+        "price": average if order.price is None and order.type == "market" else order.price,
+        "triggerPrice": None,
+        "stopPrice": None,
+        "takeProfitPrice": None,
+        "stopLossPrice": None,
         "amount": order.amount,
         "filled": order.filled,
         "remaining": order.amount - order.filled,
         "cost": order.cost,
-        "average": order.cost / order.filled if order.filled else None,
+        "average": average,
         "status": order.status,
-        "fee": {"cost": order.fee, "currency": base if order.side == "buy" else quote},
-        "trades": trades or [],
+        "fee": fee,
+        "fees": [fee] if fee else [],
+        "trades": own,
         "info": {},
     }
 
 
-def trade_dict(trade: matching.Trade | PaperTrade, symbol: str) -> dict:
-    """ccxt's unified trade structure."""
-    is_row = isinstance(trade, PaperTrade)
+def trade_dict(trade: matching.Trade, symbol: str, order_type: str | None) -> dict:
+    """ccxt's unified trade structure, plus the order's clientOrderId (which some exchanges'
+    trades carry and reconciliation reads)."""
+    fee = {"cost": trade.fee, "currency": trade.fee_currency}
     return {
-        "id": trade.trade_id if is_row else trade.id,
+        "id": trade.id,
         "order": trade.order_id,
         "clientOrderId": trade.client_order_id,
         "timestamp": trade.timestamp,
         "datetime": iso(trade.timestamp),
         "symbol": symbol,
-        "type": None,
+        "type": order_type,
         "side": trade.side,
         "takerOrMaker": trade.taker_or_maker,
         "price": trade.price,
         "amount": trade.amount,
         "cost": trade.cost,
-        "fee": {"cost": trade.fee, "currency": trade.fee_currency},
+        "fee": fee,
+        "fees": [fee],
         "info": {},
     }
 
@@ -286,7 +307,7 @@ class PaperVenue:
                 f"{self.id} (paper, injected) create_order: the order was accepted but the "
                 "answer timed out"
             )
-        own = [trade_dict(t, symbol) for t in execution.trades if t.order_id == execution.order.id]
+        own = [t for t in execution.trades if t.order_id == execution.order.id]
         return order_dict(execution.order, symbol, own)
 
     def _execute(self, symbol, type, side, amount, price, client_id, time_in_force, fault):
@@ -326,7 +347,7 @@ class PaperVenue:
             except matching.Rejected as exc:
                 raise REJECTIONS[exc.reason](str(exc)) from None
             self._save(market, book, [order], [])
-        return order_dict(order, symbol)
+        return self._with_trades([order], symbol)[0]
 
     def replace_orders(self, symbol: str, levels: list[Level]) -> None:
         """Cancel this account's orders and rest `levels` instead, in one transaction.
@@ -352,9 +373,9 @@ class PaperVenue:
         if symbol:
             # Plain values, as the matching engine reads them: a tick asks for this every time.
             found = paper_store.open_orders(self.venue.pk, symbol, account_id=self.account.pk)
-            return [order_dict(order, symbol) for order in found[:limit]]
+            return self._with_trades(found[:limit], symbol)
         rows = PaperOrder.objects.filter(venue=self.venue, account=self.account, status="open")
-        return [order_dict(row, row.symbol) for row in rows.order_by("seq")[:limit]]
+        return [self._with_trades([row], row.symbol)[0] for row in rows.order_by("seq")[:limit]]
 
     def fetch_order(self, id, symbol=None, params=None) -> dict:
         self._check_fault("fetch_order")
@@ -363,12 +384,20 @@ class PaperVenue:
         row = (rows.filter(order_id=id) if id else rows.filter(client_order_id=client_id)).first()
         if row is None or (id is None and client_id is None):
             raise ccxt.OrderNotFound(f"{self.id} has no order {id or client_id}")
-        return order_dict(row, row.symbol)
+        return self._with_trades([row], row.symbol)[0]
+
+    def _with_trades(self, orders: list, symbol: str) -> list[dict]:
+        """The orders as ccxt's dicts, each with its trades: one query, and only when some of
+        them filled (a tick's open orders mostly did not)."""
+        ids = [o.id if isinstance(o, matching.Order) else o.order_id for o in orders]
+        filled = [i for i, o in zip(ids, orders, strict=True) if o.filled]
+        trades = paper_store.order_trades(self.venue.pk, filled)
+        return [order_dict(o, symbol, trades.get(i)) for i, o in zip(ids, orders, strict=True)]
 
     def fetch_my_trades(self, symbol=None, since=None, limit=None, params=None) -> list[dict]:
         self._check_fault("fetch_my_trades")
         found = paper_store.my_trades(self.venue.pk, self.account.pk, symbol, since, limit)
-        return [trade_dict(trade, trade_symbol) for trade_symbol, trade in found]
+        return [trade_dict(trade, trade_symbol, kind) for trade_symbol, trade, kind in found]
 
     # --- funds: deposit addresses, withdrawals and deposits (rebalancing) -------------------
     # A withdrawal is debited at once and credited to the account that owns the address once

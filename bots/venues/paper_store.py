@@ -145,36 +145,60 @@ def open_orders(
 
 
 def my_trades(venue_id: int, account_id: int, symbol: str | None, since: int | None, limit: int | None):
-    """One account's trades as matching.Trade, oldest first (then by row id)."""
-    columns = [c for c in TRADE_COLUMNS if c not in ("venue_id",)]
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {_table(PaperTrade)} "
-        "WHERE venue_id = %s AND account_id = %s"
-    )
+    """One account's trades as (symbol, matching.Trade, its order's type), oldest first (then by
+    row id). Without `since` the newest `limit` of them, as ccxt's exchanges answer; from
+    `since` on, the oldest `limit`."""
+    where = "t.venue_id = %s AND t.account_id = %s"
     params: list = [venue_id, account_id]
     if symbol:
-        sql += " AND symbol = %s"
+        where += " AND t.symbol = %s"
         params.append(symbol)
     if since is not None:
-        sql += " AND timestamp >= %s"
+        where += " AND t.timestamp >= %s"
         params.append(since)
-    sql += " ORDER BY timestamp, id"
+    newest = since is None and bool(limit)
+    order = " ORDER BY t.timestamp DESC, t.id DESC" if newest else " ORDER BY t.timestamp, t.id"
     if limit:
-        sql += " LIMIT %s"
+        order += " LIMIT %s"
         params.append(int(limit))
+    found = _trades(where, params, order)
+    return found[::-1] if newest else found
+
+
+def order_trades(venue_id: int, order_ids: list[str]) -> dict[str, list[matching.Trade]]:
+    """The trades of these orders (theirs, not their counterparties'), oldest first per order."""
+    if not order_ids:
+        return {}
+    where = f"t.venue_id = %s AND t.order_id IN ({', '.join(['%s'] * len(order_ids))})"
+    found: dict[str, list[matching.Trade]] = {order_id: [] for order_id in order_ids}
+    for _, trade, _ in _trades(where, [venue_id, *order_ids], " ORDER BY t.timestamp, t.id"):
+        found[trade.order_id].append(trade)
+    return found
+
+
+_TRADE_READ = [c for c in TRADE_COLUMNS if c != "venue_id"]
+
+
+def _trades(where: str, params: list, order: str) -> list[tuple[str, matching.Trade, str | None]]:
+    # Each trade row belongs to one account's order; the join brings that order's type.
+    sql = (
+        f"SELECT {', '.join('t.' + c for c in _TRADE_READ)}, o.type FROM {_table(PaperTrade)} t "
+        f"LEFT JOIN {_table(PaperOrder)} o ON o.venue_id = t.venue_id AND o.order_id = t.order_id "
+        f"WHERE {where}{order}"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     trades = []
     for row in found:
-        v = dict(zip(columns, row, strict=True))
+        v = dict(zip(_TRADE_READ, row[:-1], strict=True))
         trades.append((v["symbol"], matching.Trade(
             id=v["trade_id"], order_id=v["order_id"], client_order_id=v["client_order_id"],
             account=str(v["account_id"]), side=v["side"], price=num(v["price"]),
             amount=num(v["amount"]), cost=num(v["cost"]), fee=num(v["fee"]),
             fee_currency=v["fee_currency"], taker_or_maker=v["taker_or_maker"],
             timestamp=v["timestamp"],
-        )))
+        ), row[-1]))
     return trades
 
 
