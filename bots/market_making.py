@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -135,6 +136,7 @@ class MarketTick:
 
     def run(self) -> TickReport:
         self.capture()  # fills first, whatever else fails: each one's hedge is queued
+        self.arm_dead_man_switch()
         try:
             settings = self.market.quote_settings
         except QuoteSettings.DoesNotExist:
@@ -214,6 +216,19 @@ class MarketTick:
         except ccxt.BaseError as venue_error:
             self.notes.append(f"could not cancel: {describe(venue_error)}")
         return self.finish(Market.DEGRADED, "; ".join([f"settings refused: {exc}", *self.notes]))
+
+    def arm_dead_man_switch(self) -> None:
+        """Give the account's quotes DEADMAN_SECONDS more to live on a venue that can cancel them
+        itself (ccxt's cancelAllOrdersAfter): should no tick follow, the venue pulls them, whatever
+        is down on Ballast's side. Elsewhere the `deadman` process alone does (bots.dead_man)."""
+        if not self.mm.has.get("cancelAllOrdersAfter"):
+            return
+        try:
+            self.mm.cancel_all_orders_after(int(settings.DEADMAN_SECONDS * 1000))
+        except ccxt.NetworkError:
+            raise  # the venue is unreachable: the tick cannot go on either
+        except ccxt.BaseError as exc:  # the `deadman` process still pulls the quotes
+            self.notes.append(f"the venue's dead man's switch is not armed: {describe(exc)}")
 
     # --- reading the venues -----------------------------------------------------------------
 

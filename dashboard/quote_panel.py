@@ -9,7 +9,9 @@ from bots.models import AuditEntry, KillSwitch, Market
 
 ACTIONS_SHOWN = 12
 # What the bot panel lists: the state changes and who caused them.
-STATE_ACTIONS = ("pause", "resume", "kill", "cancel_all", "hold", "kill_all", "resume_all", "settings")
+STATE_ACTIONS = (
+    "pause", "resume", "kill", "cancel_all", "hold", "kill_all", "resume_all", "settings", "dead_man_switch",
+)
 
 
 def quoting_snapshot(market: Market) -> dict:

@@ -157,6 +157,15 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 TICK_SECONDS = env_number("BALLAST_TICK_SECONDS", 1.0, 0.2, 60.0)
+# The dead man's switch (bots.dead_man): a market whose ticks stop this long has its quotes
+# pulled, by the `deadman` process and by the venue itself where it can (cancelAllOrdersAfter).
+# Unset, 10 s or three ticks, whichever is longer.
+DEADMAN_SECONDS = env_number("BALLAST_DEADMAN_SECONDS", max(10.0, 3 * TICK_SECONDS), 3.0, 600.0)
+if DEADMAN_SECONDS < 3 * TICK_SECONDS:
+    raise ImproperlyConfigured(
+        f"BALLAST_DEADMAN_SECONDS ({DEADMAN_SECONDS:g}) must be at least 3 times BALLAST_TICK_SECONDS "
+        f"({TICK_SECONDS:g}), or every market's quotes would be pulled between two ticks"
+    )
 CELERY_BEAT_SCHEDULE = {
     "market-making ticks": {"task": "bots.tasks.tick_all_markets", "schedule": TICK_SECONDS},
     "outside market": {"task": "bots.tasks.move_outside_markets", "schedule": 1.0},

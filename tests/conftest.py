@@ -198,3 +198,11 @@ def hedging_market(demo_market):
     refresh_outside(1)
     rest_mm_quotes(demo_market)
     return demo_market
+
+
+@pytest.fixture(autouse=True)
+def long_dead_man_switch(settings):
+    """Ticks arm the paper venue's dead man's switch for BALLAST_DEADMAN_SECONDS: a test that
+    ticks, then takes 10 s on a busy machine before a user trades (a browser test), would find
+    the quotes pulled. The switch's own tests set it short again."""
+    settings.DEADMAN_SECONDS = 600

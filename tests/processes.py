@@ -35,7 +35,12 @@ def free_port() -> int:
 
 
 def _env(db_url: str, redis_url: str) -> dict:
-    return {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
+    # Ticks in these processes arm the dead man's switch as long as the test process's do
+    # (tests/conftest.py), unless a test says otherwise.
+    return {
+        "BALLAST_DEADMAN_SECONDS": "600", **os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url,
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def _wait(check, process: subprocess.Popen, what: str, timeout: float = 30):
@@ -74,6 +79,21 @@ def celery_worker(db_url: str, redis_url: str, log: Path):
         )
         try:
             _wait(lambda: bool(app.control.ping([name], timeout=0.5)), process, "celery worker")
+            yield process
+        finally:
+            _stop(process)
+
+
+@contextmanager
+def ballast_process(args: list[str], db_url: str, redis_url: str, log: Path, **env: str):
+    """One of Ballast's processes (`python ARGS...` from the project's root) on the test
+    database, until the block ends; the caller waits for what proves it is up."""
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env={**_env(db_url, redis_url), **env},
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+        try:
             yield process
         finally:
             _stop(process)

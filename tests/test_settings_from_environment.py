@@ -34,10 +34,19 @@ def check(**env) -> subprocess.CompletedProcess:
         ("DEBUG", "maybe", "DEBUG must be true or false, not 'maybe'"),
         ("BALLAST_TICK_SECONDS", "0", "BALLAST_TICK_SECONDS must be between 0.2 and 60.0"),
         ("BALLAST_TICK_SECONDS", "fast", "BALLAST_TICK_SECONDS must be a number"),
+        ("BALLAST_DEADMAN_SECONDS", "2", "BALLAST_DEADMAN_SECONDS must be between 3.0 and 600.0, not '2'"),
+        ("BALLAST_DEADMAN_SECONDS", "601", "BALLAST_DEADMAN_SECONDS must be between 3.0 and 600.0"),
+        ("BALLAST_DEADMAN_SECONDS", "soon", "BALLAST_DEADMAN_SECONDS must be a number, not 'soon'"),
+        (
+            "BALLAST_DEADMAN_SECONDS", "5",
+            "BALLAST_DEADMAN_SECONDS (5) must be at least 3 times BALLAST_TICK_SECONDS (2)",
+        ),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(variable, value, message):
-    result = check(**{variable: value})
+    # Two-second ticks, for the dead man's switch that must outlast three of them.
+    extra = {"BALLAST_TICK_SECONDS": "2"} if variable == "BALLAST_DEADMAN_SECONDS" else {}
+    result = check(**{variable: value, **extra})
     assert result.returncode != 0
     assert message in result.stderr
     assert "ImproperlyConfigured" in result.stderr
@@ -78,3 +87,13 @@ def test_database_url_keeps_its_query_parameters():
     assert (config["NAME"], config["USER"], config["PASSWORD"]) == ("ballast", "desk", "p@ss")
     assert (config["HOST"], str(config["PORT"])) == ("db.example", "5433")
     assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
+
+
+def test_slow_ticks_lengthen_the_dead_man_switch_left_unset():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c",
+         "from django.conf import settings; print(settings.DEADMAN_SECONDS)"],
+        cwd=ROOT, env={**os.environ, "BALLAST_TICK_SECONDS": "20"}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["60.0"]

@@ -336,3 +336,20 @@ def test_my_trades_without_since_are_the_newest_oldest_first(contract):
     assert [t["order"] for t in newest] == ids[1:]
     assert [t["order"] for t in everything] == ids
     assert [t["order"] for t in venue.fetch_my_trades(SYMBOL, everything[0]["timestamp"], 1)] == ids[:1]
+
+
+def test_cancel_all_orders_after_is_there_where_has_says_so(contract):
+    """The dead man's switch, ccxt's way: arming and disarming it leave the orders resting (its
+    expiry is the paper venue's own test); a venue without one says NotSupported."""
+    venue = contract.venue
+    order = venue.create_order(SYMBOL, "limit", "buy", D("0.1"), D("99"))
+
+    if venue.has.get("cancelAllOrdersAfter"):
+        armed = venue.cancel_all_orders_after(60_000)
+        disarmed = venue.cancel_all_orders_after(0)
+        assert isinstance(armed, dict) and isinstance(disarmed, dict)
+    else:
+        with pytest.raises(ccxt.NotSupported):
+            venue.cancel_all_orders_after(60_000)
+
+    assert [o["id"] for o in venue.fetch_open_orders(SYMBOL)] == [order["id"]]

@@ -6,7 +6,7 @@ from .audit import AuditEntry
 from .checks import CheckItem, MorningCheck
 from .health import Breach, HealthSample, Heartbeat
 from .markets import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
-from .paper import PaperBalance, PaperMarket, PaperOrder, PaperTrade
+from .paper import PaperBalance, PaperCancelDeadline, PaperMarket, PaperOrder, PaperTrade
 from .sizing import SizingRun
 from .targets import MarketTargets, TargetChange
 from .trading import (
@@ -54,6 +54,7 @@ __all__ = [
     "NotificationChannel",
     "Order",
     "PaperBalance",
+    "PaperCancelDeadline",
     "PaperMarket",
     "PaperOrder",
     "PaperTrade",

@@ -19,6 +19,7 @@ class Alert(models.Model):
     VENUE_ERROR = "venue_error"
     WORKER_SILENT = "worker_silent"
     TRANSFER_OVERDUE = "transfer_overdue"
+    QUOTES_PULLED = "quotes_pulled"
     KIND_CHOICES = [
         (HEDGE_FAILED, "hedge failed"),
         (EXPOSURE_OVER_LIMIT, "exposure over limit"),
@@ -29,6 +30,7 @@ class Alert(models.Model):
         (VENUE_ERROR, "venue errors"),
         (WORKER_SILENT, "worker silent"),
         (TRANSFER_OVERDUE, "transfer overdue"),
+        (QUOTES_PULLED, "quotes pulled"),
     ]
     # What the operator does about each kind: the label of the link the alert carries.
     ACTIONS = {
@@ -41,6 +43,7 @@ class Alert(models.Model):
         VENUE_ERROR: "See the venue",
         WORKER_SILENT: "Check the workers",
         TRANSFER_OVERDUE: "Check the venue, then confirm the arrival or mark it failed",
+        QUOTES_PULLED: "Check the workers and Redis: the bot quotes again once ticks resume",
     }
 
     OPEN = "open"

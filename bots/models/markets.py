@@ -41,6 +41,9 @@ class Market(models.Model):
     state = models.CharField(max_length=10, choices=STATE_CHOICES, default=RUNNING)
     state_reason = models.CharField(max_length=500, blank=True)
     last_tick_at = models.DateTimeField(null=True, blank=True)
+    quotes_pulled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the dead man's switch last pulled the quotes (bots.dead_man)"
+    )
     last_fill_timestamp = models.BigIntegerField(
         default=0, help_text="Venue timestamp (ms) of the newest fill recorded"
     )

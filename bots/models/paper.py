@@ -92,3 +92,17 @@ class PaperBalance(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "asset"], name="paper_balance_unique")]
+
+
+class PaperCancelDeadline(models.Model):
+    """An account's dead man's switch on a paper venue (ccxt's cancelAllOrdersAfter): every
+    order the account had open at `deadline` (ms) is cancelled then, unless the switch is armed
+    again first. The venue applies a deadline that has passed before it serves any request, so
+    it holds with no Ballast process running."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="+")
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="+")
+    deadline = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["venue", "deadline"])]

@@ -17,6 +17,7 @@ from typing import Protocol
 
 class Venue(Protocol):
     id: str  # the venue's name in Ballast
+    has: dict  # what the venue offers, as ccxt's exchange.has: {"cancelAllOrdersAfter": True, ...}
 
     def load_markets(self, reload: bool = False) -> dict[str, dict]: ...
 
@@ -43,6 +44,12 @@ class Venue(Protocol):
     ) -> list[dict]: ...
 
     def fetch_order(self, id: str | None, symbol: str | None = None, params: dict | None = None) -> dict: ...
+
+    def cancel_all_orders_after(self, timeout: int, params: dict | None = None) -> dict:
+        """The venue's dead man's switch, where `has["cancelAllOrdersAfter"]`: every open order
+        of the account is cancelled `timeout` ms from now unless this is called again first;
+        0 disarms it. ccxt.NotSupported where the venue has none."""
+        ...
 
     def fetch_my_trades(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None

@@ -223,6 +223,15 @@ class CcxtVenue:
         with self._answer("cancel_order"):
             return to_decimals(self.client.cancel_order(id, symbol, params or {}))
 
+    @property
+    def has(self) -> dict:
+        return self.client.has
+
+    def cancel_all_orders_after(self, timeout: int, params: dict | None = None) -> dict:
+        """ccxt's cancelAllOrdersAfter (ccxt.NotSupported where the exchange has none)."""
+        with self._answer("cancel_all_orders_after"):
+            return to_decimals(self.client.cancel_all_orders_after(int(timeout), params or {}))
+
     def fetch_order(
         self, id: str | None, symbol: str | None = None, params: dict | None = None
     ) -> dict:

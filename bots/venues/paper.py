@@ -39,6 +39,10 @@ REJECTIONS = {
 }
 
 
+# The longest a dead man's switch may be armed for (a day, as Kraken's).
+MAX_TIMEOUT_MS = 86_400_000
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -153,6 +157,22 @@ def trade_dict(trade: matching.Trade, symbol: str, order_type: str | None) -> di
 class PaperVenue:
     """One account's view of a paper venue, as a ccxt exchange instance with that account's keys."""
 
+    # What the venue offers, as ccxt's exchange.has says it.
+    has = {
+        "cancelAllOrdersAfter": True,
+        "cancelOrder": True,
+        "createOrder": True,
+        "fetchBalance": True,
+        "fetchDeposits": True,
+        "fetchDepositAddress": True,
+        "fetchMyTrades": True,
+        "fetchOpenOrders": True,
+        "fetchOrder": True,
+        "fetchOrderBook": True,
+        "fetchWithdrawals": True,
+        "withdraw": True,
+    }
+
     # How long after sending an order its absence on the venue proves it was never placed. A
     # request here either committed or did not before the call returned: nothing is in flight.
     settle_seconds = 0.0
@@ -210,6 +230,9 @@ class PaperVenue:
             )
         else:
             orders = paper_store.open_orders(self.venue.pk, market.symbol)
+        return self._book(market, orders)
+
+    def _book(self, market: paper_store.MarketRow, orders: list[matching.Order]) -> matching.Book:
         self._loaded = {o.id: (o.filled, o.cost, o.fee, o.status) for o in orders}
         accounts = {int(o.account) for o in orders} | {self.account.pk}
         rows = paper_store.balances(accounts, [market.rules.base, market.rules.quote])
@@ -262,6 +285,7 @@ class PaperVenue:
 
     def fetch_order_book(self, symbol: str, limit: int | None = None) -> dict:
         self._check_fault("fetch_order_book")
+        self._fire_due_switches()
         self._rules_for(symbol)  # BadSymbol for a market the venue does not have
         bids, asks = paper_store.depth(self.venue.pk, symbol)
         timestamp = now_ms()
@@ -276,6 +300,7 @@ class PaperVenue:
 
     def fetch_balance(self) -> dict:
         self._check_fault("fetch_balance")
+        self._fire_due_switches()
         result: dict = {"info": {}, "free": {}, "used": {}, "total": {}}
         for _, asset, free, used in paper_store.balances([self.account.pk]):
             total = free + used
@@ -287,6 +312,7 @@ class PaperVenue:
 
     def create_order(self, symbol, type, side, amount, price=None, params=None) -> dict:
         fault = self._check_fault("create_order")
+        self._fire_due_switches()
         params = params or {}
         client_id = params.get("clientOrderId")
         time_in_force = "PO" if params.get("postOnly") else params.get("timeInForce", "GTC")
@@ -337,6 +363,7 @@ class PaperVenue:
 
     def cancel_order(self, id: str, symbol: str | None = None, params=None) -> dict:
         self._check_fault("cancel_order")
+        self._fire_due_switches()
         if symbol is None:
             raise ccxt.ArgumentsRequired("cancel_order needs the symbol")
         with transaction.atomic():
@@ -355,6 +382,7 @@ class PaperVenue:
         Not part of ccxt's API: it is how the simulated outside market refreshes its book
         without showing anyone a half-empty one.
         """
+        self._fire_due_switches()
         with transaction.atomic():
             market = self._market_row(symbol, lock=True)
             book = self._load_book(market)
@@ -370,6 +398,7 @@ class PaperVenue:
 
     def fetch_open_orders(self, symbol=None, since=None, limit=None, params=None) -> list[dict]:
         self._check_fault("fetch_open_orders")
+        self._fire_due_switches()
         if symbol:
             # Plain values, as the matching engine reads them: a tick asks for this every time.
             found = paper_store.open_orders(self.venue.pk, symbol, account_id=self.account.pk)
@@ -379,6 +408,7 @@ class PaperVenue:
 
     def fetch_order(self, id, symbol=None, params=None) -> dict:
         self._check_fault("fetch_order")
+        self._fire_due_switches()
         client_id = (params or {}).get("clientOrderId")
         rows = PaperOrder.objects.filter(venue=self.venue, account=self.account)
         row = (rows.filter(order_id=id) if id else rows.filter(client_order_id=client_id)).first()
@@ -398,6 +428,51 @@ class PaperVenue:
         self._check_fault("fetch_my_trades")
         found = paper_store.my_trades(self.venue.pk, self.account.pk, symbol, since, limit)
         return [trade_dict(trade, trade_symbol, kind) for trade_symbol, trade, kind in found]
+
+    # --- the dead man's switch ---------------------------------------------------------------
+
+    def cancel_all_orders_after(self, timeout: int, params=None) -> dict:
+        """ccxt's cancelAllOrdersAfter: `timeout` ms from now, every order this account has open
+        then is cancelled, unless this is called again first; a timeout of 0 disarms it."""
+        self._check_fault("cancel_all_orders_after")
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 0 <= timeout <= MAX_TIMEOUT_MS:
+            raise ccxt.BadRequest(
+                f"{self.id}: cancelAllOrdersAfter timeout must be a whole number of milliseconds "
+                f"from 0 to {MAX_TIMEOUT_MS}, not {timeout!r}"
+            )
+        self._fire_due_switches()  # a deadline passed unobserved still cancelled what it covered
+        if timeout == 0:
+            paper_store.disarm_switch(self.account.pk)
+            return {"info": {}, "timeout": 0, "triggerTime": None}
+        deadline = now_ms() + timeout
+        paper_store.arm_switch(self.venue.pk, self.account.pk, deadline)
+        return {"info": {}, "timeout": timeout, "triggerTime": deadline}
+
+    def _fire_due_switches(self) -> None:
+        """Before the venue serves any request, every switch whose deadline has passed cancels
+        the orders its account had open at that deadline, on every market of the venue: the
+        timer an exchange runs, applied the moment anyone could see its effect."""
+        if not paper_store.due_switches(self.venue.pk, now_ms()):
+            return
+        with transaction.atomic():
+            # Every market's row, in primary-key order, as every request that takes several does.
+            symbols = list(
+                PaperMarket.objects.select_for_update().filter(venue=self.venue).order_by("pk")
+                .values_list("symbol", flat=True)
+            )
+            # Read again under the locks: another request may have applied them meanwhile.
+            for account_id, deadline in paper_store.due_switches(self.venue.pk, now_ms()):
+                for symbol in symbols:
+                    market = self._market_row(symbol)
+                    orders = [
+                        order
+                        for order in paper_store.open_orders(self.venue.pk, symbol, account_id=account_id)
+                        if order.timestamp <= deadline
+                    ]
+                    if orders:
+                        book = self._book(market, orders)
+                        self._save(market, book, [book.cancel(str(account_id), o.id) for o in orders], [])
+                paper_store.disarm_switch(account_id, deadline)
 
     # --- funds: deposit addresses, withdrawals and deposits (rebalancing) -------------------
     # A withdrawal is debited at once and credited to the account that owns the address once
@@ -424,6 +499,7 @@ class PaperVenue:
         from bots.models import PaperTransfer, WithdrawalNetwork
 
         self._check_fault("withdraw")
+        self._fire_due_switches()
         params = dict(params or {})
         amount = dec(amount)
         networks = WithdrawalNetwork.objects.filter(venue=self.venue, asset=code, enabled=True)

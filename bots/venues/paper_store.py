@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Context, Decimal
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from bots.engine import matching
 from bots.engine.rules import MarketRules
-from bots.models import PaperBalance, PaperMarket, PaperOrder, PaperTrade
+from bots.models import PaperBalance, PaperCancelDeadline, PaperMarket, PaperOrder, PaperTrade
 
 _FIFTEEN = Context(prec=15)
 
@@ -294,3 +294,48 @@ def write_balances(cursor, rows: list[tuple[int, str, Decimal, Decimal]], existi
             f"INSERT INTO {_table(PaperBalance)} (account_id, asset, free, used) VALUES (%s, %s, %s, %s)",
             inserts,
         )
+
+
+# --- the dead man's switch (ccxt's cancelAllOrdersAfter) --------------------------------------
+# Read before every request the venue serves, written by every market-making tick.
+
+
+def due_switches(venue_id: int, now: int) -> list[tuple[int, int]]:
+    """(account id, deadline) of every switch on the venue whose deadline has passed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT account_id, deadline FROM {_table(PaperCancelDeadline)} "
+            "WHERE venue_id = %s AND deadline <= %s ORDER BY account_id",
+            [venue_id, now],
+        )
+        return list(cursor.fetchall())
+
+
+def arm_switch(venue_id: int, account_id: int, deadline: int) -> None:
+    table = _table(PaperCancelDeadline)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET deadline = %s WHERE account_id = %s", [deadline, account_id])
+        if cursor.rowcount:
+            return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (venue_id, account_id, deadline) VALUES (%s, %s, %s)",
+                [venue_id, account_id, deadline],
+            )
+    except IntegrityError:  # armed at the same moment by another process: the later time wins
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET deadline = %s WHERE account_id = %s AND deadline < %s",
+                [deadline, account_id, deadline],
+            )
+
+
+def disarm_switch(account_id: int, deadline: int | None = None) -> None:
+    """Remove the account's switch; with `deadline`, only if it was not armed again since."""
+    sql, params = f"DELETE FROM {_table(PaperCancelDeadline)} WHERE account_id = %s", [account_id]
+    if deadline is not None:
+        sql += " AND deadline = %s"
+        params.append(deadline)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

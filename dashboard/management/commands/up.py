@@ -1,7 +1,7 @@
-"""Run Ballast's processes together: Daphne, a Celery worker, a hedging worker and Celery beat (and, when
-REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
+"""Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, Celery beat and the
+dead man's switch (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
 
-In production run the same three commands under your process manager instead (README).
+In production run the same commands under your process manager instead (README).
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ def process_commands(host: str, port: int, concurrency: int) -> dict[str, list[s
             python, "-m", "celery", "--quiet", "-A", "dashboard", "beat", "--loglevel", "WARNING",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
         ],
+        # Pulls the quotes when ticks stop: the database only, so it outlives workers and Redis.
+        "deadman": [python, str(settings.BASE_DIR / "manage.py"), "deadman"],
     }
 
 
