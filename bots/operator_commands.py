@@ -29,6 +29,7 @@ from bots.engine.quote_config import QuoteConfig, as_dict
 from bots.locks import DOWN, market_lock, reachable
 from bots.market_making import MarketTick
 from bots.models import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
+from bots.text import TextRefused, check_text
 from bots.venues import ccxt_errors as ccxt
 from bots.venues.errors import describe, is_transient
 
@@ -55,8 +56,16 @@ def _who(user, actor: str) -> str:
     return actor or "system"
 
 
+def _plain(text: str | None, field: str, *, multiline: bool = False) -> str:
+    """The text, stripped; refused, naming the field, when it holds a control character."""
+    try:
+        return check_text(text or "", field, multiline=multiline).strip()
+    except TextRefused as exc:
+        raise CommandRefused(str(exc)) from None
+
+
 def _reason(reason: str | None) -> str:
-    text = (reason or "").strip()
+    text = _plain(reason, "reason", multiline=True)
     if not text:
         raise CommandRefused("Say why: every pause, resume and kill is logged with its reason.")
     if len(text) > 500:
@@ -377,6 +386,7 @@ def change_quote_settings(
     `expected_version` is the version the editor started from: a save made meanwhile by someone
     else is not silently overwritten.
     """
+    reason = _plain(reason, "reason", multiline=True)
     with transaction.atomic():
         row = QuoteSettings.objects.select_for_update().filter(market=market).first()
         created = row is None
@@ -477,7 +487,7 @@ def record_manual_hedge(
     from bots import hedge_book
     from bots.models import Hedge, HedgeCover
 
-    venue, reference = (venue or "").strip(), (reference or "").strip()
+    venue, reference = _plain(venue, "venue"), _plain(reference, "reference")
     if not venue or len(venue) > 100:
         raise CommandRefused("Name the venue where the hedge was done (at most 100 characters).")
     if not reference or len(reference) > 200:
@@ -512,7 +522,7 @@ def write_off_hedge(hedge_id: int, *, reason: str, user=None, actor: str = "") -
     from bots import hedge_book
     from bots.models import Hedge
 
-    why = (reason or "").strip()
+    why = _plain(reason, "reason", multiline=True)
     if not why:
         raise CommandRefused("Say why the hedge is written off: the reason is kept with it.")
     if len(why) > 500:

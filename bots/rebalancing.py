@@ -25,6 +25,7 @@ from bots.engine import rebalance
 from bots.engine.figures import plain
 from bots.inventory import Inventory, account_label, market_of, policy_for, read_inventory
 from bots.models import Account, TransferApproval, TransferProposal, WithdrawalNetwork
+from bots.text import TextRefused, check_text
 from bots.venues import ccxt_errors as ccxt
 from dashboard.roles import ADMIN, OPERATOR, has_role
 
@@ -61,6 +62,14 @@ def locked_proposal(proposal_id: int) -> TransferProposal:
         )
     except P.DoesNotExist:
         raise TransferError(f"There is no transfer #{proposal_id}.") from None
+
+
+def _checked(text: str | None, field: str = "comment", *, multiline: bool = True) -> str:
+    """The text, stripped; refused, naming the field, when it holds a control character."""
+    try:
+        return check_text(text or "", field, multiline=multiline).strip()
+    except TextRefused as exc:
+        raise TransferError(str(exc)) from None
 
 
 def require_role(user, role: str) -> None:
@@ -300,6 +309,9 @@ def propose(
     """An operator's own proposal. It follows the same rules as the planner's: a route that
     exists, at least its minimum, a fee it does not eat, no more than free minus reserve."""
     require_role(user, OPERATOR)
+    asset = _checked(asset, "asset", multiline=False)
+    network = _checked(network, "network", multiline=False)
+    reason = _checked(reason, "reason")
     try:
         amount = Decimal(str(amount))
     except InvalidOperation:
@@ -407,6 +419,7 @@ def approve(proposal_id: int, user, comment: str = "") -> Done:
     expires here instead of being approved stale.
     """
     require_role(user, OPERATOR)
+    comment = _checked(comment)
     inventory = read_inventory()
     with transaction.atomic():
         p = locked_proposal(proposal_id)
@@ -430,7 +443,7 @@ def approve(proposal_id: int, user, comment: str = "") -> Done:
             raise TransferConflict(state_message(p))
         try:
             with transaction.atomic():
-                TransferApproval.objects.create(proposal=p, user=user, comment=comment.strip())
+                TransferApproval.objects.create(proposal=p, user=user, comment=comment)
         except IntegrityError:
             raise TransferConflict(f"You have already approved transfer #{p.pk}.") from None
         count = p.approvals.count()
@@ -467,14 +480,16 @@ def approve(proposal_id: int, user, comment: str = "") -> Done:
 
 def reject(proposal_id: int, user, comment: str) -> Done:
     require_role(user, OPERATOR)
-    if not comment.strip():
+    comment = _checked(comment)
+    if not comment:
         raise TransferError("Say why you reject it: the comment is kept in the audit log.")
-    return _decide(proposal_id, user, P.REJECTED, comment.strip(), from_states=P.OPEN)
+    return _decide(proposal_id, user, P.REJECTED, comment, from_states=P.OPEN)
 
 
 def cancel(proposal_id: int, user, comment: str = "") -> Done:
     """The proposer (or an admin) withdraws a proposal that has not been sent."""
     require_role(user, OPERATOR)
+    comment = _checked(comment)
     with transaction.atomic():
         p = locked_proposal(proposal_id)
         if p.proposed_by_id != user.pk and not has_role(user, ADMIN):
@@ -482,7 +497,7 @@ def cancel(proposal_id: int, user, comment: str = "") -> Done:
                 "Only whoever proposed it, or an admin, may cancel it; operators reject."
             )
     return _decide(
-        proposal_id, user, P.CANCELLED, comment.strip() or "cancelled", from_states=P.OPEN
+        proposal_id, user, P.CANCELLED, comment or "cancelled", from_states=P.OPEN
     )
 
 
@@ -520,7 +535,7 @@ def record_sent(proposal_id: int, user, amount, fee, txid: str) -> Done:
         amount, fee = Decimal(str(amount).strip()), Decimal(str(fee).strip() or "0")
     except InvalidOperation:
         raise TransferError("The amount and the fee must be numbers.") from None
-    txid = (txid or "").strip()
+    txid = _checked(txid, "transaction id", multiline=False)
     if not txid or len(txid) > TXID_LENGTH or any(c.isspace() for c in txid):
         raise TransferError(
             "Give the transaction id or hash as the exchange shows it "
@@ -588,12 +603,13 @@ def mark_sent(p, amount, fee, txid, withdrawal_id, user, inventory, actor: str =
 def confirm_arrival(proposal_id: int, user, note: str = "") -> Done:
     """An operator saw the funds arrive (the venue cannot tell Ballast, or not yet)."""
     require_role(user, OPERATOR)
+    note = _checked(note)
     inventory = read_inventory()
     with transaction.atomic():
         p = locked_proposal(proposal_id)
         if p.state != P.SENT:
             raise TransferConflict(state_message(p) + " Only a sent transfer can arrive.")
-        complete(p, user, note.strip() or "confirmed by hand", inventory)
+        complete(p, user, note or "confirmed by hand", inventory)
     return Done(p, f"Transfer #{p.pk} completed.")
 
 
@@ -615,6 +631,7 @@ def complete(p: TransferProposal, user, note: str, inventory, actor: str = PLANN
 def mark_failed(proposal_id: int, user, reason: str) -> Done:
     """The withdrawal did not happen or will never arrive (the exchange refused or reversed it)."""
     require_role(user, OPERATOR)
-    if not reason.strip():
+    reason = _checked(reason)
+    if not reason:
         raise TransferError("Say what went wrong: it is kept in the audit log.")
-    return _decide(proposal_id, user, P.FAILED, reason.strip(), from_states=(P.APPROVED, P.SENT))
+    return _decide(proposal_id, user, P.FAILED, reason, from_states=(P.APPROVED, P.SENT))

@@ -21,12 +21,14 @@ from django.views.decorators.http import require_GET
 
 from bots.models import AuditEntry, Market
 
+from .forms import RefusesControlCharacters
+
 PAGE_SIZE = 50
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(RefusesControlCharacters, forms.Form):
     market = forms.ModelChoiceField(
         queryset=Market.objects.order_by("symbol"), to_field_name="slug", required=False, empty_label="all markets"
     )

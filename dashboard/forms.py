@@ -1,9 +1,33 @@
+"""The desk's forms: what every one of them refuses, and the market page's user trade."""
+
 from decimal import Decimal
 
 from django import forms
 
+from bots.text import problem
 
-class UserTradeForm(forms.Form):
+# Reasons and comments may span lines (a tab or a line break in them is kept); every other text
+# field is one line.
+MULTILINE_FIELDS = frozenset({"reason", "comment"})
+
+
+class RefusesControlCharacters:
+    """Mixed into every form of the desk, before forms.Form or forms.ModelForm: a text field
+    holding a control character (bots.text) is refused with its own error, so nothing is saved."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if not isinstance(value, str):
+                continue
+            multiline = name in MULTILINE_FIELDS or isinstance(self.fields[name].widget, forms.Textarea)
+            why = problem(value, multiline=multiline)
+            if why:
+                self.add_error(name, f"It {why}, which is not accepted: remove it and send again.")
+        return cleaned
+
+
+class UserTradeForm(RefusesControlCharacters, forms.Form):
     """A simulated user's market order against the MM bot (paper markets only)."""
 
     side = forms.ChoiceField(choices=[("buy", "user buys"), ("sell", "user sells")])

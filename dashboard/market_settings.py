@@ -31,6 +31,7 @@ from bots.operator_commands import CommandRefused, change_quote_settings
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 
+from .forms import RefusesControlCharacters
 from .roles import ADMIN, has_role, role_required
 
 HISTORY_LENGTH = 20
@@ -68,7 +69,7 @@ def _field(param: Param) -> forms.Field:
     )
 
 
-class QuoteSettingsForm(forms.Form):
+class QuoteSettingsForm(RefusesControlCharacters, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(
         required=False, max_length=2000, label="Why (kept with this version)",

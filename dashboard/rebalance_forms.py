@@ -9,6 +9,8 @@ from django import forms
 
 from bots.models import Account, InventoryBand, RebalancePolicy, WithdrawalNetwork
 
+from .forms import RefusesControlCharacters
+
 AMOUNT = {"max_digits": 38, "decimal_places": 18}
 
 
@@ -23,7 +25,7 @@ class AccountChoice(forms.ModelChoiceField):
         return f"{obj.name} @ {obj.venue.label}"
 
 
-class ProposeForm(forms.Form):
+class ProposeForm(RefusesControlCharacters, forms.Form):
     source = AccountChoice(queryset=Account.objects.none())
     destination = AccountChoice(queryset=Account.objects.none())
     asset = forms.CharField(max_length=20)
@@ -45,13 +47,13 @@ class ProposeForm(forms.Form):
         return self.cleaned_data["network"].strip().upper()
 
 
-class SentForm(forms.Form):
+class SentForm(RefusesControlCharacters, forms.Form):
     amount = forms.DecimalField(min_value=Decimal("0.00000001"), **AMOUNT)
     fee = forms.DecimalField(min_value=Decimal("0"), **AMOUNT)
     txid = forms.CharField(max_length=200, label="Transaction id or hash")
 
 
-class BandForm(forms.ModelForm):
+class BandForm(RefusesControlCharacters, forms.ModelForm):
     account = AccountChoice(queryset=Account.objects.none())
 
     class Meta:
@@ -66,7 +68,7 @@ class BandForm(forms.ModelForm):
         return self.cleaned_data["asset"].strip().upper()
 
 
-class PolicyForm(forms.ModelForm):
+class PolicyForm(RefusesControlCharacters, forms.ModelForm):
     class Meta:
         model = RebalancePolicy
         fields = [
@@ -93,7 +95,7 @@ class PolicyForm(forms.ModelForm):
         return self.cleaned_data["asset"].strip().upper()
 
 
-class NetworkForm(forms.ModelForm):
+class NetworkForm(RefusesControlCharacters, forms.ModelForm):
     class Meta:
         model = WithdrawalNetwork
         fields = [
@@ -119,7 +121,7 @@ class NetworkForm(forms.ModelForm):
         return self.cleaned_data["network"].strip().upper()
 
 
-class WhitelistForm(forms.Form):
+class WhitelistForm(RefusesControlCharacters, forms.Form):
     account = AccountChoice(queryset=Account.objects.none(), label="Deposit address of")
     asset = forms.CharField(max_length=20)
     network = forms.CharField(max_length=30)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "dashboard.static_files.CollectedFirstWhiteNoiseMiddleware",  # whitenoise, .gz after collectstatic
+    "dashboard.nul_guard.refuse_nul",  # a NUL in any field: 400 before any view reaches the database
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

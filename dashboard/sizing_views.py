@@ -18,6 +18,7 @@ from bots import sizing_runs
 from bots.models import Market, SizingRun
 from bots.models.targets import plain
 
+from .forms import RefusesControlCharacters
 from .rebalance_forms import errors_text
 from .roles import OPERATOR, has_role, role_required
 
@@ -37,7 +38,7 @@ def _number(label: str, low: str, high: str, **kwargs) -> forms.DecimalField:
     )
 
 
-class SizingForm(forms.Form):
+class SizingForm(RefusesControlCharacters, forms.Form):
     # The flow
     trades_per_minute = _number("User orders a minute", "0.0001", "600")
     mean_size = _number("Mean order size ({base})", "0.00000001", "1000000000")

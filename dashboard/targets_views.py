@@ -19,6 +19,7 @@ from bots.health import compliance
 from bots.models import Market, MarketTargets
 from bots.models.targets import plain
 
+from .forms import RefusesControlCharacters
 from .roles import ADMIN, has_role, role_required
 
 HISTORY_LENGTH = 10
@@ -33,7 +34,7 @@ BANDS = [
 ]
 
 
-class TargetsForm(forms.ModelForm):
+class TargetsForm(RefusesControlCharacters, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
