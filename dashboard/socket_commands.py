@@ -2,12 +2,14 @@
 
 A message is JSON, {"command": "pause", "reason": "..."}, with one of the commands below. The
 answer is {"reply": {"ok": "..."}} or {"reply": {"error": "..."}}; a malformed message, an
-unknown command or a missing role changes nothing and says why.
+unknown command or a missing role changes nothing and says why. Whatever a message holds, the
+socket stays open: an error in handling it is answered, never left to close the consumer.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 from channels.db import database_sync_to_async
 
@@ -16,6 +18,8 @@ from bots.models import Market
 
 from .market_controls import DESK_COMMANDS, MARKET_COMMANDS
 from .roles import OPERATOR, has_role
+
+log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 2000
 USAGE = 'Send JSON like {"command": "pause", "reason": "why"}'
@@ -29,6 +33,8 @@ def _parse(text: str | None) -> tuple[str, str] | str:
         message = json.loads(text)
     except ValueError:
         return f"That is not JSON. {USAGE}."
+    except RecursionError:  # e.g. 2,000 "[": deeper than the parser goes
+        return f"That JSON is nested too deep. {USAGE}."
     if not isinstance(message, dict):
         return f"{USAGE}."
     command, reason = message.get("command"), message.get("reason", "")
@@ -60,10 +66,14 @@ def _run(user, slug: str, command: str, reason: str) -> dict:
 
 
 async def handle(consumer, text_data: str | None) -> None:
-    parsed = _parse(text_data)
-    if isinstance(parsed, str):
-        reply = {"error": parsed}
-    else:
-        slug = consumer.scope["url_route"]["kwargs"]["slug"]
-        reply = await _run(consumer.scope["user"], slug, *parsed)
+    try:
+        parsed = _parse(text_data)
+        if isinstance(parsed, str):
+            reply = {"error": parsed}
+        else:
+            slug = consumer.scope["url_route"]["kwargs"]["slug"]
+            reply = await _run(consumer.scope["user"], slug, *parsed)
+    except Exception:  # an answer, not a closed socket, whatever went wrong
+        log.exception("a socket message could not be handled")
+        reply = {"error": "That message could not be handled: the error is logged for the desk."}
     await consumer.send(json.dumps({"reply": reply}))
