@@ -160,3 +160,22 @@ def test_a_bad_timeout_is_refused_naming_it_and_nothing_changes(world, timeout):
         bot.cancel_all_orders_after(timeout)
 
     assert PaperCancelDeadline.objects.get(account=bot.account).deadline == before
+
+
+def test_applying_a_switch_reads_only_the_markets_where_the_account_has_orders(
+    world, django_assert_max_num_queries
+):
+    bot, user = world
+    PaperMarket.objects.bulk_create(
+        PaperMarket(venue=bot.venue, symbol=f"X{i}/USDT", base=f"X{i}", quote="USDT",
+                    price_tick=D("0.01"), amount_step=D("0.001"))
+        for i in range(40)
+    )
+    bot.create_order(SYMBOL, "limit", "buy", D("0.1"), D("99"))
+    bot.cancel_all_orders_after(60_000)
+    expire(bot)
+
+    with django_assert_max_num_queries(16):
+        user.fetch_order_book(SYMBOL)
+
+    assert bot.fetch_open_orders(SYMBOL) == []

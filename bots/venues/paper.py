@@ -455,21 +455,33 @@ class PaperVenue:
         if not paper_store.due_switches(self.venue.pk, now_ms()):
             return
         with transaction.atomic():
-            # Every market's row, in primary-key order, as every request that takes several does.
-            symbols = list(
-                PaperMarket.objects.select_for_update().filter(venue=self.venue).order_by("pk")
-                .values_list("symbol", flat=True)
+            accounts = {account for account, _ in paper_store.due_switches(self.venue.pk, now_ms())}
+            # The markets where those accounts have orders open, their rows locked in primary-key
+            # order as every request that takes several does; then each switch read again under
+            # the locks, as another request may have applied it meanwhile (one that came due
+            # since waits for the next request).
+            held = set(
+                PaperOrder.objects.filter(venue=self.venue, account_id__in=accounts, status="open")
+                .values_list("account_id", "symbol").distinct()
             )
-            # Read again under the locks: another request may have applied them meanwhile.
+            symbols = list(
+                PaperMarket.objects.select_for_update()
+                .filter(venue=self.venue, symbol__in={symbol for _, symbol in held})
+                .order_by("pk").values_list("symbol", flat=True)
+            )
             for account_id, deadline in paper_store.due_switches(self.venue.pk, now_ms()):
+                if account_id not in accounts:
+                    continue
                 for symbol in symbols:
-                    market = self._market_row(symbol)
+                    if (account_id, symbol) not in held:
+                        continue
                     orders = [
                         order
                         for order in paper_store.open_orders(self.venue.pk, symbol, account_id=account_id)
                         if order.timestamp <= deadline
                     ]
                     if orders:
+                        market = self._market_row(symbol)
                         book = self._book(market, orders)
                         self._save(market, book, [book.cancel(str(account_id), o.id) for o in orders], [])
                 paper_store.disarm_switch(account_id, deadline)
