@@ -66,7 +66,7 @@ def market_lock(
     work that is safe to do twice, such as cancelling orders, and must not wait for Redis.
     """
     if unreachable_ok and not reachable():
-        log.warning("Redis is unreachable: %s of market %s goes on without its lock", name, market_id)
+        log.warning("Redis is unreachable: %s of market %s goes on unlocked", name, market_id)
         yield False
         return
     lock = client().lock(
@@ -93,7 +93,7 @@ def market_lock(
             except DOWN:
                 if not unreachable_ok:
                     raise
-                log.warning("Redis went away: the %s lock of market %s expires by itself", name, market_id)
+                log.warning("Redis went away: the %s lock of %s expires by itself", name, market_id)
 
 
 def throttle(key: str, milliseconds: int) -> bool:

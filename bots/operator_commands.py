@@ -79,7 +79,7 @@ def _queue_hedge(hedge_id: int) -> None:
     from bots.tasks import hedge_fill
 
     if not reachable():
-        log.warning("hedge %s not queued: Redis is unreachable; the hedge sweeper queues it", hedge_id)
+        log.warning("hedge %s not queued: Redis is unreachable; the sweeper queues it", hedge_id)
         return
     try:
         hedge_fill.delay(hedge_id)
@@ -129,7 +129,8 @@ class Cancelled:
     def details(self) -> dict:
         """For the audit entry: what was cancelled, and what could not be."""
         extra = {"left": self.left, "problem": self.problem} if self.problem else {}
-        return {"canceled": self.count, **extra, **({"without_lock": True} if self.unlocked else {})}
+        unlocked = {"without_lock": True} if self.unlocked else {}
+        return {"canceled": self.count, **extra, **unlocked}
 
 
 def _cancel_orders(market: Market, locked: bool) -> Cancelled:
@@ -203,9 +204,14 @@ def _report(results: list[Cancelled]) -> list[str]:
             else "cancel again once the venue answers"
         )
         if done.left is None:
-            notes.append(f"{symbol}: its open orders could not be read ({done.problem}), so none were cancelled; {after}.")
+            notes.append(
+                f"{symbol}: its open orders could not be read ({done.problem}), "
+                f"so none were cancelled; {after}."
+            )
         elif done.left:
-            notes.append(f"{symbol}: {done.left} order(s) could not be cancelled ({done.problem}); {after}.")
+            notes.append(
+                f"{symbol}: {done.left} order(s) could not be cancelled ({done.problem}); {after}."
+            )
     unlocked = [done.market.symbol for done in results if done.unlocked]
     if unlocked and not reachable():
         notes.append(
@@ -249,7 +255,8 @@ def pause_market(market: Market, *, reason: str, user=None, actor: str = "") -> 
         else:
             _set_state(market, Market.PAUSED, f"paused by {_who(user, actor)}: {why}")
         extra = {"already": before} if before else {}
-        record("pause", user=user, actor=actor, market=market, reason=why, **results[0].details(), **extra)
+        record("pause", user=user, actor=actor, market=market, reason=why,
+               **results[0].details(), **extra)
 
     results = _stop([market], write)
     if before == Market.PAUSED:
@@ -275,7 +282,8 @@ def kill_market(market: Market, *, reason: str, user=None, actor: str = "") -> O
         if not again:
             _set_state(market, Market.KILLED, f"killed by {_who(user, actor)}: {why}")
         extra = {"already": Market.KILLED} if again else {}
-        record("kill", user=user, actor=actor, market=market, reason=why, **results[0].details(), **extra)
+        record("kill", user=user, actor=actor, market=market, reason=why,
+               **results[0].details(), **extra)
 
     results = _stop([market], write)
     done = "was already killed" if again else "killed"
@@ -303,10 +311,12 @@ def cancel_all(market: Market, *, reason: str, user=None, actor: str = "") -> Ou
 
     def write(results: list[Cancelled]) -> None:
         _current(market)
-        record("cancel_all", user=user, actor=actor, market=market, reason=why, **results[0].details())
+        record("cancel_all", user=user, actor=actor, market=market, reason=why,
+               **results[0].details())
 
     results = _stop(
-        [market], write, hold=f"orders cancelled by {_who(user, actor)}: {why}; the next tick quotes again"
+        [market], write,
+        hold=f"orders cancelled by {_who(user, actor)}: {why}; the next tick quotes again",
     )
     again = "" if market.state in Market.STOPPED else "The bot quotes again at its next tick."
     return _said(f"{market.symbol}: {{total}} order(s) cancelled.", results, again)
@@ -335,16 +345,22 @@ def kill_all(*, reason: str, user=None, actor: str = "") -> Outcome:
             _current(market)
             if market.state not in Market.STOPPED:  # one already paused or killed stays so
                 _set_state(market, Market.KILLED, f"{DESK_KILL} by {_who(user, actor)}: {why}")
-        problems = {done.market.symbol: done.details() for done in results if done.problem or done.unlocked}
+        problems = {
+            done.market.symbol: done.details() for done in results if done.problem or done.unlocked
+        }
         record(
             "kill_all", user=user, actor=actor, reason=why,
             canceled=sum(done.count for done in results),
-            **({"markets": problems} if problems else {}), **({"already": "engaged"} if again else {}),
+            **({"markets": problems} if problems else {}),
+            **({"already": "engaged"} if again else {}),
         )
 
     results = _stop(markets, write)
     if again:
-        first = "The desk's kill switch was already engaged: every market stays stopped; {total} order(s) cancelled."
+        first = (
+            "The desk's kill switch was already engaged: every market stays stopped; "
+            "{total} order(s) cancelled."
+        )
     else:
         first = "Desk killed: every market stopped; {total} order(s) cancelled."
     return _said(first, results)
@@ -360,9 +376,9 @@ def resume_all(*, reason: str, user=None, actor: str = "") -> Outcome:
         KillSwitch.objects.filter(pk=switch.pk).update(
             engaged=False, actor=_who(user, actor), reason=why, changed_at=timezone.now()
         )
-        resumed = Market.objects.filter(state=Market.KILLED, state_reason__startswith=DESK_KILL).update(
-            state=Market.RUNNING, state_reason=""
-        )
+        resumed = Market.objects.filter(
+            state=Market.KILLED, state_reason__startswith=DESK_KILL
+        ).update(state=Market.RUNNING, state_reason="")
         record("resume_all", user=user, actor=actor, reason=why, markets=resumed)
     _publish(*Market.objects.all())
     return Outcome(f"Desk resumed: {resumed} market(s) quote again at their next tick.")

@@ -20,8 +20,10 @@ class RefusesControlCharacters:
         for name, value in list(cleaned.items()):
             if not isinstance(value, str):
                 continue
-            multiline = name in MULTILINE_FIELDS or isinstance(self.fields[name].widget, forms.Textarea)
-            why = problem(value, multiline=multiline)
+            widget = self.fields[name].widget
+            why = problem(
+                value, multiline=name in MULTILINE_FIELDS or isinstance(widget, forms.Textarea)
+            )
             if why:
                 self.add_error(name, f"It {why}, which is not accepted: remove it and send again.")
         return cleaned

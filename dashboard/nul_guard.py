@@ -31,7 +31,9 @@ def refuse_nul(get_response):
             "and send again. Nothing was changed."
         )
         if request.headers.get("HX-Request"):  # shown where the form's answer goes
-            return HttpResponseBadRequest(f'<span class="error" role="status">{escape(note)}</span>')
+            return HttpResponseBadRequest(
+                f'<span class="error" role="status">{escape(note)}</span>'
+            )
         return HttpResponseBadRequest(note, content_type="text/plain; charset=utf-8")
 
     return middleware
