@@ -48,6 +48,7 @@ from .roles import ADMIN, OPERATOR, has_role, role_required
 
 P = TransferProposal
 HISTORY = 20
+PANEL_CHANGED = "rebalance-changed"  # the event the panel refreshes on (rebalance.html)
 
 
 # --- the panel --------------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def rebalance(request):
     return render(request, "rebalance.html", context)
 
 
-def panel_context(request, note: str = "", ok: bool = True) -> dict:
+def panel_context(request) -> dict:
     user = request.user
     inventory = read_inventory()
     transfers = P.objects.select_related(
@@ -77,8 +78,6 @@ def panel_context(request, note: str = "", ok: bool = True) -> dict:
         for p in transfers.filter(state__in=P.IN_FLIGHT).order_by("sent_at", "pk")
     ]
     return {
-        "note": note,
-        "ok": ok,
         "is_operator": is_operator,
         "is_admin": has_role(user, ADMIN),
         "open": open_,
@@ -239,19 +238,26 @@ def runway_chart(p: Position) -> dict:
 
 
 def _answer(request, done=None, error: Exception | None = None, anchor: str = ""):
-    """The panel with the outcome for htmx; otherwise a redirect carrying it as a message."""
+    """For htmx, the outcome alone, for the note outside the panel, and a nudge for the panel
+    to fetch itself once the note is in; otherwise a redirect carrying it as a message.
+
+    Not the panel itself: the live refresh the action set off may replace the panel before this
+    answer arrives, and an answer swapped into the replaced panel would be lost (taking the
+    inputs hx-preserve moves with it).
+    """
     if error is not None:
         note, ok = str(error), False
         status = 409 if isinstance(error, rebalancing.TransferConflict) else 400
     else:
         note, ok, status = done, True, 200
     if request.htmx:
-        return render(
-            request,
-            "partials/rebalance_result.html",
-            panel_context(request, note, ok),
-            status=status,
+        response = render(
+            request, "partials/rebalance_note.html", {"note": note, "ok": ok}, status=status
         )
+        # After the swap, so that it reaches the page (from the body) even when the form that
+        # asked is gone with a panel refreshed meanwhile.
+        response["HX-Trigger-After-Swap"] = PANEL_CHANGED
+        return response
     (messages.success if ok else messages.error)(request, note)
     return redirect(reverse("rebalance") + anchor)
 

@@ -78,15 +78,19 @@ def test_the_page_shows_inventory_runway_and_exposure(client, viewer, proposal):
     assert "not draining" in page  # no trading history yet: no runway figure
 
 
-def test_htmx_gets_the_panel_alone(client, viewer, proposal):
+def test_htmx_gets_the_inside_of_the_panel_alone(client, viewer, proposal):
     client.force_login(viewer)
     response = client.get(reverse("rebalance"), **HTMX)
 
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="rebalance-panel"') and "<html" not in body
+    assert 'id="open-proposals"' in body and f'id="transfer-{proposal.pk}"' in body
+    # The panel element stays in the page; its live refresh swaps what is inside it.
+    assert 'id="rebalance-panel"' not in body and "<html" not in body
 
 
-def test_approving_through_htmx_returns_the_panel_with_the_outcome(client, operator, proposal):
+def test_approving_through_htmx_answers_the_note_and_asks_the_panel_to_refresh(
+    client, operator, proposal
+):
     client.force_login(operator)
     response = client.post(
         reverse("transfer-approve", args=[proposal.pk]), {"comment": "ok"}, **HTMX
@@ -95,8 +99,11 @@ def test_approving_through_htmx_returns_the_panel_with_the_outcome(client, opera
     assert response.status_code == 200
     body = response.content.decode()
     assert f"Approved transfer #{proposal.pk}: it may be sent." in body
-    assert "Record sent</button>" in body and "Withdraw through External exchange</button>" in body
+    assert 'id="panel-note"' in body and "<section" not in body  # the note, not the panel
+    assert response["HX-Trigger-After-Swap"] == "rebalance-changed"
     assert P.objects.get(pk=proposal.pk).state == P.APPROVED
+    panel = client.get(reverse("rebalance"), **HTMX).content.decode()
+    assert "Record sent</button>" in panel and "Withdraw through External exchange</button>" in panel
 
 
 def test_approving_without_javascript_redirects_with_a_message(client, operator, proposal):

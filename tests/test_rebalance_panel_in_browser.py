@@ -33,8 +33,10 @@ def off_the_browser_thread(call):
         return pool.submit(run).result()
 
 
-def open_panel(browser, live_url, user):
+def open_panel(browser, live_url, user, init_script: str | None = None):
     context = browser.new_context(viewport={"width": 1360, "height": 1000})
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     log_in(page, live_url, user)
     page.wait_for_url(f"{live_url}/**")

@@ -1,17 +1,39 @@
 // The rebalance panel: a websocket says when a proposal appeared or changed; the panel then
-// fetches its own fresh HTML (htmx), rendered for this user. Errors (400/409) are swapped in
-// too, because they carry the message saying what happened.
+// fetches its own fresh HTML (htmx), rendered for this user. Actions answer into the note
+// outside the panel (errors too: base.html's htmx config swaps 400 and 409).
+//
+// A refresh must never cost an operator what they are typing. Every input in the panel has an
+// id and hx-preserve, so htmx moves the very element, text and all, into the new panel. Moving
+// a focused element drops its focus where the browser lacks Element.moveBefore (which htmx uses
+// when it can), so the field being typed in gets its focus and caret back here.
 "use strict";
 
 (function () {
   const live = document.getElementById("live");
+  let typing = null;
+
+  function isPanel(event) {
+    return event.detail.target && event.detail.target.id === "rebalance-panel";
+  }
 
   document.body.addEventListener("htmx:beforeSwap", (event) => {
-    const status = event.detail.xhr.status;
-    if ((status === 400 || status === 409) && event.detail.target.id === "rebalance-panel") {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
+    const active = document.activeElement;
+    typing = null;
+    if (isPanel(event) && active && active.id && active.closest("#rebalance-panel")) {
+      typing = { id: active.id, start: active.selectionStart, end: active.selectionEnd };
     }
+  });
+
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (!isPanel(event) || typing === null) return;
+    const field = document.getElementById(typing.id);
+    if (field && document.activeElement !== field) {
+      field.focus();
+      if (typeof typing.start === "number" && field.setSelectionRange) {
+        field.setSelectionRange(typing.start, typing.end);
+      }
+    }
+    typing = null;
   });
 
   function refresh() {
