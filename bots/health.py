@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from bots.engine.books import mid_price
 from bots.engine.rules import dec
 from bots.locks import market_lock
 from bots.models import Alert, Breach, Fill, HealthSample, Heartbeat, Hedge, Market, MarketTargets
+from bots.models.fields import ExactSum
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
@@ -132,7 +133,7 @@ def volume_24h(market: Market, now) -> Decimal:
     """Quote currency the MM bot traded in the last 24 h: on the own venue, a floor under the
     market's whole volume (users trading among themselves add to it)."""
     since_ms = int((now - timedelta(hours=24)).timestamp() * 1000)
-    total = Fill.objects.filter(market=market, timestamp__gte=since_ms).aggregate(v=Sum("cost"))["v"]
+    total = Fill.objects.filter(market=market, timestamp__gte=since_ms).aggregate(v=ExactSum("cost"))["v"]
     return total or Decimal(0)
 
 

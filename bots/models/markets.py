@@ -91,14 +91,10 @@ def _setting(name: str):
         return models.BooleanField(**common)
     if param.kind is str:
         return models.CharField(max_length=20, choices=[(c, c) for c in param.choices], **common)
-    validators = []
-    if param.minimum is not None:
-        validators.append(MinValueValidator(param.minimum))
-    if param.maximum is not None:
-        validators.append(MaxValueValidator(param.maximum))
     if param.kind is int:
+        validators = [MinValueValidator(param.minimum), MaxValueValidator(param.maximum)]
         return models.IntegerField(validators=validators, **common)
-    return money(validators=validators, **common)
+    return money(low=param.minimum, high=param.maximum, **common)
 
 
 class QuoteSettings(models.Model):

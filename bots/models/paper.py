@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from .fields import SIDE_CHOICES, exact_money, money
+from .fields import SIDE_CHOICES, bps, money
 from .venues import Account, Venue
 
 
@@ -28,7 +28,7 @@ class PaperMarket(models.Model):
     # The simulated outside market walks around this price (venues with a liquidity account).
     reference_price = money(null=True, blank=True)
     reference_second = models.BigIntegerField(default=0)
-    volatility_bps = money(default=2)
+    volatility_bps = bps(default=2)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["venue", "symbol"], name="paper_market_unique")]
@@ -86,9 +86,8 @@ class PaperTrade(models.Model):
 class PaperBalance(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="paper_balances")
     asset = models.CharField(max_length=20)
-    # Exact on SQLite too: a balance is a long sum of small trades and fees, each to 1e-12.
-    free = exact_money(default=0)
-    used = exact_money(default=0)
+    free = money(default=0)
+    used = money(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "asset"], name="paper_balance_unique")]

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from .fields import money
+from .fields import bps, money
 from .markets import Market
 
 
@@ -37,8 +37,8 @@ class SizingRun(models.Model):
     price = money(help_text="Mid price at the start, quote per base")
     daily_volatility_pct = money(help_text="Standard deviation of the daily log return, %")
     # The bots' settings.
-    mm_half_spread_bps = money(help_text="The MM bot's distance from the mid")
-    hedge_cost_bps = money(help_text="The hedge's distance from the mid, taker fee included")
+    mm_half_spread_bps = bps(help_text="The MM bot's distance from the mid")
+    hedge_cost_bps = bps(help_text="The hedge's distance from the mid, taker fee included")
     # The pools: each account's balances now, and the floor under which an account is dry.
     mm_base = money()
     mm_quote = money()

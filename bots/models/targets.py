@@ -10,16 +10,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 
 from bots.engine import liquidity
 
-from .fields import money
+from .fields import bps, money
 from .markets import Market
 
-NON_NEGATIVE = [MinValueValidator(Decimal(0))]
-PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
 DEPTH_PCT_CHOICES = [(f"{pct:f}", f"±{pct}%") for pct in liquidity.DEPTH_BANDS_PCT]
 
 
@@ -29,16 +26,16 @@ def plain(value) -> str:
 
 
 def _depth_band(pct: str, which: str, help_text: str) -> models.DecimalField:
-    return money(validators=NON_NEGATIVE, verbose_name=f"depth ±{pct}% {which}", help_text=help_text)
+    return money(low=0, verbose_name=f"depth ±{pct}% {which}", help_text=help_text)
 
 
 class MarketTargets(models.Model):
     market = models.OneToOneField(Market, on_delete=models.CASCADE, related_name="targets")
-    spread_target_bps = money(
-        validators=NON_NEGATIVE, verbose_name="spread target (bps)", help_text="Green at or below, in bps of the mid"
+    spread_target_bps = bps(
+        verbose_name="spread target (bps)", help_text="Green at or below, in bps of the mid"
     )
-    spread_alarm_bps = money(
-        validators=NON_NEGATIVE, verbose_name="spread red line (bps)", help_text="Red above, in bps of the mid"
+    spread_alarm_bps = bps(
+        verbose_name="spread red line (bps)", help_text="Red above, in bps of the mid"
     )
     depth_05_target = _depth_band("0.5", "target", "Green at or above, quote currency per side")
     depth_05_alarm = _depth_band("0.5", "red line", "Red below, quote currency per side")
@@ -47,15 +44,15 @@ class MarketTargets(models.Model):
     depth_2_target = _depth_band("2", "target", "Green at or above, quote currency per side")
     depth_2_alarm = _depth_band("2", "red line", "Red below, quote currency per side")
     uptime_target_pct = money(
-        validators=PERCENT, verbose_name="uptime target (%)",
+        low=0, high=100, verbose_name="uptime target (%)",
         help_text="Share of the day both sides are quoted: green at or above",
     )
-    uptime_alarm_pct = money(validators=PERCENT, verbose_name="uptime red line (%)", help_text="Red below")
-    listing_max_spread_bps = money(
-        validators=NON_NEGATIVE, verbose_name="listing: maximum spread (bps)", help_text="The exchange's listing rule"
+    uptime_alarm_pct = money(low=0, high=100, verbose_name="uptime red line (%)", help_text="Red below")
+    listing_max_spread_bps = bps(
+        verbose_name="listing: maximum spread (bps)", help_text="The exchange's listing rule"
     )
     listing_min_depth = money(
-        validators=NON_NEGATIVE, verbose_name="listing: minimum depth",
+        low=0, verbose_name="listing: minimum depth",
         help_text="Quote currency per side, listing rule",
     )
     listing_depth_pct = models.CharField(
@@ -63,7 +60,7 @@ class MarketTargets(models.Model):
         help_text="Where the listing depth is measured",
     )
     listing_min_daily_volume = money(
-        validators=NON_NEGATIVE, verbose_name="listing: minimum daily volume",
+        low=0, verbose_name="listing: minimum daily volume",
         help_text="Quote currency over 24 h, listing rule",
     )
     version = models.PositiveIntegerField(default=1, help_text="Raised by each change; a stale form is refused")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from bots.engine.hedging import HedgeParams
@@ -201,8 +201,9 @@ class HedgeSettings(models.Model):
 
     market = models.OneToOneField(Market, on_delete=models.CASCADE, related_name="hedge_settings")
     max_notional = money(
+        low=1,
+        high=1_000_000_000,
         default=Decimal("10000"),
-        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("1000000000"))],
         help_text="Largest order on a hedge venue, in quote currency; bigger hedges are split",
     )
     ladder_steps = models.PositiveSmallIntegerField(
@@ -211,8 +212,9 @@ class HedgeSettings(models.Model):
         help_text="Further tries, each wider, for what an order left unfilled; then it fails",
     )
     ladder_step_bps = money(
+        low=0,
+        high=500,
         default=Decimal("10"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("500"))],
         help_text="Extra slippage allowed at each further step",
     )
     ladder_pause_ms = models.PositiveIntegerField(

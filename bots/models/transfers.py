@@ -40,12 +40,12 @@ class InventoryBand(models.Model):
         help_text="Share bands only: the pair whose value (both assets, all its bot accounts, "
         "at the mark) the shares are of",
     )
-    minimum = money(validators=[MinValueValidator(0)])
-    target = money(validators=[MinValueValidator(0)])
-    maximum = money(validators=[MinValueValidator(0)])
+    minimum = money(low=0)
+    target = money(low=0)
+    maximum = money(low=0)
     reserve = money(
+        low=0,
         default=0,
-        validators=[MinValueValidator(0)],
         help_text="Never moved by a transfer, whatever the bands say (an amount of the asset)",
     )
     updated_at = models.DateTimeField(auto_now=True)
@@ -80,10 +80,8 @@ class WithdrawalNetwork(models.Model):
     venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="withdrawal_networks")
     asset = models.CharField(max_length=ASSET_LENGTH)
     network = models.CharField(max_length=30, help_text="The venue's network code, e.g. BTC, TRC20")
-    fee = money(
-        validators=[MinValueValidator(0)], help_text="Charged in the asset, out of the amount"
-    )
-    minimum = money(default=0, validators=[MinValueValidator(0)])
+    fee = money(low=0, help_text="Charged in the asset, out of the amount")
+    minimum = money(low=0, default=0)
     step = money(default=Decimal("0.00000001"), help_text="Withdrawal precision, a power of ten")
     arrival_minutes = models.PositiveIntegerField(
         default=30, validators=[MaxValueValidator(10080)], help_text="Typical time to arrive"
@@ -111,7 +109,7 @@ class RebalancePolicy(models.Model):
 
     asset = models.CharField(max_length=ASSET_LENGTH, unique=True)
     two_approvers_above = money(
-        validators=[MinValueValidator(0)],
+        low=0,
         help_text="Transfers of more than this amount need two different operators",
     )
     auto_execute = models.BooleanField(
@@ -119,8 +117,9 @@ class RebalancePolicy(models.Model):
         help_text="Withdraw through the venue's API once approved, to whitelisted addresses only",
     )
     runway_alert_hours = money(
+        low=Decimal("0.1"),
+        high=720,
         default=Decimal("6"),
-        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(720)],
         help_text="Alert, and plan towards the target, when an account's runway falls below this",
     )
     flow_window_minutes = models.PositiveIntegerField(
@@ -134,13 +133,15 @@ class RebalancePolicy(models.Model):
         help_text="A proposal not sent within this time expires",
     )
     max_fee_share = money(
+        low=Decimal("0.0001"),
+        high=Decimal("0.5"),
         default=Decimal("0.01"),
-        validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal("0.5"))],
         help_text="Never propose a transfer whose fee is more than this fraction of it",
     )
     arrival_tolerance = money(
+        low=0,
+        high=Decimal("0.1"),
         default=Decimal("0.001"),
-        validators=[MinValueValidator(0), MaxValueValidator(Decimal("0.1"))],
         help_text="A deposit within this fraction of the amount expected counts as the arrival",
     )
 

@@ -576,8 +576,6 @@ class PaperVenue:
 
     def fetch_deposits(self, code=None, since=None, limit=None, params=None) -> list[dict]:
         """This account's deposits, after crediting every one that has arrived by now."""
-        from django.db.models import F
-
         from bots.models import PaperTransfer
 
         self._check_fault("fetch_deposits")
@@ -588,10 +586,12 @@ class PaperVenue:
             for transfer in arrived.order_by("pk"):
                 self._lock_funds(self.account.venue, transfer.asset)
                 received = transfer.amount - transfer.fee
-                if not PaperBalance.objects.filter(account=self.account, asset=transfer.asset).update(
-                    free=F("free") + received
-                ):
+                # Added here, not by F("free") + received: SQLite would add the text as floats.
+                balance = PaperBalance.objects.filter(account=self.account, asset=transfer.asset).first()
+                if balance is None:
                     PaperBalance.objects.create(account=self.account, asset=transfer.asset, free=received)
+                else:
+                    PaperBalance.objects.filter(pk=balance.pk).update(free=balance.free + received)
                 transfer.credited_at = datetime.now(UTC)
                 transfer.save(update_fields=["credited_at"])
         rows = PaperTransfer.objects.filter(destination=self.account)

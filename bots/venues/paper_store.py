@@ -6,8 +6,8 @@ three times: the book, the balance and the order itself. Through the ORM each st
 so the statements on that path are written out once, below, with the tables' and columns' names
 taken from the models. Everything else in the paper venue stays on the ORM.
 
-Numbers come back as Decimal on every backend: SQLite hands numeric columns back as floats of
-at most 15 significant digits (what it keeps), read here exactly as Django reads them.
+Amounts go in as their columns hold them and come back as Decimal, exactly, on every backend
+(SQLite keeps them as text: bots.models.fields.ExactDecimalField).
 """
 # The statements are built from the models' table and column names and "%s" placeholders only;
 # every value goes to the database as a parameter.
@@ -16,7 +16,7 @@ at most 15 significant digits (what it keeps), read here exactly as Django reads
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Context, Decimal
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 
@@ -24,15 +24,11 @@ from bots.engine import matching
 from bots.engine.rules import MarketRules
 from bots.models import PaperBalance, PaperCancelDeadline, PaperMarket, PaperOrder, PaperTrade
 
-_FIFTEEN = Context(prec=15)
-
 
 def num(value) -> Decimal | None:
-    """A column's value as a Decimal, whatever the backend returned it as."""
+    """A money column's value as a Decimal: numeric on PostgreSQL, text on SQLite."""
     if value is None or isinstance(value, Decimal):
         return value
-    if isinstance(value, float):
-        return _FIFTEEN.create_decimal_from_float(value)
     return Decimal(value)
 
 
@@ -49,6 +45,15 @@ def _table(model) -> str:
 
 def _exact(model, field: str, value: Decimal):
     return model._meta.get_field(field).get_db_prep_value(value, connection)
+
+
+def _money(model, fields: tuple[str, ...], values) -> list:
+    """Amounts as their columns hold them (on SQLite, the canonical text)."""
+    return [_exact(model, field, value) for field, value in zip(fields, values, strict=True)]
+
+
+PROGRESS = ("filled", "cost", "fee")
+TRADE_MONEY = ("price", "amount", "cost", "fee")
 
 
 ORDER_COLUMNS = (
@@ -235,12 +240,16 @@ def save(
             progress = (order.filled, order.cost, order.fee, order.status)
             if order.id in loaded:
                 if progress != loaded[order.id]:
-                    changed.append([*progress, venue_id, order.id])
+                    changed.append(
+                        [*_money(PaperOrder, PROGRESS, progress[:3]), order.status, venue_id, order.id]
+                    )
             else:
                 new.append([
                     venue_id, market.symbol, order.id, order.client_order_id, int(order.account),
-                    order.side, order.type, order.time_in_force, order.price, order.amount,
-                    *progress, order.seq, order.timestamp,
+                    order.side, order.type, order.time_in_force,
+                    *_money(PaperOrder, ("price", "amount"), (order.price, order.amount)),
+                    *_money(PaperOrder, PROGRESS, progress[:3]),
+                    order.status, order.seq, order.timestamp,
                 ])
         if changed:
             _each(
@@ -265,8 +274,8 @@ def save(
                 f"INSERT INTO {_table(PaperTrade)} ({', '.join(TRADE_COLUMNS)}) "
                 f"VALUES ({', '.join(['%s'] * len(TRADE_COLUMNS))})",
                 [[venue_id, market.symbol, t.id, t.order_id, t.client_order_id, int(t.account),
-                  t.side, t.price, t.amount, t.cost, t.fee, t.fee_currency, t.taker_or_maker,
-                  t.timestamp] for t in trades],
+                  t.side, *_money(PaperTrade, TRADE_MONEY, (t.price, t.amount, t.cost, t.fee)),
+                  t.fee_currency, t.taker_or_maker, t.timestamp] for t in trades],
             )
         write_balances(cursor, [
             (int(account), asset, book.balances.free(account, asset), book.balances.used(account, asset))
