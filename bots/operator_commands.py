@@ -496,6 +496,20 @@ def _positive(value, what: str) -> Decimal:
     return number
 
 
+# A manual hedge's price is typed by hand: further than this from the market's reference (the
+# hedge venues' mid at the last tick, or the fill's price) it is a typo, not a trade.
+MANUAL_PRICE_BAND = Decimal("0.25")
+
+
+def _near_reference(price: Decimal, reference: Decimal, quote: str) -> None:
+    low, high = reference * (1 - MANUAL_PRICE_BAND), reference * (1 + MANUAL_PRICE_BAND)
+    if not low <= price <= high:
+        raise CommandRefused(
+            f"The price must be within {MANUAL_PRICE_BAND:.0%} of the reference {plain(reference)} "
+            f"{quote}: from {plain(low)} to {plain(high)}, not {plain(price)}."
+        )
+
+
 def record_manual_hedge(
     hedge_id: int, *, venue: str, price, amount, reference: str, user=None, actor: str = ""
 ) -> Outcome:
@@ -512,9 +526,11 @@ def record_manual_hedge(
     with transaction.atomic():
         hedge, group = _hedge_for_action(hedge_id, (Hedge.FAILED, Hedge.WAITING), "recorded as hedged by hand")
         left = sum((m.remaining for m in group), Decimal(0))
-        base = hedge.fill.market.symbol.split("/")[0]
+        market = hedge.fill.market
+        base, quote = market.symbol.split("/")
         if amount > left:
             raise CommandRefused(f"{plain(amount)} {base} is more than the {plain(left)} {base} left unhedged.")
+        _near_reference(price, market.reference_price or hedge.fill.price, quote)
         shares = hedge_book.split_cost(group, amount, amount * price, Decimal(0))
         complete = hedge_book.apply_shares(
             shares, HedgeCover.MANUAL, venue=venue, reference=reference,

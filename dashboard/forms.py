@@ -4,7 +4,17 @@ from decimal import Decimal
 
 from django import forms
 
+from bots.models.fields import LIMIT, bounds
 from bots.text import problem
+
+
+def amount_field(low: str = "0", **kwargs) -> forms.DecimalField:
+    """A price, amount or fee a person types: 18 places at most, and refused outside
+    [low, 10^15] as the model fields that keep such values refuse it."""
+    return forms.DecimalField(
+        max_digits=38, decimal_places=18, validators=bounds(Decimal(low), LIMIT), **kwargs
+    )
+
 
 # Reasons and comments may span lines (a tab or a line break in them is kept); every other text
 # field is one line.

@@ -21,14 +21,14 @@ from bots import operator_commands
 from bots.hedge_report import day_summary
 from bots.models import AuditEntry, Hedge, HedgeMismatch, HedgeOrder, Market
 
-from .forms import RefusesControlCharacters
+from .forms import RefusesControlCharacters, amount_field
 from .roles import OPERATOR, has_role, role_required
 
 
 class ManualHedgeForm(RefusesControlCharacters, forms.Form):
     venue = forms.CharField(max_length=100, help_text="Where it was done, e.g. OTC desk X")
-    price = forms.DecimalField(min_value=Decimal("0"), max_digits=38, decimal_places=18)
-    amount = forms.DecimalField(min_value=Decimal("0"), max_digits=38, decimal_places=18)
+    price = amount_field()
+    amount = amount_field()
     reference = forms.CharField(max_length=200, help_text="Its order or trade id there")
 
 

@@ -3,15 +3,11 @@ the admin's bands, policies, withdrawal networks and whitelist entries."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 
 from bots.models import Account, InventoryBand, RebalancePolicy, WithdrawalNetwork
 
-from .forms import RefusesControlCharacters
-
-AMOUNT = {"max_digits": 38, "decimal_places": 18}
+from .forms import RefusesControlCharacters, amount_field
 
 
 def bot_accounts():
@@ -30,7 +26,7 @@ class ProposeForm(RefusesControlCharacters, forms.Form):
     destination = AccountChoice(queryset=Account.objects.none())
     asset = forms.CharField(max_length=20)
     network = forms.CharField(max_length=30)
-    amount = forms.DecimalField(min_value=Decimal("0.00000001"), **AMOUNT)
+    amount = amount_field("0.00000001")
     reason = forms.CharField(max_length=500, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -48,8 +44,8 @@ class ProposeForm(RefusesControlCharacters, forms.Form):
 
 
 class SentForm(RefusesControlCharacters, forms.Form):
-    amount = forms.DecimalField(min_value=Decimal("0.00000001"), **AMOUNT)
-    fee = forms.DecimalField(min_value=Decimal("0"), **AMOUNT)
+    amount = amount_field("0.00000001")
+    fee = amount_field()
     txid = forms.CharField(max_length=200, label="Transaction id or hash")
 
 
