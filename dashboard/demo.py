@@ -1,314 +1,208 @@
 """The public simulation widget at /demo: a visitor plays users trading against the MM bot and
 watches Ballast's real engine answer (bots.engine.simulation), on paper, in a run of their own.
 
-No login. Each visitor's run is pickled in Redis through Django's cache, under a random id kept
-in their Django session, and expires after DEMO_TTL_SECONDS without a request. Live runs are
-counted in Redis (a sorted set of ids by last use); past DEMO_MAX_SESSIONS a new visitor is
-told the demo is busy. One request simulates at most MAX_PLAY_SECONDS seconds, and a lock per
-run keeps two tabs from overwriting each other. Bad input is answered 400 with the reason and
-leaves the run as it was.
+No login. The views are async and light: they count the visitor's requests, keep their run's id
+in a signed cookie of its own (no session, so no database query and no row per visitor), and
+hand each step to the `demo` queue's worker (dashboard.demo_runs does the work there), awaiting
+its answer on a Redis list for at most DEMO_TIMEOUT_SECONDS. So however hard anonymous visitors
+play, Daphne and the desk's workers stay free for the desk.
+
+Live runs are counted in Redis (a sorted set of ids by last use); past DEMO_MAX_SESSIONS a new
+visitor is told the demo is busy. Past DEMO_RUNS_PER_MINUTE new runs or DEMO_STEPS_PER_MINUTE
+steps from one client address in a minute, an anonymous visitor is answered 429. Bad input is
+answered 400 with the reason, before anything is sent to the worker, and leaves the run as it was.
 """
 
 from __future__ import annotations
 
-import pickle  # noqa: S403 - only our own objects, from our own Redis
+import asyncio
+import json
 import secrets
 import time
-from contextlib import contextmanager
-from decimal import Decimal
-from urllib.parse import urlencode
 
-import redis
+import redis.asyncio as aredis
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from bots.engine import scenarios
-from bots.engine.figures import whole_number
+from bots.engine.figures import plain, whole_number
 from bots.engine.sim_inputs import (
     FIELDS,
     MAX_PLAY_SECONDS,
     MAX_SHOCK_PCT,
     MAX_USER_SIZE,
     InvalidInput,
-    actions_text,
+    action_token,
     parse_action,
-    parse_actions,
-    plain,
-    settings_query,
 )
-from bots.engine.simulation import BTC, HEDGE, MM, USDT, Simulation
-from bots.locks import client
 
-DEMO_TTL_SECONDS = 30 * 60
+from . import demo_runs
+from .demo_runs import DEMO_TTL_SECONDS, LIVE_KEY
+from .tasks import demo_request
+
 DEMO_MAX_SESSIONS = 300
-LIVE_KEY = "ballast:demo:live"
-SESSION_KEY = "demo_id"
+COOKIE = "ballast_demo"
+COOKIE_SALT = "ballast.demo.run"
 SIZE_PRESETS = ("0.01", "0.1", "0.5", "1")
-CHAINS_SHOWN = 12
-EXPIRED = "This run has expired: reload the page to start a new one."
 BUSY = "The demo is busy: too many visitors are running it right now. Try again in a minute."
+SLOW = "The demo is slow to answer right now: try again in a moment."
+# A step the worker started before its deadline may still be finishing when the deadline
+# passes: its answer is awaited this much longer, so that a step done is a step shown.
+GRACE_SECONDS = 5
+REFUSAL_DELAY_SECONDS = 1
 
 
 class Busy(Exception):
     pass
 
 
-class Locked(Exception):
-    pass
+def _redis() -> aredis.Redis:
+    # One per request: an asyncio client belongs to the event loop it was made in. Its reads
+    # outlast the longest wait for the worker's answer (a BLPOP that waits is no dead socket).
+    return aredis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=settings.DEMO_TIMEOUT_SECONDS + GRACE_SECONDS + 5
+    )
 
 
-class Expired(Exception):
-    pass
+# --- limits --------------------------------------------------------------------------------
 
 
-# --- storage -------------------------------------------------------------------------------
+def _address(request) -> str:
+    # REMOTE_ADDR, not X-Forwarded-For: a client can write that header itself (behind a proxy,
+    # run Daphne with --proxy-headers so that REMOTE_ADDR is the visitor's).
+    return request.META.get("REMOTE_ADDR", "")
 
 
-def _state_key(run_id: str) -> str:
-    return f"demo:run:{run_id}"
+async def _over_limit(request, r: aredis.Redis, kind: str) -> int:
+    """Count one anonymous request of `kind` ("runs" or "steps") against the client address's
+    minute; the seconds until it may go on when this one is over the limit, else 0."""
+    limit = settings.DEMO_RUNS_PER_MINUTE if kind == "runs" else settings.DEMO_STEPS_PER_MINUTE
+    if limit == 0:
+        return 0
+    if settings.SESSION_COOKIE_NAME in request.COOKIES and (await request.auser()).is_authenticated:
+        return 0  # the desk's own people (only one with a session cookie costs a query)
+    key = f"ballast:demo:rate:{kind}:{_address(request)}"
+    async with r.pipeline(transaction=False) as pipe:
+        pipe.set(key, 0, ex=60, nx=True)  # the minute starts at the first request
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, count, ttl = await pipe.execute()
+    return max(int(ttl), 1) if count > limit else 0
 
 
-def load(request) -> tuple[str | None, Simulation | None]:
-    run_id = request.session.get(SESSION_KEY)
-    if not run_id:
-        return None, None
-    blob = cache.get(_state_key(run_id))
-    if blob is None:
-        return run_id, None
-    return run_id, pickle.loads(blob)  # noqa: S301 - written by save() below
+async def _too_many(request, kind: str, wait: int) -> HttpResponse:
+    if kind == "runs":
+        what = f"new demo runs (at most {settings.DEMO_RUNS_PER_MINUTE} a minute)"
+    else:
+        what = f"demo steps (at most {settings.DEMO_STEPS_PER_MINUTE} a minute)"
+    message = f"Too many {what} from your address: try again in {wait} s."
+    # A loop that ignores Retry-After gets at most one answer a second: waiting costs an async
+    # view nothing, answering at once would let it ask as fast as Daphne can refuse.
+    await asyncio.sleep(min(wait, REFUSAL_DELAY_SECONDS))
+    response = await _refused(request, {"demo": message}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
-def save(run_id: str, sim: Simulation) -> None:
-    cache.set(_state_key(run_id), pickle.dumps(sim, pickle.HIGHEST_PROTOCOL), DEMO_TTL_SECONDS)
-    client().zadd(LIVE_KEY, {run_id: time.time()})
+def _signer() -> signing.Signer:
+    return signing.get_cookie_signer(salt=COOKIE_SALT)
 
 
-def live_runs() -> int:
-    r = client()
-    r.zremrangebyscore(LIVE_KEY, "-inf", time.time() - DEMO_TTL_SECONDS)
-    return r.zcard(LIVE_KEY)
+def run_id_from(cookie: str | None) -> str | None:
+    """The run id a demo cookie carries, or None for no cookie or a forged one."""
+    if not cookie:
+        return None
+    try:
+        return _signer().unsign(cookie)
+    except signing.BadSignature:
+        return None
 
 
-def claim(request) -> str:
-    """The visitor's run id; a new one only while fewer than DEMO_MAX_SESSIONS runs are live."""
-    run_id = request.session.get(SESSION_KEY)
-    if run_id and client().zscore(LIVE_KEY, run_id) is not None:
-        return run_id
-    if live_runs() >= DEMO_MAX_SESSIONS:
+def run_id_of(request) -> str | None:
+    return run_id_from(request.COOKIES.get(COOKIE))
+
+
+def remember(response: HttpResponse, run_id: str) -> HttpResponse:
+    """The visitor's run id, for as long as the run lives without a request (each one renews it)."""
+    response.set_cookie(
+        COOKIE, _signer().sign(run_id), max_age=DEMO_TTL_SECONDS, httponly=True,
+        samesite="Lax", secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
+
+
+async def claim(request, r: aredis.Redis) -> tuple[str, bool]:
+    """The visitor's run id, and whether it is new; a new one only while fewer than
+    DEMO_MAX_SESSIONS runs are live."""
+    run_id = run_id_of(request)
+    if run_id and await r.zscore(LIVE_KEY, run_id) is not None:
+        return run_id, False
+    await r.zremrangebyscore(LIVE_KEY, "-inf", time.time() - DEMO_TTL_SECONDS)
+    if await r.zcard(LIVE_KEY) >= DEMO_MAX_SESSIONS:
         raise Busy
     run_id = secrets.token_urlsafe(16)
-    client().zadd(LIVE_KEY, {run_id: time.time()})  # the slot is taken from now on
-    request.session[SESSION_KEY] = run_id
-    if not request.user.is_authenticated:
-        # A visitor's session lives as long as their run, not the two weeks of a log-in; the
-        # hourly clean-up (bots.tasks.clear_expired_sessions) removes it after that.
-        request.session.set_expiry(DEMO_TTL_SECONDS)
-    return run_id
+    await r.zadd(LIVE_KEY, {run_id: time.time()})  # the slot is taken from now on
+    return run_id, True
 
 
-@contextmanager
-def locked(run_id: str):
-    lock = client().lock(f"ballast:demo:lock:{run_id}", timeout=10, blocking_timeout=3)
-    if not lock.acquire():
-        raise Locked
-    try:
-        yield
-    finally:
-        try:
-            lock.release()
-        except redis.exceptions.LockNotOwnedError:
-            pass
+# --- the worker ------------------------------------------------------------------------------
+
+
+async def _ask(request, r: aredis.Redis, job: dict) -> tuple[int, bytes]:
+    """Send `job` to the demo's worker and await its answer: (HTTP status, JSON body as the
+    worker wrote it: passed on as it is, not decoded and encoded again here)."""
+    reply = f"ballast:demo:reply:{secrets.token_urlsafe(16)}"
+    timeout = settings.DEMO_TIMEOUT_SECONDS
+    job = {
+        **job, "reply": reply, "deadline": time.time() + timeout,
+        "base": request.build_absolute_uri("/"), "csrf_token": get_token(request),
+    }
+    # Publishing is a blocking call to the broker: in a thread, off the event loop.
+    await sync_to_async(demo_request.apply_async, thread_sensitive=False)(
+        (job,), queue=settings.DEMO_QUEUE, expires=timeout
+    )
+    found = await r.blpop([reply], timeout=timeout + GRACE_SECONDS)
+    if found is None:
+        return 503, json.dumps({"error": SLOW, "problems": {"demo": SLOW}}).encode()
+    status, _, body = found[1].partition(b"\n")
+    return int(status), body
 
 
 # --- answers ---------------------------------------------------------------------------------
-
-
-def share_url(request, sim: Simulation) -> str:
-    query = {"scenario": sim.scenario.name, "seed": sim.seed, **settings_query(sim.settings)}
-    if sim.actions:
-        query["actions"] = actions_text(sim.actions)
-    return request.build_absolute_uri(reverse("demo") + "?" + urlencode(query))
-
-
-def _bands(sim: Simulation) -> dict:
-    return {
-        f"{account}_{asset}": [plain(b.minimum), plain(b.maximum)]
-        for (account, asset), b in sim.bands().items()
-    }
-
-
-def state(request, sim: Simulation, since: int | None = None) -> dict:
-    """What the page needs after a step: the panel's HTML, the bars and the new chart points."""
-    context = page_context(request, sim)
-    return {
-        "panel": render_to_string("partials/demo_panel.html", context, request=request),
-        "bars": {a: {x: str(sim.holding(a, x)) for x in (BTC, USDT)} for a in (MM, HEDGE)},
-        "bands": _bands(sim),
-        "series": sim.series_since(since if since is not None else 0),
-        "series_count": sim.series_count,
-        "reset_series": since is None or since > sim.series_count,
-        "second": sim.second,
-        "suggestion": bool(context["suggestion"]),
-        "share": context["share"],
-    }
-
-
-def money(text: str | Decimal | None, asset: str) -> str:
-    if text is None:
-        return ""
-    value = Decimal(text)
-    if asset == USDT:
-        return f"{value.quantize(Decimal('0.01')):,}"
-    return plain(value.quantize(Decimal("0.00001")))
-
-
-def _chain_view(chain: dict) -> dict:
-    """One user trade's chain reaction, step by step, in words."""
-    user_verb = chain["side"] if chain["who"] == "you" else chain["side"] + "s"
-    mm_verb = "sells" if chain["mm_side"] == "sell" else "buys"
-    who = {"you": "You, as a user,", "users": "A user", "whale": "The whale",
-           "arbitrageur": "The arbitrageur"}.get(chain["who"], chain["who"])
-    steps = [f"{who} {user_verb} {chain['amount']} BTC at market on the exchange"]
-    fills = chain["fills"]
-    if fills:
-        prices = ", ".join(f"{f['amount']} at {money(f['price'], USDT)}" for f in fills)
-        steps.append(f"MM bot {mm_verb} {chain['filled']} BTC: {prices}")
-    if chain["why"]:
-        steps.append(chain["why"][0].upper() + chain["why"][1:])
-    hedge = chain["hedge"]
-    hedge_state = ""
-    if hedge:
-        verb = "buys" if hedge["side"] == "buy" else "sells"
-        text = f"Hedging bot {verb} {hedge['amount']} BTC on the external exchange"
-        if hedge.get("price"):
-            text += f" at {money(hedge['price'], USDT)}"
-            if hedge["state"] != "filled":
-                text += f" ({hedge.get('filled', '0')} so far)"
-        if hedge["why"]:
-            text += f": {hedge['why']}"
-        steps.append(text)
-        hedge_state = hedge["state"]
-    after = chain["after"]
-    if after:
-        steps.append(
-            f"After: MM account {money(after[MM][BTC], BTC)} BTC / {money(after[MM][USDT], USDT)} "
-            f"USDT; hedge account {money(after[HEDGE][BTC], BTC)} BTC / "
-            f"{money(after[HEDGE][USDT], USDT)} USDT"
-        )
-    return {
-        "n": chain["n"], "t": chain["t"], "side": chain["side"], "steps": steps,
-        "hedge_state": hedge_state,
-        "edge": money(chain["edge"], USDT) if chain["edge"] is not None else None,
-        "edge_negative": chain["edge"] is not None and Decimal(chain["edge"]) < 0,
-        "refused": chain["filled"] == "0",
-    }
-
-
-def _balances_view(sim: Simulation) -> list[dict]:
-    bands = sim.bands()
-    rows = []
-    for account, label in ((MM, "MM bot (own exchange)"), (HEDGE, "Hedging bot (external)")):
-        cells = []
-        for asset in (BTC, USDT):
-            amount = sim.holding(account, asset)
-            band = bands.get((account, asset))
-            status = band.status(amount) if band else "inside"
-            cells.append({
-                "amount": money(amount, asset), "status": status,
-                "band": f"{money(band.minimum, asset)} to {money(band.maximum, asset)}" if band else "none",
-            })
-        rows.append({"label": label, "cells": cells})
-    return rows
-
-
-def page_context(request, sim: Simulation) -> dict:
-    chains = [_chain_view(c) for c in list(sim.chains)[-CHAINS_SHOWN:][::-1]]
-    summary = sim.summary()
-    return {
-        "edge": money(summary["edge_kept_usdt"], USDT),
-        "mid": money(summary["mid"], USDT),
-        "exposure": plain(Decimal(summary["exposure_btc"]).quantize(Decimal("0.00001"))),
-        "balances": _balances_view(sim),
-        "sim": sim,
-        "summary": summary,
-        "chains": chains,
-        "log": list(sim.log)[-8:][::-1],
-        "suggestion": sim.suggestion(),
-        "share": share_url(request, sim),
-        "sides": [("Asks (users buy here)", sim.sides.get("sell", {})),
-                  ("Bids (users sell here)", sim.sides.get("buy", {}))],
-    }
 
 
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "") or request.htmx
 
 
-def _refused(request, problems: dict[str, str], status: int = 400) -> HttpResponse:
+async def _refused(request, problems: dict[str, str], status: int = 400) -> HttpResponse:
     message = "; ".join(problems.values())
     if _wants_json(request):
-        return JsonResponse({"error": message, "problems": problems}, status=status)
-    return render(request, "demo_refused.html", {"message": message}, status=status)
-
-
-def _busy(request) -> HttpResponse:
-    response = _refused(request, {"demo": BUSY}, status=503)
-    response["Retry-After"] = "60"
+        response = JsonResponse({"error": message, "problems": problems}, status=status)
+    else:
+        # The page reads the session (user, messages): a database call, so not on the loop.
+        response = await sync_to_async(render)(
+            request, "demo_refused.html", {"message": message}, status=status
+        )
+    if status == 503:
+        response["Retry-After"] = "60"
     return response
 
 
-def _locked(request) -> HttpResponse:
-    return _refused(request, {"demo": "Another tab is stepping this run; try again."}, status=409)
-
-
-def _new_run(query) -> Simulation:
-    scenario = query.get("scenario") or "steady"
-    seed_text = query.get("seed")
-    if seed_text in (None, ""):
-        seed = secrets.randbelow(1_000_000)
-    else:
-        try:
-            seed = whole_number(seed_text, max_digits=9)
-        except ValueError:
-            raise InvalidInput(
-                {"seed": "the seed must be a whole number 0 to 999999999, in the digits 0-9"}
-            ) from None
-    settings = {f.name: query[f.name] for f in FIELDS if query.get(f.name) not in (None, "")}
-    actions = parse_actions(query.get("actions", ""))
-    sim = Simulation(scenario, seed, settings)
-    for action in actions:
-        sim.act(action)
-    return sim
-
-
-# --- views -----------------------------------------------------------------------------------
-
-
-@require_GET
-def demo_page(request):
-    """The widget. A query string (scenario, seed, settings, actions) starts or replays that run."""
-    starts = any(k in request.GET for k in ("scenario", "seed", "actions", *(f.name for f in FIELDS)))
-    try:
-        run_id = claim(request)
-    except Busy:
-        return _busy(request)
-    sim = None
-    if not starts:
-        _, sim = load(request)
-    try:
-        with locked(run_id):
-            if sim is None:
-                sim = _new_run(request.GET if starts else {})
-            save(run_id, sim)
-    except InvalidInput as exc:
-        return _refused(request, exc.problems)
-    except Locked:
-        return _locked(request)
-    context = page_context(request, sim)
+def _page(request, run_id: str) -> HttpResponse:
+    """The widget around the visitor's run, as the worker left it (1 ms to load, a few to draw)."""
+    sim = demo_runs.load(run_id)
+    if sim is None:
+        return render(request, "demo_refused.html", {"message": demo_runs.EXPIRED}, status=410)
+    cache.touch(demo_runs.state_key(run_id), DEMO_TTL_SECONDS)
+    base = request.build_absolute_uri("/")
+    context = demo_runs.page_context(sim, base)
     context.update({
         "scenarios": scenarios.SCENARIOS.values(),
         "fields": [(f, plain(sim.settings[f.name])) for f in FIELDS],
@@ -316,9 +210,35 @@ def demo_page(request):
         "max_play": MAX_PLAY_SECONDS,
         "max_size": MAX_USER_SIZE,
         "max_shock": MAX_SHOCK_PCT,
-        "initial": state(request, sim),
+        "initial": demo_runs.state(sim, None, base, get_token(request)),
     })
     return render(request, "demo.html", context)
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+@require_GET
+async def demo_page(request):
+    """The widget. A query string (scenario, seed, settings, actions) starts or replays that run."""
+    starts = any(k in request.GET for k in ("scenario", "seed", "actions", *(f.name for f in FIELDS)))
+    r = _redis()
+    try:
+        kind = "runs" if starts or not run_id_of(request) else "steps"
+        if wait := await _over_limit(request, r, kind):
+            return await _too_many(request, kind, wait)
+        try:
+            run_id, new = await claim(request, r)
+        except Busy:
+            return await _refused(request, {"demo": BUSY}, status=503)
+        if starts or new or not await cache.ahas_key(demo_runs.state_key(run_id)):
+            query = {k: request.GET[k] for k in request.GET} if starts else {}
+            status, body = await _ask(request, r, {"kind": "new", "run_id": run_id, "query": query})
+            if status != 200:
+                return await _refused(request, json.loads(body)["problems"], status=status)
+    finally:
+        await r.aclose()
+    return remember(await sync_to_async(_page)(request, run_id), run_id)
 
 
 def _action_from(post) -> tuple:
@@ -336,34 +256,6 @@ def _action_from(post) -> tuple:
     raise InvalidInput({"action": f"unknown action {kind[:20]!r}"})
 
 
-@require_POST
-def demo_act(request):
-    """One action on the visitor's run: a user trade, a shock, seconds played, apply, flow."""
-    run_id = request.session.get(SESSION_KEY)
-    try:
-        # Everything posted is read before the run is touched: a bad field changes nothing.
-        since = _since(request.POST.get("since", ""))
-        action = _action_from(request.POST)
-        if not run_id:
-            raise Expired
-        with locked(run_id):
-            _, sim = load(request)
-            if sim is None:
-                raise Expired
-            sim.act(action)  # raises before it changes anything
-            sim.suggestion()  # planned once, and kept with the state until a balance moves
-            save(run_id, sim)
-    except InvalidInput as exc:
-        return _refused(request, exc.problems)
-    except Expired:
-        return _refused(request, {"demo": EXPIRED}, status=410)
-    except Locked:
-        return _locked(request)
-    if not _wants_json(request):
-        return redirect("demo")
-    return JsonResponse(state(request, sim, since))
-
-
 def _since(text: str) -> int | None:
     """How many chart points the page already has; none (blank) asks for every point."""
     if text == "":
@@ -377,21 +269,53 @@ def _since(text: str) -> int | None:
 
 
 @require_POST
-def demo_reset(request):
-    """A new run from the posted scenario, seed and settings."""
+async def demo_act(request):
+    """One action on the visitor's run: a user trade, a shock, seconds played, apply, flow."""
+    r = _redis()
     try:
-        run_id = claim(request)
-    except Busy:
-        return _busy(request)
-    try:
-        sim = _new_run({k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken" and k != "actions"})
-        with locked(run_id):
-            save(run_id, sim)
-    except InvalidInput as exc:
-        return _refused(request, exc.problems)
-    except Locked:
-        return _locked(request)
+        if wait := await _over_limit(request, r, "steps"):
+            return await _too_many(request, "steps", wait)
+        run_id = run_id_of(request)
+        try:
+            # Everything posted is read before the run is touched: a bad field changes nothing.
+            since = _since(request.POST.get("since", ""))
+            token = action_token(_action_from(request.POST))
+        except InvalidInput as exc:
+            return await _refused(request, exc.problems)
+        if not run_id:
+            return await _refused(request, {"demo": demo_runs.EXPIRED}, status=410)
+        status, body = await _ask(
+            request, r, {"kind": "act", "run_id": run_id, "action": token, "since": since}
+        )
+    finally:
+        await r.aclose()
+    return await _answered(request, run_id, status, body)
+
+
+async def _answered(request, run_id: str, status: int, body: bytes) -> HttpResponse:
+    if status != 200:
+        return await _refused(request, json.loads(body)["problems"], status=status)
     if not _wants_json(request):
-        return redirect("demo")
-    return JsonResponse({**state(request, sim), "reload": reverse("demo")})
+        return remember(redirect("demo"), run_id)
+    return remember(HttpResponse(body, content_type="application/json"), run_id)
+
+
+@require_POST
+async def demo_reset(request):
+    """A new run from the posted scenario, seed and settings."""
+    r = _redis()
+    try:
+        if wait := await _over_limit(request, r, "runs"):
+            return await _too_many(request, "runs", wait)
+        try:
+            run_id, _ = await claim(request, r)
+        except Busy:
+            return await _refused(request, {"demo": BUSY}, status=503)
+        query = {
+            k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "actions")
+        }
+        status, body = await _ask(request, r, {"kind": "reset", "run_id": run_id, "query": query})
+    finally:
+        await r.aclose()
+    return await _answered(request, run_id, status, body)
 

@@ -152,10 +152,21 @@ CELERY_DB_REUSE_MAX = 1000
 # (`celery worker -Q hedging`) never makes a hedge wait behind a page refresh. A worker started
 # without -Q consumes both queues, so a hedge is never left without a worker.
 CELERY_TASK_QUEUES = {"celery": {}, "hedging": {}}
+# The public demo's steps (/demo) go to a queue of their own that is NOT in CELERY_TASK_QUEUES,
+# so a worker started without -Q never takes one: only the demo's own worker (`-Q demo`, started
+# by `manage.py up` at a lower priority) runs them, and anonymous visitors cannot slow the desk.
+DEMO_QUEUE = "demo"
 CELERY_TASK_ROUTES = {
     "bots.tasks.hedge_fill": {"queue": "hedging"},
     "bots.tasks.capture_market_fills": {"queue": "hedging"},
+    "dashboard.tasks.demo_request": {"queue": DEMO_QUEUE},
 }
+# How long a /demo request waits for the demo's worker before answering 503 (a step not started
+# by then is dropped), and how many anonymous requests one client address may make a minute:
+# runs started (a page with a link, a reset) and steps (an action, a page view). 0: no limit.
+DEMO_TIMEOUT_SECONDS = env_number("BALLAST_DEMO_TIMEOUT_SECONDS", 10.0, 1.0, 120.0)
+DEMO_RUNS_PER_MINUTE = int(env_number("BALLAST_DEMO_RUNS_PER_MINUTE", 10, 0, 100000))
+DEMO_STEPS_PER_MINUTE = int(env_number("BALLAST_DEMO_STEPS_PER_MINUTE", 240, 0, 100000))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 TICK_SECONDS = env_number("BALLAST_TICK_SECONDS", 1.0, 0.2, 60.0)
 # The dead man's switch (bots.dead_man): a market whose ticks stop this long has its quotes

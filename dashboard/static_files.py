@@ -10,11 +10,37 @@ from __future__ import annotations
 
 import os
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.contrib.staticfiles import finders
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 
 class CollectedFirstWhiteNoiseMiddleware(WhiteNoiseMiddleware):
+    # Async too: WhiteNoise's own middleware is sync only, and one sync-only middleware makes
+    # Django run every request below it (async views too) inside its one thread for sync code,
+    # holding that thread until the answer, so a slow async view would hold up every page.
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if iscoroutinefunction(self.get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return super().__call__(request)
+
+    async def __acall__(self, request):
+        static_file = (
+            self.find_file(request.path_info) if self.autorefresh
+            else self.files.get(request.path_info)
+        )
+        if static_file is not None:
+            return self.serve(static_file, request)
+        return await self.get_response(request)
+
     def add_files_from_finders(self):
         sources: dict[str, str] = {}
         for finder in finders.get_finders():

@@ -1,6 +1,14 @@
 """Celery tasks of the web layer."""
 
+from __future__ import annotations
+
+import json
+
 from celery import shared_task
+
+from bots.locks import client
+
+from .demo_runs import answer
 
 
 @shared_task(ignore_result=True)
@@ -9,3 +17,20 @@ def publish_later(market_id: int) -> None:
     from .live import publish_market
 
     publish_market(market_id, force=True)
+
+
+# The public demo's steps, on a queue of their own (settings.DEMO_QUEUE) that only the demo's
+# worker consumes: no retry (the visitor is waiting, or has been told it timed out), acks early
+# (a step lost with a dying worker is a step the visitor presses again).
+@shared_task(ignore_result=True, acks_late=False)
+def demo_request(job: dict) -> None:
+    """One visitor request to /demo (dashboard.demo_runs.answer); the answer goes back to the
+    waiting view through a Redis list named by the job (`reply`)."""
+    result = answer(job)
+    if result is None:
+        return
+    with client().pipeline() as pipe:
+        # "<status>\n<JSON body>": the view passes the body on without decoding it.
+        pipe.rpush(job["reply"], f"{result['status']}\n{json.dumps(result['body'])}")
+        pipe.expire(job["reply"], 60)
+        pipe.execute()

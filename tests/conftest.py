@@ -64,6 +64,15 @@ def worker(test_database_url, artifacts):
 
 
 @pytest.fixture(scope="session")
+def demo_worker(test_database_url, artifacts):
+    """The public demo's worker: the only one that takes the `demo` queue (/demo's steps)."""
+    with processes.celery_worker(
+        test_database_url, settings.REDIS_URL, artifacts / "demo-worker.log", settings.DEMO_QUEUE
+    ) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="session")
 def live_url(test_database_url, artifacts):
     """A real Daphne serving the app over HTTP and websockets, on the test database."""
     with processes.daphne(test_database_url, settings.REDIS_URL, artifacts / "daphne.log") as url:

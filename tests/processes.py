@@ -65,16 +65,19 @@ def _stop(process: subprocess.Popen):
 
 
 @contextmanager
-def celery_worker(db_url: str, redis_url: str, log: Path):
-    """A real worker (solo pool) on the real broker; yields once it answers a ping."""
+def celery_worker(db_url: str, redis_url: str, log: Path, queue: str | None = None):
+    """A real worker (solo pool) on the real broker; yields once it answers a ping. Without
+    `queue` it takes the queues a worker started without -Q takes, as production's main worker."""
     from dashboard.celery import app
 
     app.control.purge()  # nothing left over from another run may reach this worker
-    name = f"test-{os.getpid()}@localhost"
+    name = f"test-{queue or 'main'}-{os.getpid()}@localhost"
+    queues = ["--queues", queue] if queue else []
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--without-mingle", "--without-gossip", "--hostname", name],
+             "--loglevel", "INFO", "--without-mingle", "--without-gossip", "--hostname", name,
+             *queues],
             cwd=ROOT, env=_env(db_url, redis_url), stdout=out, stderr=subprocess.STDOUT,
         )
         try:

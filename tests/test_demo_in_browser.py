@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("demo_worker"),
+]
 
 
 def bar(page, trace: int, index: int) -> float:

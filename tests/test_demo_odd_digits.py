@@ -10,21 +10,25 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from dashboard import demo
+from dashboard import demo, demo_runs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db, pytest.mark.processes, pytest.mark.usefixtures("demo_worker")
+]
 JSON = {"HTTP_ACCEPT": "application/json"}
 
 
 @pytest.fixture(autouse=True)
-def clean_demo_runs(redis_client):
+def clean_demo_runs(redis_client, settings):
+    # Every request here comes from one address: the per-address limits have tests of their own.
+    settings.DEMO_RUNS_PER_MINUTE = settings.DEMO_STEPS_PER_MINUTE = 0
     redis_client.delete(demo.LIVE_KEY)
     yield
     redis_client.delete(demo.LIVE_KEY)
 
 
 def run_of(client):
-    sim = pickle.loads(cache.get(demo._state_key(client.session[demo.SESSION_KEY])))
+    sim = pickle.loads(cache.get(demo_runs.state_key(demo.run_id_from(client.cookies[demo.COOKIE].value))))
     return sim.scenario.name, sim.seed, sim.second, list(sim.actions), sim.summary()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 import re
-from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -12,25 +11,27 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.test import Client
-from django.utils import timezone
 
-from bots import tasks
 from bots.engine.scenarios import run
-from dashboard import demo
+from dashboard import demo, demo_runs
 
 JSON = {"HTTP_ACCEPT": "application/json"}
+# Every step runs in the demo's own worker, as in production.
+pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("demo_worker")]
 
 
 @pytest.fixture(autouse=True)
-def clean_demo_runs(redis_client):
+def clean_demo_runs(redis_client, settings):
+    # Every request here comes from one address: the per-address limits have tests of their own.
+    settings.DEMO_RUNS_PER_MINUTE = settings.DEMO_STEPS_PER_MINUTE = 0
     redis_client.delete(demo.LIVE_KEY)
     yield
     redis_client.delete(demo.LIVE_KEY)
 
 
 def state_of(client):
-    run_id = client.session[demo.SESSION_KEY]
-    return pickle.loads(cache.get(demo._state_key(run_id)))
+    run_id = demo.run_id_from(client.cookies[demo.COOKIE].value)
+    return pickle.loads(cache.get(demo_runs.state_key(run_id)))
 
 
 def act(client, **data):
@@ -79,7 +80,7 @@ def test_two_visitors_do_not_see_each_others_runs():
 
     assert state_of(alice).summary()["user_trades"] == 1
     assert state_of(bob).summary()["user_trades"] == 0
-    assert alice.session[demo.SESSION_KEY] != bob.session[demo.SESSION_KEY]
+    assert demo.run_id_from(alice.cookies[demo.COOKIE].value) != demo.run_id_from(bob.cookies[demo.COOKIE].value)
 
 
 @pytest.mark.django_db
@@ -104,7 +105,7 @@ def test_the_share_link_replays_the_same_run_in_another_browser():
     act(client, action="sell", size="0.25")
     act(client, action="play", seconds="45")
     original = state_of(client)
-    share = demo.share_url(client.get("/demo").wsgi_request, original)
+    share = demo_runs.share_url("http://testserver/", original)
 
     other = Client()
     query = urlparse(share).query
@@ -202,39 +203,34 @@ def test_steps_per_request_are_capped():
 def test_runs_expire_after_the_idle_ttl(redis_client):
     client = Client()
     client.get("/demo")
-    run_id = client.session[demo.SESSION_KEY]
+    run_id = demo.run_id_from(client.cookies[demo.COOKIE].value)
 
-    ttl = redis_client.ttl(cache.make_key(demo._state_key(run_id)))
+    ttl = redis_client.ttl(cache.make_key(demo_runs.state_key(run_id)))
 
     assert demo.DEMO_TTL_SECONDS - 5 <= ttl <= demo.DEMO_TTL_SECONDS
     assert redis_client.zscore(demo.LIVE_KEY, run_id) is not None
 
 
 @pytest.mark.django_db
-def test_a_visitors_session_lasts_as_long_as_the_run_and_is_cleared_after(operator):
+def test_a_visitors_run_is_kept_in_a_cookie_as_long_as_the_run_and_makes_no_session(operator):
     visitor = Client()
     visitor.get("/demo")
-    assert visitor.session.get_expiry_age() == demo.DEMO_TTL_SECONDS
+    cookie = visitor.cookies[demo.COOKIE]
+    assert cookie["max-age"] == demo.DEMO_TTL_SECONDS and cookie["httponly"]
+    assert not Session.objects.exists()  # no row, and no query, per anonymous visitor
+    assert demo.run_id_from(cookie.value[:-1] + "x") is None  # a forged cookie names no run
 
     logged_in = Client()
     logged_in.force_login(operator)
     logged_in.get("/demo")  # an operator trying the widget keeps the log-in they had
     assert logged_in.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
 
-    Session.objects.filter(session_key=visitor.session.session_key).update(
-        expire_date=timezone.now() - timedelta(seconds=1)
-    )
-    tasks.clear_expired_sessions()
-    assert list(Session.objects.values_list("session_key", flat=True)) == [
-        logged_in.session.session_key
-    ]
-
 
 @pytest.mark.django_db
 def test_an_expired_run_says_so():
     client = Client()
     client.get("/demo")
-    cache.delete(demo._state_key(client.session[demo.SESSION_KEY]))
+    cache.delete(demo_runs.state_key(demo.run_id_from(client.cookies[demo.COOKIE].value)))
 
     response = act(client, action="play", seconds="5")
 
@@ -270,7 +266,7 @@ def test_old_runs_leave_the_count(monkeypatch, redis_client):
 def test_a_run_being_stepped_in_another_tab_is_answered_409(redis_client):
     client = Client()
     client.get("/demo")
-    lock = redis_client.lock(f"ballast:demo:lock:{client.session[demo.SESSION_KEY]}", timeout=10)
+    lock = redis_client.lock(f"ballast:demo:lock:{demo.run_id_from(client.cookies[demo.COOKIE].value)}", timeout=10)
     assert lock.acquire()
     try:
         response = act(client, action="play", seconds="5")

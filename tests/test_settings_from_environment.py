@@ -37,6 +37,9 @@ def check(**env) -> subprocess.CompletedProcess:
         ("BALLAST_DEADMAN_SECONDS", "2", "BALLAST_DEADMAN_SECONDS must be between 3.0 and 600.0, not '2'"),
         ("BALLAST_DEADMAN_SECONDS", "601", "BALLAST_DEADMAN_SECONDS must be between 3.0 and 600.0"),
         ("BALLAST_DEADMAN_SECONDS", "soon", "BALLAST_DEADMAN_SECONDS must be a number, not 'soon'"),
+        ("BALLAST_DEMO_STEPS_PER_MINUTE", "-1", "BALLAST_DEMO_STEPS_PER_MINUTE must be between 0 and 100000"),
+        ("BALLAST_DEMO_RUNS_PER_MINUTE", "many", "BALLAST_DEMO_RUNS_PER_MINUTE must be a number, not 'many'"),
+        ("BALLAST_DEMO_TIMEOUT_SECONDS", "0.5", "BALLAST_DEMO_TIMEOUT_SECONDS must be between 1.0 and 120.0"),
         (
             "BALLAST_DEADMAN_SECONDS", "5",
             "BALLAST_DEADMAN_SECONDS (5) must be at least 3 times BALLAST_TICK_SECONDS (2)",

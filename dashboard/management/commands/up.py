@@ -1,5 +1,5 @@
-"""Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, Celery beat and the
-dead man's switch (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
+"""Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, the public demo's
+worker, Celery beat and the dead man's switch (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
 
 In production run the same commands under your process manager instead (README).
 """
@@ -17,8 +17,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.embedded_redis import EmbeddedRedis
 
+DEMO_NICENESS = 10
 
-def process_commands(host: str, port: int, concurrency: int) -> dict[str, list[str]]:
+
+def process_commands(
+    host: str, port: int, concurrency: int, demo_concurrency: int = 1
+) -> dict[str, list[str]]:
     python = sys.executable
     return {
         "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "dashboard.asgi:application"],
@@ -31,6 +35,14 @@ def process_commands(host: str, port: int, concurrency: int) -> dict[str, list[s
         "hedger": [
             python, "-m", "celery", "--quiet", "-A", "dashboard", "worker", "--hostname", "hedger@%h",
             "--queues", "hedging", "--pool", "solo", "--loglevel", "WARNING",
+            "--without-mingle", "--without-gossip",
+        ],
+        # The public demo's steps (/demo) on a worker of their own, at a lower CPU priority: the
+        # only one that takes the `demo` queue, and it takes nothing else.
+        "demo": [
+            "nice", "-n", str(DEMO_NICENESS), python, "-m", "celery", "--quiet", "-A", "dashboard",
+            "worker", "--hostname", "demo@%h", "--queues", settings.DEMO_QUEUE,
+            "--concurrency", str(demo_concurrency), "--loglevel", "WARNING",
             "--without-mingle", "--without-gossip",
         ],
         "beat": [
@@ -49,8 +61,13 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+        parser.add_argument(
+            "--demo-concurrency", type=int, default=1, help="processes of the public demo's worker"
+        )
 
-    def handle(self, *args, host: str, port: int, concurrency: int, **options):
+    def handle(
+        self, *args, host: str, port: int, concurrency: int, demo_concurrency: int, **options
+    ):
         env = dict(os.environ)
         redis_server = None
         if not os.environ.get("REDIS_URL"):
@@ -71,7 +88,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            for name, command in process_commands(host, port, concurrency).items():
+            for name, command in process_commands(host, port, concurrency, demo_concurrency).items():
                 # Own process groups: a Ctrl-C reaches us once, and we stop the children in order.
                 children[name] = subprocess.Popen(command, env=env, start_new_session=True)
             self.stdout.write(self.style.SUCCESS(f"Ballast is up on http://{host}:{port}  (Ctrl-C stops it)"))
