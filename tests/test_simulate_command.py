@@ -290,7 +290,8 @@ def test_scenario_prints_the_summary_for_a_reader():
 
 
 @pytest.mark.django_db
-def test_a_link_of_the_simulation_page_replays_as_the_same_run_in_simulate(client):
+@pytest.mark.processes
+def test_a_link_of_the_simulation_page_replays_as_the_same_run_in_simulate(client, demo_worker):
     page = client.get("/demo", {"scenario": "whale", "seed": "3", "spread": "20",
                                 "actions": "b0.5,p10,k-2,a,p20"})
     assert page.status_code == 200
