@@ -144,7 +144,7 @@ def test_a_hedge_venue_outage_keeps_hedges_pending_and_retries_them_when_it_is_b
 
 
 @pytest.mark.parametrize(
-    "settings, field",
+    "given, field",
     [
         ({"spread": "abc"}, "spread"),
         ({"mm_btc": "-1"}, "mm_btc"),
@@ -154,9 +154,9 @@ def test_a_hedge_venue_outage_keeps_hedges_pending_and_retries_them_when_it_is_b
         ({"nonsense": "1"}, "settings"),
     ],
 )
-def test_bad_settings_are_refused_with_a_message_naming_the_field(settings, field):
+def test_bad_settings_are_refused_with_a_message_naming_the_field(given, field):
     with pytest.raises(InvalidInput) as caught:
-        Simulation("steady", 0, settings)
+        Simulation("steady", 0, given)
 
     assert field in caught.value.problems
     assert caught.value.problems[field]
