@@ -13,7 +13,7 @@ hedge order's accepted_at (stamped right after the venue answered) minus the fil
 Both clocks are this machine's. The next fill waits for the hedge to be done, so this is
 latency, not throughput. Prints p50, p90, p99 and max in milliseconds.
 
-Workers, as the README recommends for production: one solo worker on the "hedging" queue (fill
+Workers, as docs/operations.md recommends for production: one solo worker on the "hedging" queue (fill
 capture and hedges) and one for everything else (balances, page snapshots). With --one-worker a
 single solo worker takes both queues, and hedges wait behind page refreshes.
 

@@ -1,4 +1,4 @@
-"""Django settings for Ballast, all read from the environment (README lists the variables).
+"""Django settings for Ballast, all read from the environment (docs/operations.md lists them).
 
 With nothing set Ballast runs self-contained: SQLite in WAL mode under var/, and the embedded
 Redis that `manage.py up` starts on var/redis.sock. DATABASE_URL and REDIS_URL switch to real

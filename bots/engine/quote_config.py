@@ -1,7 +1,8 @@
 """The market maker's parameters: each one's meaning, unit and bounds, and the checks across them.
 
 One table (PARAMS) says everything an operator or a form needs to know about a parameter; the
-model's columns, the settings form and the README are built from it. QuoteConfig is the validated
+model's columns and the settings form are built from it, and docs/market-making.md's table is
+checked against it (tests/test_docs_follow_the_code.py). QuoteConfig is the validated
 value the engine quotes from. Checks that involve more than one parameter are small named
 functions in CROSS_FIELD_CHECKS, each returning a message or None (freqtrade's config validation).
 """

@@ -22,7 +22,7 @@ as a property, all but the tie-breaks):
   the same largest possible fraction of the way back to its band, without pushing any in-band
   account out.
 
-bench/rebalance_planner.py times it; README quotes the figures.
+bench/rebalance_planner.py times it; docs/performance.md quotes the figures.
 """
 
 from __future__ import annotations

@@ -102,8 +102,8 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another():
 def test_it_reproduces_the_papers_comparison_of_the_two_strategies():
     # The 2008 paper's gamma = 0.1 table (1,000 runs), as a public replication quotes it:
     # inventory profit 65.0 (std 6.6), final q std 2.9; symmetric 68.4 (std 12.7), 8.4. The 2006
-    # working paper's gamma = 0.1 table: 62.94 (5.89), 2.80; 67.21 (13.43), 8.66. README,
-    # research mode, says which figures could not be checked.
+    # working paper's gamma = 0.1 table: 62.94 (5.89), 2.80; 67.21 (13.43), 8.66.
+    # docs/simulation.md, research mode, says which figures could not be checked.
     result = research.run(PAPER, seed=2008)
     inv, sym = result.inventory.summary(), result.symmetric.summary()
 

@@ -1,7 +1,7 @@
 """Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, the public demo's
 worker, Celery beat and the dead man's switch (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
 
-In production run the same commands under your process manager instead (README).
+In production run the same commands under your process manager instead (docs/operations.md).
 """
 
 from __future__ import annotations

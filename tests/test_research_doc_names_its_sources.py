@@ -1,20 +1,22 @@
-"""README's research section compares with two versions of the Avellaneda-Stoikov paper: each
-comparison names the version and the table (by γ) its figures come from."""
+"""The research section of docs/simulation.md compares with two versions of the Avellaneda-Stoikov
+paper: each comparison names the version and the table (by γ) its figures come from."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+SIMULATION = (ROOT / "docs" / "simulation.md").read_text()
+EVERY_DOC = "\n".join(p.read_text() for p in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 # Figures that only the 2006 working paper's table or only the 2008 paper's table carries.
 WORKING_PAPER = ("62.94", "5.89", "2.80", "67.21", "13.43", "8.66", "1.29")
 PUBLISHED = ("65.0 (std 6.6)", "68.4 (std 12.7)")
 
 
 def research_section() -> str:
-    start = README.index("#### The Avellaneda-Stoikov experiment")
-    return README[start : README.index("####", start + 10)]
+    start = SIMULATION.index("### The Avellaneda-Stoikov experiment")
+    return SIMULATION[start : SIMULATION.index("\n#", start + 10)]
 
 
 def blocks(text: str) -> list[str]:
@@ -24,8 +26,8 @@ def blocks(text: str) -> list[str]:
 
 
 def test_no_comparison_with_an_unnamed_table():
-    assert "the paper's table" not in README
-    assert "the paper's figures" not in README
+    assert "the paper's table" not in EVERY_DOC
+    assert "the paper's figures" not in EVERY_DOC
 
 
 def test_each_figure_stands_beside_its_version_and_table():
