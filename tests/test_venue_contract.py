@@ -58,10 +58,11 @@ def paper_contract() -> Contract:
     return Contract(PaperVenue(bot), seed)
 
 
-@pytest.fixture(params=["paper", "ccxt"])
+# The paper case is marked for the database (not asked for with getfixturevalue inside the
+# fixture), so pytest-django builds the test database even when this file runs alone.
+@pytest.fixture(params=[pytest.param("paper", marks=pytest.mark.django_db), "ccxt"])
 def contract(request):
     if request.param == "paper":
-        request.getfixturevalue("db")
         yield paper_contract()
         return
     with BinanceStub(balances=BOT_FUNDS) as stub:
