@@ -44,14 +44,14 @@ def _after_change(market: Market) -> None:
     publish_market(market.pk)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.tick_all_markets", ignore_result=True)
 def tick_all_markets() -> None:
     for market_id in Market.objects.filter(enabled=True).values_list("pk", flat=True):
         # A tick that waits in the queue past the next beat is stale: let the next one run.
         mm_tick.apply_async((market_id,), expires=5)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.mm_tick", ignore_result=True)
 def mm_tick(market_id: int) -> str:
     with market_lock("tick", market_id) as held:
         if not held:
@@ -78,7 +78,7 @@ def _after_tick(market_id: int, report: market_making.TickReport) -> None:
         publish_market(market_id)
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=50)
+@shared_task(name="bots.tasks.capture_market_fills", bind=True, ignore_result=True, max_retries=50)
 def capture_market_fills(self, market_id: int) -> int:
     """Record new fills now rather than at the next tick (the paper venue's push), and hedge
     each one as soon as its record is committed."""
@@ -109,12 +109,13 @@ def _changed(market_id: int) -> None:
         market_changed.apply_async((market_id,), countdown=0.2)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.market_changed", ignore_result=True)
 def market_changed(market_id: int) -> None:
     _after_change(market_making.load_market(market_id))
 
 
 @shared_task(
+    name="bots.tasks.hedge_fill",
     ignore_result=True,
     autoretry_for=(hedger.HedgeRetry,),
     retry_backoff=1,  # seconds, doubling, with full jitter; Celery's factor is a whole number
@@ -149,7 +150,7 @@ def _hedge_now(hedge_id: int) -> None:
         hedge_fill.delay(hedge_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.sweep_hedges", ignore_result=True)
 def sweep_hedges() -> int:
     """Queue again every hedge intent left unfinished for a while: its task died or gave up."""
     ids = reconcile.due_for_sweep(timedelta(seconds=settings.HEDGE_SWEEP_SECONDS))
@@ -158,26 +159,26 @@ def sweep_hedges() -> int:
     return len(ids)
 
 
-@shared_task(ignore_result=True, expires=60)
+@shared_task(name="bots.tasks.reconcile_hedges", ignore_result=True, expires=60)
 def reconcile_hedges() -> int:
     """Compare the hedge venues' trades with the recorded hedges; flag every difference."""
     return reconcile.reconcile_all()
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.simulate_users", ignore_result=True)
 def simulate_users() -> int:
     # The paper venue pushes the MM bot's fills (_capture_pushed_trades).
     return paper_flow.simulate_users(int(time.time()))
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.simulated_user_trade", ignore_result=True)
 def simulated_user_trade(market_id: int, side: str, amount: str) -> str:
     """One user order, sent from the market page: the start of the chain reaction."""
     market = market_making.load_market(market_id)
     return paper_flow.user_trade(market, side, Decimal(amount))["status"]
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.move_outside_markets", ignore_result=True)
 def move_outside_markets() -> int:
     return paper_flow.move_outside_markets(int(time.time()))
 
@@ -185,7 +186,7 @@ def move_outside_markets() -> int:
 # --- liquidity health, alerts, the workers' heartbeat ----------------------------------------
 
 
-@shared_task(ignore_result=True, expires=30)
+@shared_task(name="bots.tasks.sample_health", ignore_result=True, expires=30)
 def sample_health() -> int:
     """Grade every market's book against its targets, then push the overview to open pages."""
     from bots import health
@@ -197,7 +198,7 @@ def sample_health() -> int:
     return len(samples)
 
 
-@shared_task(bind=True, ignore_result=True, expires=10)
+@shared_task(name="bots.tasks.heartbeat", bind=True, ignore_result=True, expires=10)
 def heartbeat(self) -> None:
     """Proof a worker takes tasks; beat's watchdog raises the alert when it goes old."""
     from bots import health
@@ -205,7 +206,7 @@ def heartbeat(self) -> None:
     health.beat(self.request.hostname or "")
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.notify_alert", ignore_result=True)
 def notify_alert(alert_id: int) -> int:
     """Send a new alert to the notification channels; returns how many took it."""
     from bots.models import Alert
@@ -215,7 +216,7 @@ def notify_alert(alert_id: int) -> int:
     return sum(1 for delivery in deliver(alert) if delivery.ok)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.clear_expired_sessions", ignore_result=True)
 def clear_expired_sessions() -> None:
     """Sessions past their expiry: mostly the public simulation's visitors (half an hour each)."""
     from importlib import import_module
@@ -223,7 +224,7 @@ def clear_expired_sessions() -> None:
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.prune_health_samples", ignore_result=True)
 def prune_health_samples() -> int:
     from bots import health
 
@@ -233,7 +234,7 @@ def prune_health_samples() -> int:
 # --- rebalancing: the planner, transfers on their way, automatic withdrawals ------------------
 
 
-@shared_task(ignore_result=True, expires=60)
+@shared_task(name="bots.tasks.plan_rebalance", ignore_result=True, expires=60)
 def plan_rebalance() -> int:
     """Refresh the banded accounts' balances, expire moot proposals, propose what the planner
     finds, and raise or resolve runway alerts. One run at a time; returns proposals made."""
@@ -257,7 +258,7 @@ def plan_rebalance() -> int:
     return len(created)
 
 
-@shared_task(ignore_result=True, expires=30)
+@shared_task(name="bots.tasks.watch_transfers", ignore_result=True, expires=30)
 def watch_transfers() -> dict:
     """Detect arrivals, flag late transfers, settle withdrawals a dead worker left sending."""
     from bots.transfer_watch import watch_transfers as watch
@@ -266,7 +267,7 @@ def watch_transfers() -> dict:
         return watch() if held else {}
 
 
-@shared_task(bind=True, ignore_result=True, max_retries=10)
+@shared_task(name="bots.tasks.execute_transfer", bind=True, ignore_result=True, max_retries=10)
 def execute_transfer(self, proposal_id: int) -> str:
     """Withdraw an approved transfer through its venue (automatic execution); a venue that
     cannot be reached is retried with backoff, the transfer approved again meanwhile."""
@@ -289,7 +290,7 @@ def execute_transfer(self, proposal_id: int) -> str:
 # --- liquidity sizing ---------------------------------------------------------------------------
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="bots.tasks.run_sizing", ignore_result=True)
 def run_sizing(run_id: int) -> str:
     """One liquidity sizing Monte Carlo (bots.sizing_runs): seconds of NumPy, on the default
     queue so it never delays a hedge; a redelivered run starts again with the same seed."""

@@ -11,7 +11,7 @@ from bots.locks import client
 from .demo_runs import answer
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="dashboard.tasks.publish_later", ignore_result=True)
 def publish_later(market_id: int) -> None:
     """The trailing snapshot of a throttled burst: whatever the market looks like by now."""
     from .live import publish_market
@@ -22,7 +22,7 @@ def publish_later(market_id: int) -> None:
 # The public demo's steps, on a queue of their own (settings.DEMO_QUEUE) that only the demo's
 # worker consumes: no retry (the visitor is waiting, or has been told it timed out), acks early
 # (a step lost with a dying worker is a step the visitor presses again).
-@shared_task(ignore_result=True, acks_late=False)
+@shared_task(name="dashboard.tasks.demo_request", ignore_result=True, acks_late=False)
 def demo_request(job: dict) -> None:
     """One visitor request to /demo (dashboard.demo_runs.answer); the answer goes back to the
     waiting view through a Redis list named by the job (`reply`)."""
