@@ -63,6 +63,18 @@ def worker(test_database_url, artifacts):
         yield proc
 
 
+@pytest.fixture
+def unlimited_demo_runs(redis_client, settings):
+    """Every request in a test comes from one address: the per-address limits have tests of
+    their own. The live-run count starts and ends empty."""
+    from dashboard import demo
+
+    settings.DEMO_RUNS_PER_MINUTE = settings.DEMO_STEPS_PER_MINUTE = 0
+    redis_client.delete(demo.LIVE_KEY)
+    yield
+    redis_client.delete(demo.LIVE_KEY)
+
+
 @pytest.fixture(scope="session")
 def demo_worker(test_database_url, artifacts):
     """The public demo's worker: the only one that takes the `demo` queue (/demo's steps)."""

@@ -4,31 +4,20 @@ Decimal(), and a refused request leaves the visitor's run as it was."""
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
-from dashboard import demo, demo_runs
+from tests.demo_support import state_of
 
 pytestmark = [
-    pytest.mark.django_db, pytest.mark.processes, pytest.mark.usefixtures("demo_worker")
+    pytest.mark.django_db, pytest.mark.processes,
+    pytest.mark.usefixtures("demo_worker", "unlimited_demo_runs"),
 ]
 JSON = {"HTTP_ACCEPT": "application/json"}
 
 
-@pytest.fixture(autouse=True)
-def clean_demo_runs(redis_client, settings):
-    # Every request here comes from one address: the per-address limits have tests of their own.
-    settings.DEMO_RUNS_PER_MINUTE = settings.DEMO_STEPS_PER_MINUTE = 0
-    redis_client.delete(demo.LIVE_KEY)
-    yield
-    redis_client.delete(demo.LIVE_KEY)
-
-
 def run_of(client):
-    sim = pickle.loads(cache.get(demo_runs.state_key(demo.run_id_from(client.cookies[demo.COOKIE].value))))
+    sim = state_of(client)
     return sim.scenario.name, sim.seed, sim.second, list(sim.actions), sim.summary()
 
 

@@ -4,33 +4,26 @@ workers: the views only hand them over and await the answer, for a limited time.
 from __future__ import annotations
 
 import asyncio
-import pickle
 import time
 
 import pytest
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
-from django.core.cache import cache
 from django.test import Client
 
 from dashboard import demo, demo_runs
 from dashboard.celery import app
 from dashboard.management.commands.up import DEMO_NICENESS, process_commands
+from tests.demo_support import state_of
+
+pytestmark = pytest.mark.usefixtures("unlimited_demo_runs")
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 ACCEPT_JSON = {"accept": "application/json"}
 
 
-@pytest.fixture(autouse=True)
-def clean_demo_runs(redis_client, settings):
-    settings.DEMO_RUNS_PER_MINUTE = settings.DEMO_STEPS_PER_MINUTE = 0
-    redis_client.delete(demo.LIVE_KEY)
-    yield
-    redis_client.delete(demo.LIVE_KEY)
-
-
 def run_of(client):
-    sim = pickle.loads(cache.get(demo_runs.state_key(demo.run_id_from(client.cookies[demo.COOKIE].value))))
+    sim = state_of(client)
     return sim.second, list(sim.actions), sim.summary()
 
 

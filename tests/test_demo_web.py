@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import re
 from urllib.parse import parse_qs, urlparse
 
@@ -14,24 +13,11 @@ from django.test import Client
 
 from bots.engine.scenarios import run
 from dashboard import demo, demo_runs
+from tests.demo_support import state_of
 
 JSON = {"HTTP_ACCEPT": "application/json"}
 # Every step runs in the demo's own worker, as in production.
-pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("demo_worker")]
-
-
-@pytest.fixture(autouse=True)
-def clean_demo_runs(redis_client, settings):
-    # Every request here comes from one address: the per-address limits have tests of their own.
-    settings.DEMO_RUNS_PER_MINUTE = settings.DEMO_STEPS_PER_MINUTE = 0
-    redis_client.delete(demo.LIVE_KEY)
-    yield
-    redis_client.delete(demo.LIVE_KEY)
-
-
-def state_of(client):
-    run_id = demo.run_id_from(client.cookies[demo.COOKIE].value)
-    return pickle.loads(cache.get(demo_runs.state_key(run_id)))
+pytestmark = [pytest.mark.processes, pytest.mark.usefixtures("demo_worker", "unlimited_demo_runs")]
 
 
 def act(client, **data):
