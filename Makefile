@@ -23,11 +23,11 @@ up: $(STAMP)
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py up
 
-# The browser tests' Chromium first: found, installed, or named in one line (tests/chromium.py).
+# The browser tests' Chromium first: found, installed, or named in one line (tests/support/chromium.py).
 # Without REDIS_URL the suite gets a private embedded Redis for its run.
 test: $(STAMP)
-	$(BIN)/python -m tests.chromium
-	$(BIN)/python -m dashboard.embedded_redis $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m tests.support.chromium
+	$(BIN)/python -m ballast.embedded_redis $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -110,7 +110,7 @@ def build_world(folder: Path) -> dict:
         "BALLAST_VAR_DIR": str(folder),
         "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
         "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_SETTINGS_MODULE": "ballast.settings",
     }
     os.environ.update(env)
     os.environ.pop("REDIS_URL", None)  # `up` starts its embedded Redis in the folder
@@ -120,7 +120,7 @@ def build_world(folder: Path) -> dict:
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from dashboard.roles import group
+    from bots.desk.roles import group
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", "--username", "bench-seed", stdout=io.StringIO())

@@ -42,8 +42,8 @@ def line(label: str, samples: list[float]) -> None:
 
 
 def engine_only(name: str, settings: dict, steps: int) -> list[float]:
-    from bots.engine.sim_inputs import MAX_RUN_SECONDS
-    from bots.engine.simulation import Simulation
+    from bots.engine.simulation.demo import Simulation
+    from bots.engine.simulation.sim_inputs import MAX_RUN_SECONDS
 
     sim, samples = Simulation(name, 1, settings), []
     for _ in range(steps):
@@ -58,7 +58,7 @@ def engine_only(name: str, settings: dict, steps: int) -> list[float]:
 def load_step_save(name: str, settings: dict, steps: int) -> tuple[list[float], int]:
     from django.core.cache import cache
 
-    from bots.engine.simulation import Simulation
+    from bots.engine.simulation.demo import Simulation
 
     key = "demo:bench"
     cache.set(key, pickle.dumps(Simulation(name, 2, settings), pickle.HIGHEST_PROTOCOL), 60)
@@ -100,7 +100,7 @@ def whole_request(name: str, settings: dict, steps: int, seconds: int) -> list[f
 def longest_replay() -> list[float]:
     from django.test import Client
 
-    from bots.engine.sim_inputs import MAX_PLAY_SECONDS, MAX_RUN_SECONDS
+    from bots.engine.simulation.sim_inputs import MAX_PLAY_SECONDS, MAX_RUN_SECONDS
 
     actions = ",".join(f"p{MAX_PLAY_SECONDS}" for _ in range(MAX_RUN_SECONDS // MAX_PLAY_SECONDS))
     samples = []
@@ -120,13 +120,13 @@ def main() -> None:
 
     var = Path(tempfile.mkdtemp(prefix="ballast-demo-bench-"))
     os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings", "BALLAST_VAR_DIR": str(var),
+        "DJANGO_SETTINGS_MODULE": "ballast.settings", "BALLAST_VAR_DIR": str(var),
         "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}", "LOG_LEVEL": "WARNING",
         "DEBUG": "false", "ALLOWED_HOSTS": "testserver",
     })
     redis_server = None
     if not os.environ.get("REDIS_URL"):
-        from dashboard.embedded_redis import EmbeddedRedis
+        from ballast.embedded_redis import EmbeddedRedis
 
         redis_server = EmbeddedRedis(var / "redis.sock").start()
         os.environ["REDIS_URL"] = redis_server.url

@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ballast-bench-"))
-    from dashboard.embedded_redis import EmbeddedRedis
+    from ballast.embedded_redis import EmbeddedRedis
 
     redis_server = EmbeddedRedis(folder / "redis.sock").start()
     env = {
@@ -60,7 +60,7 @@ def main() -> None:
         "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
         "REDIS_URL": redis_server.url,
         "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_SETTINGS_MODULE": "ballast.settings",
     }
     os.environ.update(env)
     workers = []
@@ -128,13 +128,13 @@ def build_world():
 
 
 def start_worker(env: dict, folder: Path, label: str, queue: str | None) -> subprocess.Popen:
-    from dashboard.celery import app
+    from ballast.celery import app
 
     name = f"bench-{label}-{os.getpid()}@localhost"
     queues = ["-Q", queue] if queue else []
     log = open(folder / f"worker-{label}.log", "w")  # noqa: SIM115 - lives as long as the worker
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo", *queues,
+        [sys.executable, "-m", "celery", "-A", "ballast", "worker", "--pool", "solo", *queues,
          "--loglevel", os.environ.get("BENCH_WORKER_LOG", "WARNING"), "--without-mingle",
          "--without-gossip", "--without-heartbeat", "--hostname", name],
         cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
@@ -148,7 +148,7 @@ def start_worker(env: dict, folder: Path, label: str, queue: str | None) -> subp
 
 def measure(market, warmup: int, fills: int) -> list[float]:
     from bots.models import Hedge, HedgeOrder
-    from bots.paper_flow import user_trade
+    from bots.simulation.paper_flow import user_trade
 
     latencies = []
     for i in range(warmup + fills):

@@ -5,7 +5,7 @@
 A throwaway world in a temporary folder (its own SQLite database and embedded Redis, the demo
 market seeded on paper venues). Users trade against the MM bot through the paper venue, each
 fill is recorded and hedged as the hedging worker does it (the accounts' balances read every
-10 fills, as the workers' refreshes do), until the market holds each count of hedged fills given; then the page's history (dashboard.market_history.market_history) and the
+10 fills, as the workers' refreshes do), until the market holds each count of hedged fills given; then the page's history (dashboard.market_making.market_history.market_history) and the
 whole page (a logged-in GET of /markets/btc-usdt/, history and snapshot included) are timed.
 All the trades fall inside the page's 6-hour window, as in a market trading that much in it.
 Prints the median and the worst of the repeats.
@@ -33,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ballast-bench-"))
-    from dashboard.embedded_redis import EmbeddedRedis
+    from ballast.embedded_redis import EmbeddedRedis
 
     redis_server = EmbeddedRedis(folder / "redis.sock").start()
     os.environ.update({
@@ -41,7 +41,7 @@ def main() -> None:
         "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
         "REDIS_URL": redis_server.url,
         "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_SETTINGS_MODULE": "ballast.settings",
     })
     try:
         market, client = build_world()
@@ -75,10 +75,10 @@ def build_world():
 def trade(market, made: int, target: int) -> int:
     """User trades, each fill captured and hedged at once, until `target` fills are hedged; the
     accounts' balances read every 10 fills, as the workers' refreshes after hedges do."""
-    from bots import hedger
-    from bots.balances import refresh_balances
-    from bots.fills import capture_fills
-    from bots.paper_flow import user_trade
+    from bots.hedging import hedger
+    from bots.hedging.capture import capture_fills
+    from bots.simulation.paper_flow import user_trade
+    from bots.treasury.balances import refresh_balances
     from bots.venues import venue_for
 
     mm = venue_for(market.mm_account)
@@ -94,7 +94,7 @@ def trade(market, made: int, target: int) -> int:
 
 
 def time_page(market, client, repeat: int) -> tuple[list[float], list[float]]:
-    from dashboard.market_history import market_history
+    from dashboard.market_making.market_history import market_history
 
     history, page = [], []
     for _ in range(repeat):

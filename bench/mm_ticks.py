@@ -9,7 +9,7 @@ once. Then, round after round, every outside price takes one step of its walk (a
 each second; not timed), and every market ticks once, one after another, in this one process
 on one core. Each tick is timed alone.
 
-By default a tick is bots.market_making.tick_market: reading both venues, the engine's quote
+By default a tick is bots.market_making.quoter.tick_market: reading both venues, the engine's quote
 and plan, cancelling and placing on the paper venue, and every record. With --task it is the
 Celery task's body instead (bots.tasks.mm_tick.run): the same plus the tick lock in Redis, the
 balance snapshots when something changed and the page push.
@@ -45,7 +45,7 @@ def main() -> None:
     finally:
         desk.close()
     what = "bots.tasks.mm_tick (lock, tick, balances, push)" if args.task else (
-        "bots.market_making.tick_market"
+        "bots.market_making.quoter.tick_market"
     )
     print(f"{args.markets} markets x {args.levels} levels a side, {args.rounds} rounds, one process: {what}")
     print(
@@ -69,15 +69,15 @@ def main() -> None:
 
 
 def run(desk: Desk, markets: list, rounds: int, as_task: bool):
-    from bots import market_making
+    from bots.market_making import quoter
+    from bots.market_making.tasks import mm_tick
     from bots.models import Order
-    from bots.tasks import mm_tick
 
     def one(market_id: int) -> None:
         if as_task:
             mm_tick.run(market_id)
         else:
-            market_making.tick_market(market_id, on_hedge=lambda hedge_id: None)
+            quoter.tick_market(market_id, on_hedge=lambda hedge_id: None)
 
     ids = [m.pk for m in markets]
     ticks, rates, cpu_rates, placed, cancelled = [], [], [], [], []

@@ -40,16 +40,18 @@ def prepare() -> None:
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from bots import health, market_making, paper_flow
+    from bots.desk import health
+    from bots.desk.roles import VIEWER, group
+    from bots.market_making import quoter
     from bots.models import Market
-    from dashboard.roles import VIEWER, group
+    from bots.simulation import paper_flow
 
     call_command("migrate", run_syncdb=True, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", "--trades-per-minute", "0", "--username", "bench-operator", stdout=open(os.devnull, "w"))
     paper_flow.move_outside_markets(int(time.time()))
     for market in Market.objects.all():
-        market_making.run_tick(market.pk, on_hedge=lambda hedge_id: None)
+        quoter.run_tick(market.pk, on_hedge=lambda hedge_id: None)
     health.sample_all()
     User.objects.create_user("bench-viewer", password=PASSWORD).groups.add(group(VIEWER))
 
@@ -58,7 +60,7 @@ def measure(base: str, path: str) -> list[tuple[str, int, int, str]]:
     """(url, header bytes, body bytes as sent, content-encoding) of each response of one cold load."""
     from playwright.sync_api import sync_playwright
 
-    from tests import chromium  # the browser the tests use, found the same way
+    from tests.support import chromium  # the browser the tests use, found the same way
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium.find())
@@ -97,12 +99,12 @@ def main() -> None:
     args = parser.parse_args()
 
     var = Path(tempfile.mkdtemp(prefix="ballast-weight-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ballast.settings")
     os.environ.update({"BALLAST_VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}",
                        "LOG_LEVEL": "WARNING", "DEBUG": "false"})
     redis_server = None
     if not os.environ.get("REDIS_URL"):
-        from dashboard.embedded_redis import EmbeddedRedis
+        from ballast.embedded_redis import EmbeddedRedis
 
         redis_server = EmbeddedRedis(var / "redis.sock").start()
         os.environ["REDIS_URL"] = redis_server.url
@@ -111,7 +113,7 @@ def main() -> None:
         prepare()
         port = free_port()
         daphne = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "dashboard.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ballast.asgi:application"],
             cwd=ROOT, stdout=open(var / "daphne.log", "w"), stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30

@@ -32,7 +32,7 @@ FIRST_SECOND = 1_750_000_000
 class Desk:
     def __init__(self):
         self.folder = Path(tempfile.mkdtemp(prefix="ballast-bench-"))
-        from dashboard.embedded_redis import EmbeddedRedis
+        from ballast.embedded_redis import EmbeddedRedis
 
         self.redis = EmbeddedRedis(self.folder / "redis.sock").start()
         self.env = {
@@ -40,7 +40,7 @@ class Desk:
             "DATABASE_URL": f"sqlite:///{self.folder / 'bench.sqlite3'}",
             "REDIS_URL": self.redis.url,
             "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+            "DJANGO_SETTINGS_MODULE": "ballast.settings",
         }
         os.environ.update(self.env)
         self.worker: subprocess.Popen | None = None
@@ -61,9 +61,9 @@ class Desk:
         would. The outside walks start from a fixed second, so every run of a bench sees the
         same prices and does the same work.
         """
-        from bots import market_making
+        from bots.market_making import quoter
         from bots.models import Account, Market, PaperBalance, PaperMarket, QuoteSettings, Venue
-        from bots.paper_flow import move_outside_markets
+        from bots.simulation.paper_flow import move_outside_markets
 
         rules = {"quote": "USDT", "price_tick": Decimal("0.01"), "amount_step": Decimal("0.001"),
                  "min_amount": Decimal("0.001"), "min_cost": Decimal("1")}
@@ -95,23 +95,23 @@ class Desk:
         self.second = FIRST_SECOND
         move_outside_markets(self.second)
         for market in markets:
-            market_making.tick_market(market.pk, on_hedge=lambda hedge_id: None)
+            quoter.tick_market(market.pk, on_hedge=lambda hedge_id: None)
         return markets
 
     def move_outside(self) -> None:
         """One step of every outside market's random walk, as beat does once a second."""
-        from bots.paper_flow import move_outside_markets
+        from bots.simulation.paper_flow import move_outside_markets
 
         self.second += 1
         move_outside_markets(self.second)
 
     def start_worker(self) -> None:
-        from dashboard.celery import app
+        from ballast.celery import app
 
         name = f"bench-{os.getpid()}@localhost"
         log = open(self.folder / "worker.log", "w")  # noqa: SIM115 - lives as long as the worker
         self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "dashboard", "worker", "--pool", "solo",
+            [sys.executable, "-m", "celery", "-A", "ballast", "worker", "--pool", "solo",
              "--loglevel", "WARNING", "--without-mingle", "--without-gossip", "--without-heartbeat",
              "--hostname", name],
             cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,

@@ -55,10 +55,10 @@ def main() -> None:
 
 
 def measure(market, warmup: int, changes: int, levels: int) -> tuple[list[float], list[float]]:
-    from bots.engine.quoting import quote_levels
+    from bots.engine.market_making.quoting import quote_levels
+    from bots.market_making.tasks import mm_tick
     from bots.models import Account, Market, Order, PaperMarket
-    from bots.paper_flow import OUTSIDE_BOOK
-    from bots.tasks import mm_tick
+    from bots.simulation.paper_flow import OUTSIDE_BOOK
     from bots.venues.paper import PaperVenue, rules_of
 
     outside = PaperMarket.objects.get(venue=market.hedge_account.venue, symbol=market.symbol)

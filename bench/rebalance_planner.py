@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bots.engine.rebalance import Band, Holding, Route, plan_asset  # noqa: E402
+from bots.engine.treasury.planner import Band, Holding, Route, plan_asset  # noqa: E402
 
 BAND = Band(D("1"), D("2"), D("3"))
 

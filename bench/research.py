@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bots.engine import research, volatility  # noqa: E402
+from bots.engine.market_making import volatility  # noqa: E402
+from bots.engine.simulation import research
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bots.engine.sizing import Flow, Pools, histogram, required_pools, simulate, summary  # noqa: E402
+from bots.engine.simulation.sizing import Flow, Pools, histogram, required_pools, simulate, summary  # noqa: E402
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
     print(f"{args.paths} paths x 86,400 one-second steps: median {statistics.median(times):.2f} s, "
           f"min {min(times):.2f} s, max {max(times):.2f} s (target for 1,000 paths: < 5 s)")
     print("last run:", {k: round(v, 4) if isinstance(v, float) else v for k, v in summary(result).items()})
-    # What a sizing run (bots.sizing_runs) does with a result: the requirement, the summary and
+    # What a sizing run (bots.simulation.sizing_runs) does with a result: the requirement, the summary and
     # the two 50-bin histograms the page plots.
     start = time.perf_counter()
     need = required_pools(result, pools, 0.95)

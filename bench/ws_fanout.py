@@ -6,7 +6,7 @@ Everything real and private to the run: an embedded Redis, a SQLite database in 
 directory (migrated, seeded with the demo market), one Daphne. Users log in over HTTP with a
 password (one user per 25 clients), and every client opens /ws/overview/ with its session. The
 bench then does what the health task does, `--rate` times a second: sample every market and
-publish the overview (bots.health.sample_all, dashboard.live.publish_overview), each push
+publish the overview (bots.desk.health.sample_all, dashboard.live.publisher.publish_overview), each push
 stamped with the moment it left. With --engine a Celery worker and beat also run the market
 making, simulated users and hedging meanwhile (their own health rounds held back, so every push
 is the bench's).
@@ -75,8 +75,10 @@ def prepare(users: int) -> None:
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from bots import health, market_making, paper_flow
-    from dashboard.roles import VIEWER, group
+    from bots.desk import health
+    from bots.desk.roles import VIEWER, group
+    from bots.market_making import quoter
+    from bots.simulation import paper_flow
 
     # --run-syncdb also creates the tables of apps without migrations (a bench settings module
     # may leave some out); with every migration present it changes nothing.
@@ -86,7 +88,7 @@ def prepare(users: int) -> None:
     from bots.models import Market
 
     for market in Market.objects.all():
-        market_making.run_tick(market.pk, on_hedge=lambda hedge_id: None)
+        quoter.run_tick(market.pk, on_hedge=lambda hedge_id: None)
     health.sample_all()
     for i in range(users):
         user = User.objects.create_user(f"bench-{i}", password=PASSWORD)
@@ -138,8 +140,8 @@ def publish(rate: float, seconds: float) -> None:
     import django
 
     django.setup()
-    from bots import health
-    from dashboard.live import publish_overview
+    from bots.desk import health
+    from dashboard.live.publisher import publish_overview
 
     interval, start = 1 / rate, time.monotonic()
     for n in range(int(seconds * rate)):
@@ -245,13 +247,13 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * args.clients + 256)), hard))
 
     var = Path(tempfile.mkdtemp(prefix="ballast-fanout-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dashboard.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ballast.settings")
     os.environ.update({"BALLAST_VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}",
                        "LOG_LEVEL": "WARNING", "BALLAST_HEALTH_SECONDS": "300"})
     redis_server = None
     children: list[subprocess.Popen] = []
     if not os.environ.get("REDIS_URL"):
-        from dashboard.embedded_redis import EmbeddedRedis
+        from ballast.embedded_redis import EmbeddedRedis
 
         redis_server = EmbeddedRedis(var / "redis.sock").start()
         os.environ["REDIS_URL"] = redis_server.url
@@ -260,13 +262,13 @@ def main() -> None:
         port = free_port()
         log = open(var / "daphne.log", "w")
         daphne = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "dashboard.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ballast.asgi:application"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         )
         children.append(daphne)
         if args.engine:
             for role in ("worker", "beat"):
-                command = [sys.executable, "-m", "celery", "-A", "dashboard", role, "--loglevel", "WARNING"]
+                command = [sys.executable, "-m", "celery", "-A", "ballast", role, "--loglevel", "WARNING"]
                 if role == "worker":
                     command += ["--concurrency", "2", "--without-mingle", "--without-gossip"]
                 else:

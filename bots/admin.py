@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from .models import Account, AuditEntry, Fill, Hedge, HedgeSettings, Market, QuoteSettings, Venue
+from bots.models import (
+    Account,
+    AuditEntry,
+    Fill,
+    Hedge,
+    HedgeSettings,
+    Market,
+    QuoteSettings,
+    Venue,
+)
 
 
 @admin.register(Venue)

@@ -1,5 +1,1 @@
-"""Ballast's web layer and Django project: settings, URLs, ASGI and Celery apps, views, consumers."""
-
-from .celery import app as celery_app
-
-__all__ = ["celery_app"]
+"""The web layer: live push to open pages (live/) and the desk's pages, grouped by capability."""

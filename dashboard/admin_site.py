@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from .roles import ADMIN, has_role
+from bots.desk.roles import ADMIN, has_role
 
 
 class BallastAdminSite(admin.AdminSite):

@@ -6,7 +6,7 @@ class DashboardConfig(AppConfig):
     name = "dashboard"
 
     def ready(self):
-        from . import login_limit
+        from dashboard.desk import login_limit
 
         login_limit.connect_signals()
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from bots.models.fields import LIMIT, bounds
-from bots.text import problem
+from bots.platform.text import problem
 
 
 def amount_field(low: str = "0", **kwargs) -> forms.DecimalField:
@@ -23,7 +23,7 @@ MULTILINE_FIELDS = frozenset({"reason", "comment"})
 
 class RefusesControlCharacters:
     """Mixed into every form of the desk, before forms.Form or forms.ModelForm: a text field
-    holding a control character (bots.text) is refused with its own error, so nothing is saved."""
+    holding a control character (bots.platform.text) is refused with its own error, so nothing is saved."""
 
     def clean(self):
         cleaned = super().clean()

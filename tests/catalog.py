@@ -4,7 +4,7 @@
     .venv/bin/python -m tests.catalog tests/engine    # those under the paths given
 
 Each line is a test file's path and the first paragraph of its module docstring. A test
-(tests/test_docs_follow_the_code.py) keeps every test file's docstring present, so the list is
+(tests/project/test_docs_follow_the_code.py) keeps every test file's docstring present, so the list is
 complete.
 """
 

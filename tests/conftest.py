@@ -9,7 +9,8 @@ import pytest
 import redis
 from django.conf import settings
 
-from tests import processes
+from tests.support import processes
+from tests.support.users import make_user
 
 
 def pytest_configure(config):
@@ -67,12 +68,12 @@ def worker(test_database_url, artifacts):
 def unlimited_demo_runs(redis_client, settings):
     """Every request in a test comes from one address: the per-address limits have tests of
     their own. The live-run count starts and ends empty."""
-    from dashboard import demo
+    from dashboard.simulation import demo_views
 
     settings.DEMO_RUNS_PER_MINUTE = settings.DEMO_STEPS_PER_MINUTE = 0
-    redis_client.delete(demo.LIVE_KEY)
+    redis_client.delete(demo_views.LIVE_KEY)
     yield
-    redis_client.delete(demo.LIVE_KEY)
+    redis_client.delete(demo_views.LIVE_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -89,20 +90,6 @@ def live_url(test_database_url, artifacts):
     """A real Daphne serving the app over HTTP and websockets, on the test database."""
     with processes.daphne(test_database_url, settings.REDIS_URL, artifacts / "daphne.log") as url:
         yield url
-
-
-def make_user(username: str, role: str | None):
-    from django.contrib.auth.models import User
-
-    from dashboard.roles import group
-
-    user = User.objects.create_user(username=username, password=PASSWORD)
-    if role:
-        user.groups.add(group(role))
-    return user
-
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -129,22 +116,23 @@ def demo_market(db):
 @pytest.fixture
 def running_market(demo_market):
     """The demo market with an outside book to hedge against and the MM bot's quotes resting."""
-    from bots import market_making, paper_flow
+    from bots.market_making import quoter
+    from bots.simulation import paper_flow
 
     paper_flow.move_outside_markets(second=1)
-    market_making.run_tick(demo_market.pk, on_hedge=lambda hedge_id: None)
+    quoter.run_tick(demo_market.pk, on_hedge=lambda hedge_id: None)
     return demo_market
 
 
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole run (launching costs about 0.6 s), the one
-    tests/chromium.py finds (`make test` installs it first when it is missing)."""
+    tests/support/chromium.py finds (`make test` installs it first when it is missing)."""
     import os
 
     from playwright.sync_api import sync_playwright
 
-    from tests import chromium
+    from tests.support import chromium
 
     executable = chromium.find()
     if executable is None:
@@ -180,7 +168,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def fresh_market_rules():
     """Ticks keep venues' rules a minute per process; each test starts from its own venues."""
-    from bots.market_making import forget_market_rules
+    from bots.market_making.quoter import forget_market_rules
 
     forget_market_rules()
 
@@ -201,7 +189,7 @@ def second_operator(db):
 def rebalance_market(demo_market):
     """The demo market with both bot accounts' balances read: the rebalance panel's inputs
     (bands, policies, networks and whitelist come with the demo)."""
-    from bots.balances import refresh_balances
+    from bots.treasury.balances import refresh_balances
 
     for account in (demo_market.mm_account, demo_market.hedge_account):
         refresh_balances(account, ["BTC", "USDT"])
@@ -211,8 +199,8 @@ def rebalance_market(demo_market):
 @pytest.fixture
 def hedging_market(demo_market):
     """The demo market ready to hedge: an outside book, deep MM quotes for users to hit, and both
-    bot accounts funded deeply (tests/hedging_world.py builds the rest)."""
-    from tests.hedging_world import DEEP, fund, refresh_outside, rest_mm_quotes
+    bot accounts funded deeply (tests/support/hedging_world.py builds the rest)."""
+    from tests.support.hedging_world import DEEP, fund, refresh_outside, rest_mm_quotes
 
     for account in (demo_market.mm_account, demo_market.hedge_account):
         fund(account, DEEP)

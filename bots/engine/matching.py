@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
-from .figures import plain
-from .rules import BUY, SELL, SIDES, ZERO, MarketRules, on_grid
+from bots.engine.figures import plain
+from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, on_grid
 
 FEE_QUANTUM = Decimal("1e-12")
 

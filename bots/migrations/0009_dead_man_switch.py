@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='market',
             name='quotes_pulled_at',
-            field=models.DateTimeField(blank=True, help_text="When the dead man's switch last pulled the quotes (bots.dead_man)", null=True),
+            field=models.DateTimeField(blank=True, help_text="When the dead man's switch last pulled the quotes (bots.market_making.dead_man)", null=True),
         ),
         migrations.AlterField(
             model_name='alert',

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from bots.engine.liquidity import AMBER, GREEN, RED
+from bots.engine.desk.liquidity import AMBER, GREEN, RED
 
 from .fields import money
 from .markets import Market

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from bots.engine.quote_config import PARAMS, PARAMS_BY_NAME, QuoteConfig, parse
+from bots.engine.market_making.quote_config import PARAMS, PARAMS_BY_NAME, QuoteConfig, parse
 
 from .fields import money
 from .venues import Account
@@ -42,7 +42,7 @@ class Market(models.Model):
     state_reason = models.CharField(max_length=500, blank=True)
     last_tick_at = models.DateTimeField(null=True, blank=True)
     quotes_pulled_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the dead man's switch last pulled the quotes (bots.dead_man)"
+        null=True, blank=True, help_text="When the dead man's switch last pulled the quotes (bots.market_making.dead_man)"
     )
     last_fill_timestamp = models.BigIntegerField(
         default=0, help_text="Venue timestamp (ms) of the newest fill recorded"
@@ -83,7 +83,7 @@ class Market(models.Model):
 
 
 def _setting(name: str):
-    """The column of one quote parameter, with the bounds and meaning bots.engine.quote_config
+    """The column of one quote parameter, with the bounds and meaning bots.engine.market_making.quote_config
     gives it, so the model, the form and the engine never disagree."""
     param = PARAMS_BY_NAME[name]
     common = {"default": param.default, "verbose_name": param.label, "help_text": param.help}
@@ -98,7 +98,7 @@ def _setting(name: str):
 
 
 class QuoteSettings(models.Model):
-    """A market's quote parameters. Change them through bots.operator_commands, which versions
+    """A market's quote parameters. Change them through bots.market_making.operator_commands, which versions
     every change; each tick reads them afresh, so a change takes effect at the next tick."""
 
     market = models.OneToOneField(Market, on_delete=models.CASCADE, related_name="quote_settings")

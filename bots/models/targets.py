@@ -1,6 +1,6 @@
 """The targets an operator holds each market to, and the history of every change to them.
 
-Bands are graded by bots.engine.liquidity: green at or better than the target, amber up to the
+Bands are graded by bots.engine.desk.liquidity: green at or better than the target, amber up to the
 alarm line, red past it; the exchange's listing rules are red lines of their own.
 """
 
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from bots.engine import liquidity
+from bots.engine.desk import liquidity
 
 from .fields import bps, money
 from .markets import Market
@@ -141,7 +141,7 @@ class MarketTargets(models.Model):
         """Apply `values` if nobody changed the targets since `seen_version`; record who changed
         what from what. None when nothing differed. Raises ValidationError and changes nothing
         when the values are out of bounds or the form was stale."""
-        from bots.audit import record  # bots.audit imports the models package
+        from bots.desk.audit import record  # bots.desk.audit imports the models package
 
         with transaction.atomic():
             current = MarketTargets.objects.select_for_update().get(pk=self.pk)

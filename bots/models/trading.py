@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 
-from bots.engine.hedging import HedgeParams
+from bots.engine.hedging.hedge_order import HedgeParams
 
 from .fields import SIDE_CHOICES, money
 from .markets import Market

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from bots.credentials import decrypt, encrypt
+from bots.platform.credentials import decrypt, encrypt
 
 
 class Venue(models.Model):

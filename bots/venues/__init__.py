@@ -10,9 +10,9 @@ def venue_for(account):
     from bots.models import Venue
 
     if account.venue.kind == Venue.PAPER:
-        from .paper import PaperVenue
+        from bots.venues.paper import PaperVenue
 
         return PaperVenue(account)
-    from .ccxt_venue import CcxtVenue
+    from bots.venues.ccxt_venue import CcxtVenue
 
     return CcxtVenue(account)

@@ -6,7 +6,7 @@ pages and catches an error now and then should not carry that. ccxt keeps its cl
 self-contained file, ccxt/base/errors.py, which this module loads on its own and registers under
 its real name: when a process does import ccxt later (a worker that talks to a real exchange),
 ccxt finds that module already loaded and uses it, so the classes here are ccxt's own objects
-and `except` clauses match either way (tests/test_ccxt_errors.py checks it).
+and `except` clauses match either way (tests/venues/test_ccxt_errors.py checks it).
 
 Use it as `from bots.venues import ccxt_errors as ccxt` where only the exception classes are
 needed; code that calls an exchange imports ccxt itself.

@@ -20,12 +20,11 @@ from django.dispatch import Signal
 
 from bots.engine import matching
 from bots.engine.figures import whole_number
-from bots.engine.quoting import Level
+from bots.engine.market_making.quoting import Level
 from bots.engine.rules import BUY, MarketRules, dec, floor_to
 from bots.models import Account, PaperBalance, PaperMarket, PaperOrder
 from bots.venues import ccxt_errors as ccxt
-
-from . import faults, paper_store
+from bots.venues import faults, paper_store
 
 # Sent after the commit of a request that made trades: venue (the Venue row's id), symbol,
 # accounts (ids of the accounts that traded).
@@ -90,7 +89,7 @@ def order_dict(
     order: matching.Order | PaperOrder, symbol: str, trades: list[matching.Trade] | None = None
 ) -> dict:
     """ccxt's unified order structure, with its trades (`trades`: all of the order's, or None
-    for an order nothing filled). tests/test_venue_contract.py holds it to ccxt's own parse."""
+    for an order nothing filled). tests/venues/test_venue_contract.py holds it to ccxt's own parse."""
     order_id = order.id if isinstance(order, matching.Order) else order.order_id
     base, quote = symbol.split("/")
     own = [trade_dict(t, symbol, order.type) for t in trades or []]

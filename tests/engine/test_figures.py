@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from bots.engine.figures import duration, in_asset, plain
-from bots.engine.rebalance import Band, Holding, review, why
+from bots.engine.treasury.planner import Band, Holding, review, why
 
 
 @pytest.mark.parametrize(

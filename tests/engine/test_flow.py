@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bots.engine.exposure import net_exposure
-from bots.engine.flow import UserOrder, random_walk_step, user_orders
 from bots.engine.rules import BPS, BUY, SELL
+from bots.engine.simulation.flow import UserOrder, random_walk_step, user_orders
+from bots.engine.treasury.exposure import net_exposure
 
 ROOT = Path(__file__).resolve().parents[2]
 SECONDS = 20_000
@@ -49,7 +49,7 @@ def test_random_walk_step_replays_the_same_and_differs_across_seconds():
 def test_a_second_replays_the_same_in_another_process():
     code = (
         "from decimal import Decimal as D;"
-        "from bots.engine.flow import random_walk_step, user_orders;"
+        "from bots.engine.simulation.flow import random_walk_step, user_orders;"
         "print(user_orders(7, 'k', 42, 600, D('0.05')));"
         "print(random_walk_step(D('100'), 7, 'k', 42, D('10')))"
     )

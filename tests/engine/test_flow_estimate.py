@@ -9,7 +9,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from bots.engine.flow_estimate import (
+from bots.engine.simulation.flow_estimate import (
     MIN_FILLS,
     FillRecord,
     daily_volatility,

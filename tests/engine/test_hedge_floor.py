@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
+from bots.engine.market_making.hedge_floor import HedgeFloor, HedgeVenue
 from bots.engine.rules import BUY, SELL
 
 BOOK = {"bids": [(D("99"), D("1")), (D("98"), D("1"))], "asks": [(D("100"), D("1")), (D("101"), D("1"))]}

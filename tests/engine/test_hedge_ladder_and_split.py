@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.engine.hedging import MAX_PIECES, HedgeParams, protection_price, split_amount
+from bots.engine.hedging.hedge_order import MAX_PIECES, HedgeParams, protection_price, split_amount
 from bots.engine.rules import BPS, BUY, SELL, MarketRules, on_grid
 
 RULES = MarketRules(

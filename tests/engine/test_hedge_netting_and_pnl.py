@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.engine.netting import Waiting, allocate, net, total
-from bots.engine.pnl import HedgeFigures, fee_in_quote, hedge_pnl, slippage_bps, summarize
+from bots.engine.hedging.netting import Waiting, allocate, net, total
+from bots.engine.hedging.pnl import HedgeFigures, fee_in_quote, hedge_pnl, slippage_bps, summarize
 from bots.engine.rules import BUY, SELL
 
 

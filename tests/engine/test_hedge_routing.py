@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bots.engine.books import sweep
-from bots.engine.hedging import HedgeParams
-from bots.engine.routing import (
+from bots.engine.hedging.hedge_order import HedgeParams
+from bots.engine.hedging.hedge_routing import (
     BELOW_MINIMUM,
     CAP_TOO_SMALL,
     NO_BOOK,

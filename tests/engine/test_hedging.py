@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bots.engine.books import mid_price, sweep
-from bots.engine.hedging import decide_hedge
+from bots.engine.hedging.hedge_order import decide_hedge
 from bots.engine.rules import BPS, BUY, SELL, MarketRules, on_grid
 
 RULES = MarketRules(

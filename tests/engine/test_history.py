@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.engine.history import (
+from bots.engine.desk.history import (
     HEDGE,
     MM,
     Change,

@@ -7,7 +7,12 @@ from decimal import Decimal as D
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.engine.inventory import base_share_target, inventory_skew, position_stops, size_factors
+from bots.engine.market_making.skew import (
+    base_share_target,
+    inventory_skew,
+    position_stops,
+    size_factors,
+)
 from bots.engine.rules import BUY, SELL
 
 

@@ -1,4 +1,4 @@
-"""Liquidity figures of a book and their grades against target bands (bots.engine.liquidity)."""
+"""Liquidity figures of a book and their grades against target bands (bots.engine.desk.liquidity)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.engine.liquidity import (
+from bots.engine.desk.liquidity import (
     AMBER,
     GREEN,
     RED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from bots.engine.protection import (
+from bots.engine.market_making.protection import (
     SideGates,
     Unhedged,
     breaker_trips,

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from bots.engine.quote_config import (
+from bots.engine.market_making.quote_config import (
     CROSS_FIELD_CHECKS,
     DEFAULTS,
     DEFAULTS_BY_NAME,

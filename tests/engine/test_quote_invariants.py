@@ -4,7 +4,7 @@ Whatever the mode, inventory or venues: every bid is below every ask, each side'
 away from the mid, nothing exceeds the budget, every level clears the hedge-aware floor for its
 cumulative size (and a user sweeping levels 1..k leaves the bot in profit after hedging them),
 and every order is on the venue's grid and above its minimums. The floor is recomputed here
-from the books, independently of bots.engine.hedge_floor.
+from the books, independently of bots.engine.market_making.hedge_floor.
 """
 
 from __future__ import annotations
@@ -14,9 +14,15 @@ from decimal import Decimal as D
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
-from bots.engine.quote_config import DEFAULTS, MODES, InvalidSettings
-from bots.engine.quoting import Funds, QuoteContext, allowances, desired_quotes, nearest_first
+from bots.engine.market_making.hedge_floor import HedgeFloor, HedgeVenue
+from bots.engine.market_making.quote_config import DEFAULTS, MODES, InvalidSettings
+from bots.engine.market_making.quoting import (
+    Funds,
+    QuoteContext,
+    allowances,
+    desired_quotes,
+    nearest_first,
+)
 from bots.engine.rules import BPS, BUY, SELL, MarketRules, on_grid
 
 

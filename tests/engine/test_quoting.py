@@ -7,7 +7,7 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.engine.quoting import (
+from bots.engine.market_making.quoting import (
     Level,
     OpenQuote,
     QuoteParams,

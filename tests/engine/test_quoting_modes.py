@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
-from bots.engine.quote_config import DEFAULTS
-from bots.engine.quoting import Funds, QuoteContext, desired_quotes, nearest_first
+from bots.engine.market_making.hedge_floor import HedgeFloor, HedgeVenue
+from bots.engine.market_making.quote_config import DEFAULTS
+from bots.engine.market_making.quoting import Funds, QuoteContext, desired_quotes, nearest_first
 from bots.engine.rules import BUY, SELL, MarketRules
 
 RULES = MarketRules("B/Q", "B", "Q", D("0.01"), D("0.001"), min_amount=D("0.001"))

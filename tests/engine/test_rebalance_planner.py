@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from bots.engine.rebalance import (
+from bots.engine.treasury.planner import (
     ABOVE,
     BELOW,
     INSIDE,

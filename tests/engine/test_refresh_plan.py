@@ -7,11 +7,18 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
-from bots.engine.protection import SideGates
-from bots.engine.quote_config import DEFAULTS
-from bots.engine.quoting import Funds, Level, QuoteContext, allowances, desired_quotes
-from bots.engine.refresh import AGED, REFRESH, TOO_CLOSE, UNPROFITABLE, RestingOrder, plan_orders
+from bots.engine.market_making.hedge_floor import HedgeFloor, HedgeVenue
+from bots.engine.market_making.protection import SideGates
+from bots.engine.market_making.quote_config import DEFAULTS
+from bots.engine.market_making.quoting import Funds, Level, QuoteContext, allowances, desired_quotes
+from bots.engine.market_making.refresh import (
+    AGED,
+    REFRESH,
+    TOO_CLOSE,
+    UNPROFITABLE,
+    RestingOrder,
+    plan_orders,
+)
 from bots.engine.rules import BUY, SELL, MarketRules
 
 RULES = MarketRules("B/Q", "B", "Q", D("0.01"), D("0.001"))

@@ -12,8 +12,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from bots.engine import research, volatility
-from bots.engine.research import InventoryQuote, Params
+from bots.engine.market_making import volatility
+from bots.engine.simulation import research
+from bots.engine.simulation.research import InventoryQuote, Params
 
 PAPER = Params()
 

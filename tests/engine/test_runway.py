@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.engine.runway import FlowEvent, hourly_flow, projection, runway_hours
+from bots.engine.treasury.runway import FlowEvent, hourly_flow, projection, runway_hours
 
 HOUR = 3_600_000
 

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from bots.engine.scenarios import SCENARIOS, run
-from bots.engine.sim_inputs import InvalidInput, actions_text, parse_actions
-from bots.engine.simulation import BTC, MM
+from bots.engine.simulation import demo
+from bots.engine.simulation.demo import BTC, MM
+from bots.engine.simulation.scenarios import SCENARIOS, run
+from bots.engine.simulation.sim_inputs import InvalidInput, actions_text, parse_actions
 
 ACTIONS = ["b0.3", "p20", "k-1.5", "s0.2", "f40/80", "p30"]
 
@@ -85,9 +86,7 @@ def test_many_short_plays_make_a_link_that_replays():
 
 
 def test_a_run_stops_taking_actions_at_the_cap(monkeypatch):
-    from bots.engine import simulation
-
-    monkeypatch.setattr(simulation, "MAX_ACTIONS", 3)
+    monkeypatch.setattr(demo, "MAX_ACTIONS", 3)
     sim = run("steady", 0, 0, {"rate": "0"}, ["b0.1", "s0.1", "p5"])
     sim.act(("play", 5))  # merges into the last play
 

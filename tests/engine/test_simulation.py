@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from bots.engine.rebalance import INSIDE
-from bots.engine.scenarios import run
-from bots.engine.sim_inputs import InvalidInput
-from bots.engine.simulation import BTC, HEDGE, MM, USDT, Simulation
+from bots.engine.simulation.demo import BTC, HEDGE, MM, USDT, Simulation
+from bots.engine.simulation.scenarios import run
+from bots.engine.simulation.sim_inputs import InvalidInput
+from bots.engine.treasury.planner import INSIDE
 
 D = Decimal
 QUIET = {"rate": "0"}  # no random users: only the visitor trades

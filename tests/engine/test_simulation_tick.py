@@ -1,16 +1,16 @@
-"""bots.engine.tick: the tick's decision, which the Celery tick and the simulation both carry out."""
+"""bots.engine.market_making.tick: the tick's decision, which the Celery tick and the simulation both carry out."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
 
-from bots.engine import tick
-from bots.engine.hedge_floor import HedgeFloor, HedgeVenue
-from bots.engine.protection import Unhedged
-from bots.engine.quote_config import DEFAULTS_BY_NAME, parse
-from bots.engine.quoting import Funds
-from bots.engine.simulation import OWN_RULES
+from bots.engine.market_making import tick
+from bots.engine.market_making.hedge_floor import HedgeFloor, HedgeVenue
+from bots.engine.market_making.protection import Unhedged
+from bots.engine.market_making.quote_config import DEFAULTS_BY_NAME, parse
+from bots.engine.market_making.quoting import Funds
+from bots.engine.simulation.demo import OWN_RULES
 
 D = Decimal
 CONFIG = parse({**DEFAULTS_BY_NAME, "max_unhedged_base": D("0.5"), "max_trades_per_minute": 3})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bots.engine.sizing import (
+from bots.engine.simulation.sizing import (
     SECONDS_PER_DAY,
     Flow,
     Pools,

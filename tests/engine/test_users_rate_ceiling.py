@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bots.engine.flow import users_rate_ceiling
-from bots.engine.sim_inputs import DEFAULTS
-from bots.engine.simulation import DEMO_QUOTES, Simulation
+from bots.engine.simulation.demo import DEMO_QUOTES, Simulation
+from bots.engine.simulation.flow import users_rate_ceiling
+from bots.engine.simulation.sim_inputs import DEFAULTS
 
 
 def test_the_ceiling_is_a_third_of_the_limit_and_none_when_the_limiter_is_off():

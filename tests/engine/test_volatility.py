@@ -7,7 +7,12 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bots.engine.volatility import MAX_SAMPLES, avellaneda_stoikov, record_sample, sigma_bps
+from bots.engine.market_making.volatility import (
+    MAX_SAMPLES,
+    avellaneda_stoikov,
+    record_sample,
+    sigma_bps,
+)
 
 
 def test_sigma_is_the_root_mean_square_move_per_root_second():

@@ -1,5 +1,5 @@
 """The dead man's switch: pull the quotes of every market whose market-making ticks stopped for
-longer than BALLAST_DEADMAN_SECONDS (bots.dead_man). Needs only the database: run it beside the
+longer than BALLAST_DEADMAN_SECONDS (bots.market_making.dead_man). Needs only the database: run it beside the
 workers, one per desk, so that it outlives them and Redis. `manage.py up` starts it.
 
     manage.py deadman            # until SIGTERM or Ctrl-C
@@ -14,7 +14,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from bots import dead_man
+from bots.market_making import dead_man
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ import getpass
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bots import operator_commands
+from bots.market_making import operator_commands
 from bots.models import KillSwitch, Market
 
 MARKET_COMMANDS = {

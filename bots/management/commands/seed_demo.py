@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from bots.engine.flow import users_rate_ceiling
+from bots.desk import roles
+from bots.engine.simulation.flow import users_rate_ceiling
 from bots.models import (
     Account,
     Market,
@@ -21,8 +22,7 @@ from bots.models import (
     QuoteSettings,
     Venue,
 )
-from bots.paper_flow import move_outside_markets
-from dashboard import roles
+from bots.simulation.paper_flow import move_outside_markets
 
 START_PRICE = Decimal("65000")
 MARKET_RULES = {

@@ -13,9 +13,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from bots import operator_commands as commands
-from bots.inventory import account_label
+from bots.market_making import operator_commands as commands
 from bots.models import TransferProposal
+from bots.treasury.inventory import account_label
 
 ACTIONS = ("approve", "reject", "cancel", "sent", "withdraw", "confirm", "fail")
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         if action == "list":
             return self.list()
         if action == "plan":
-            from bots.tasks import plan_rebalance
+            from bots.treasury.tasks import plan_rebalance
 
             return self.stdout.write(f"{plan_rebalance()} new proposal(s).")
         if transfer is None:

@@ -10,11 +10,11 @@
     manage.py simulate scenario NAME [--seed S --seconds N --set NAME=VALUE ... --actions A]
                               [--json]
 
-`research` is the Avellaneda-Stoikov experiment (bots/engine/research.py): the MM engine's
+`research` is the Avellaneda-Stoikov experiment (bots/engine/simulation/research.py): the MM engine's
 inventory-aware quote against a symmetric quote of the same average width. `sizing` is the
-liquidity-sizing Monte Carlo (bots/engine/sizing.py): the balances each bot account must start
-with, from a flow given by hand or estimated from a market's fills (bots/sizing_runs.py).
-`scenario` replays one of the simulation page's scenarios (bots/engine/scenarios.py) from a
+liquidity-sizing Monte Carlo (bots/engine/simulation/sizing.py): the balances each bot account must start
+with, from a flow given by hand or estimated from a market's fills (bots/simulation/sizing_runs.py).
+`scenario` replays one of the simulation page's scenarios (bots/engine/simulation/scenarios.py) from a
 seed, settings and actions. Every option is checked before anything runs; `--json` prints one
 JSON document.
 """
@@ -29,8 +29,8 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bots.engine import research, scenarios, sizing
-from bots.engine.sim_inputs import (
+from bots.engine.simulation import research, scenarios, sizing
+from bots.engine.simulation.sim_inputs import (
     FIELDS,
     MAX_RUN_SECONDS,
     InvalidInput,
@@ -146,9 +146,9 @@ def research_params(options: dict) -> research.Params:
 
 
 def market_inputs(slug: str) -> dict:
-    """What the market suggests (bots.sizing_runs.suggest), as floats, with where it came from."""
-    from bots import sizing_runs
+    """What the market suggests (bots.simulation.sizing_runs.suggest), as floats, with where it came from."""
     from bots.models import Market
+    from bots.simulation import sizing_runs
 
     market = (
         Market.objects.select_related("mm_account", "hedge_account").filter(slug=slug).first()
@@ -221,7 +221,7 @@ def sizing_inputs(options: dict) -> dict:
         )
     days, dt = options["days"], options["dt"]
     if dt is None and days > 0:
-        from bots.sizing_runs import step_seconds
+        from bots.simulation.sizing_runs import step_seconds
 
         dt = float(step_seconds(Decimal(repr(days))))
     if days > 0 and dt is not None and 0 < dt and dt > days * sizing.SECONDS_PER_DAY:

@@ -15,7 +15,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard.embedded_redis import EmbeddedRedis
+from ballast.embedded_redis import EmbeddedRedis
 
 DEMO_NICENESS = 10
 
@@ -25,28 +25,28 @@ def process_commands(
 ) -> dict[str, list[str]]:
     python = sys.executable
     return {
-        "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "dashboard.asgi:application"],
+        "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "ballast.asgi:application"],
         "worker": [
-            python, "-m", "celery", "--quiet", "-A", "dashboard", "worker", "--hostname", "main@%h",
+            python, "-m", "celery", "--quiet", "-A", "ballast", "worker", "--hostname", "main@%h",
             "--loglevel", "WARNING", "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
         ],
         # Fill capture and hedges on a worker of their own, so that a hedge never waits behind
         # a tick, a page refresh or a sizing run (the main worker takes them too, as a spare).
         "hedger": [
-            python, "-m", "celery", "--quiet", "-A", "dashboard", "worker", "--hostname", "hedger@%h",
+            python, "-m", "celery", "--quiet", "-A", "ballast", "worker", "--hostname", "hedger@%h",
             "--queues", "hedging", "--pool", "solo", "--loglevel", "WARNING",
             "--without-mingle", "--without-gossip",
         ],
         # The public demo's steps (/demo) on a worker of their own, at a lower CPU priority: the
         # only one that takes the `demo` queue, and it takes nothing else.
         "demo": [
-            "nice", "-n", str(DEMO_NICENESS), python, "-m", "celery", "--quiet", "-A", "dashboard",
+            "nice", "-n", str(DEMO_NICENESS), python, "-m", "celery", "--quiet", "-A", "ballast",
             "worker", "--hostname", "demo@%h", "--queues", settings.DEMO_QUEUE,
             "--concurrency", str(demo_concurrency), "--loglevel", "WARNING",
             "--without-mingle", "--without-gossip",
         ],
         "beat": [
-            python, "-m", "celery", "--quiet", "-A", "dashboard", "beat", "--loglevel", "WARNING",
+            python, "-m", "celery", "--quiet", "-A", "ballast", "beat", "--loglevel", "WARNING",
             "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
         ],
         # Pulls the quotes when ticks stop: the database only, so it outlives workers and Redis.

@@ -1,0 +1,270 @@
+"""Django settings for Ballast, all read from the environment (docs/operations.md lists them).
+
+With nothing set Ballast runs self-contained: SQLite in WAL mode under var/, and the embedded
+Redis that `manage.py up` starts on var/redis.sock. DATABASE_URL and REDIS_URL switch to real
+servers; that is all it takes to run several Daphne and worker processes on several machines.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from ballast.env import env_bool, env_number, env_str, env_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("BALLAST_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _local_secret(name: str) -> str:
+    """A random secret kept under var/, for runs that set none in the environment."""
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY") or _local_secret("secret_key")
+# API keys of exchange accounts are encrypted with this; losing it means entering them again.
+CREDENTIALS_KEY = env_str("CREDENTIALS_KEY") or SECRET_KEY
+ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in env_str("CSRF_TRUSTED_ORIGINS").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "daphne",
+    "dashboard.apps.BallastAdminConfig",  # Django's admin, for the admin role only
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_htmx",
+    "bots",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "ballast.static_files.CollectedFirstWhiteNoiseMiddleware",  # whitenoise, .gz after collectstatic
+    "ballast.nul_guard.refuse_nul",  # a NUL in any field: 400 before any view reaches the database
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "ballast.urls"
+ASGI_APPLICATION = "ballast.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.desk",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    if not url or url.startswith("sqlite://"):
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            # sqlite:////absolute/path.sqlite3 names another file (the tests' processes use it).
+            "NAME": urlsplit(url).path if url else VAR_DIR / "ballast.sqlite3",
+            # Several processes write: WAL lets readers run beside the writer, IMMEDIATE takes
+            # the write lock up front instead of failing on an upgrade, and writers wait 20 s.
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
+        }
+    # dj-database-url keeps the query string as OPTIONS (?sslmode=require, connect_timeout, ...).
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if not config["NAME"]:
+        raise ImproperlyConfigured(f"DATABASE_URL names no database: {url!r}")
+    return config
+
+
+DATABASES = {"default": _database(env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite")))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One Redis carries the Celery broker, the channel layer and the per-market tick locks.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix")) or f"unix://{EMBEDDED_REDIS_SOCKET}"
+
+
+def _celery_broker(url: str) -> str:
+    # kombu spells a unix socket redis+socket:///path; redis-py and channels_redis say unix://.
+    return "redis+socket://" + url.removeprefix("unix://") if url.startswith("unix://") else url
+
+
+CHANNEL_LAYERS = {
+    "default": {
+        # The pub/sub layer holds two Redis connections however many pages are open.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [{"address": REDIS_URL}]},
+    }
+}
+
+# Django's cache, in the same Redis: the public simulation (/demo) keeps each visitor's run there.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ballast",
+    }
+}
+
+CELERY_BROKER_URL = _celery_broker(REDIS_URL)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+# Celery's Django fixup otherwise closes the database connection before and after every task,
+# so each hedge would pay a new connection (on PostgreSQL a TCP connect and log-in): reuse it,
+# closing it every 1,000 tasks. A connection that died fails one task, which is retried.
+CELERY_DB_REUSE_MAX = 1000
+# Fill capture and hedges have a queue of their own, so that a worker given only that queue
+# (`celery worker -Q hedging`) never makes a hedge wait behind a page refresh. A worker started
+# without -Q consumes both queues, so a hedge is never left without a worker.
+CELERY_TASK_QUEUES = {"celery": {}, "hedging": {}}
+# The public demo's steps (/demo) go to a queue of their own that is NOT in CELERY_TASK_QUEUES,
+# so a worker started without -Q never takes one: only the demo's own worker (`-Q demo`, started
+# by `manage.py up` at a lower priority) runs them, and anonymous visitors cannot slow the desk.
+DEMO_QUEUE = "demo"
+CELERY_TASK_ROUTES = {
+    "bots.tasks.hedge_fill": {"queue": "hedging"},
+    "bots.tasks.capture_market_fills": {"queue": "hedging"},
+    "dashboard.tasks.demo_request": {"queue": DEMO_QUEUE},
+}
+# How long a /demo request waits for the demo's worker before answering 503 (a step not started
+# by then is dropped), and how many anonymous requests one client address may make a minute:
+# runs started (a page with a link, a reset) and steps (an action, a page view). 0: no limit.
+DEMO_TIMEOUT_SECONDS = env_number("BALLAST_DEMO_TIMEOUT_SECONDS", 10.0, 1.0, 120.0)
+DEMO_RUNS_PER_MINUTE = int(env_number("BALLAST_DEMO_RUNS_PER_MINUTE", 10, 0, 100000))
+DEMO_STEPS_PER_MINUTE = int(env_number("BALLAST_DEMO_STEPS_PER_MINUTE", 240, 0, 100000))
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+TICK_SECONDS = env_number("BALLAST_TICK_SECONDS", 1.0, 0.2, 60.0)
+# The dead man's switch (bots.market_making.dead_man): a market whose ticks stop this long has its quotes
+# pulled, by the `deadman` process and by the venue itself where it can (cancelAllOrdersAfter).
+# Unset, 10 s or three ticks, whichever is longer.
+DEADMAN_SECONDS = env_number("BALLAST_DEADMAN_SECONDS", max(10.0, 3 * TICK_SECONDS), 3.0, 600.0)
+if DEADMAN_SECONDS < 3 * TICK_SECONDS:
+    raise ImproperlyConfigured(
+        f"BALLAST_DEADMAN_SECONDS ({DEADMAN_SECONDS:g}) must be at least 3 times BALLAST_TICK_SECONDS "
+        f"({TICK_SECONDS:g}), or every market's quotes would be pulled between two ticks"
+    )
+CELERY_BEAT_SCHEDULE = {
+    "market-making ticks": {"task": "bots.tasks.tick_all_markets", "schedule": TICK_SECONDS},
+    "outside market": {"task": "bots.tasks.move_outside_markets", "schedule": 1.0},
+    "simulated users": {"task": "bots.tasks.simulate_users", "schedule": 1.0},
+}
+# Hedge intents untouched this long and not final are queued again (bots.hedging.reconcile.due_for_sweep).
+HEDGE_SWEEP_SECONDS = env_number("BALLAST_HEDGE_SWEEP_SECONDS", 10.0, 1.0, 3600.0)
+CELERY_BEAT_SCHEDULE |= {
+    "hedge sweeper": {"task": "bots.tasks.sweep_hedges", "schedule": max(1.0, HEDGE_SWEEP_SECONDS / 2)},
+    "hedge reconciliation": {"task": "bots.tasks.reconcile_hedges", "schedule": 60.0},
+}
+
+# Liquidity health: every market's book sampled and graded against its targets (bots.desk.health).
+HEALTH_SAMPLE_SECONDS = env_number("BALLAST_HEALTH_SECONDS", 5.0, 1.0, 300.0)
+REFERENCE_STALE_SECONDS = env_number("BALLAST_REFERENCE_STALE_SECONDS", 120.0, 5.0, 3600.0)
+HEARTBEAT_SECONDS = 10.0
+WORKER_SILENT_SECONDS = env_number("BALLAST_WORKER_SILENT_SECONDS", 60.0, 30.0, 3600.0)
+CELERY_BEAT_SCHEDULE |= {
+    "market health": {"task": "bots.tasks.sample_health", "schedule": HEALTH_SAMPLE_SECONDS},
+    "worker heartbeat": {"task": "bots.tasks.heartbeat", "schedule": HEARTBEAT_SECONDS},
+    "prune health samples": {"task": "bots.tasks.prune_health_samples", "schedule": 3600.0},
+    "clear expired sessions": {"task": "bots.tasks.clear_expired_sessions", "schedule": 3600.0},
+}
+
+# Alerts go to the NotificationChannel rows admins set up; these say how to reach them.
+BALLAST_SITE_URL = env_url("BALLAST_SITE_URL", ("http", "https")) or "http://127.0.0.1:8000"
+ALERT_WEBHOOK_TIMEOUT = env_number("ALERT_WEBHOOK_TIMEOUT", 5.0, 0.5, 60.0)
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = int(env_number("EMAIL_PORT", 587, 1, 65535))
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true: set EMAIL_USE_TLS=false")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ballast@localhost")
+
+# Failed log-ins, counted in Redis, before the form refuses that username or address a while.
+LOGIN_FAILURES_PER_USER = int(env_number("LOGIN_FAILURES_PER_USER", 5, 1, 1000))
+LOGIN_FAILURES_PER_ADDRESS = int(env_number("LOGIN_FAILURES_PER_ADDRESS", 20, 1, 10000))
+LOGIN_LOCKOUT_MINUTES = env_number("LOGIN_LOCKOUT_MINUTES", 15.0, 1.0, 1440.0)
+
+# Rebalancing (bots.treasury.rebalancing): how often the planner runs, how often transfers on their way
+# are checked for arrival, and how long a newly whitelisted address waits before automatic
+# withdrawals may use it.
+REBALANCE_PLAN_SECONDS = env_number("BALLAST_REBALANCE_PLAN_SECONDS", 60.0, 10.0, 3600.0)
+TRANSFER_WATCH_SECONDS = env_number("BALLAST_TRANSFER_WATCH_SECONDS", 10.0, 2.0, 600.0)
+WHITELIST_COOLING_HOURS = env_number("BALLAST_WHITELIST_COOLING_HOURS", 24.0, 0.0, 720.0)
+CELERY_BEAT_SCHEDULE |= {
+    "rebalance planner": {"task": "bots.tasks.plan_rebalance", "schedule": REBALANCE_PLAN_SECONDS},
+    "transfer watch": {"task": "bots.tasks.watch_transfers", "schedule": TRANSFER_WATCH_SECONDS},
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "dashboard.admin_site.AdminRoleBackend",  # the admin role may use every page of Django's admin
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at every start when it is missing
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.channels.server": {"level": "WARNING"}},
+}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # collectstatic writes .gz beside each file; whitenoise serves those to browsers that take gzip.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,1 @@
+"""The desk: liquidity health, alerts and their notifications, the audit log, roles."""

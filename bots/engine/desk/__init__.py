@@ -1,0 +1,1 @@
+"""What the desk reads: liquidity against targets, a market's recent history."""

@@ -1,0 +1,1 @@
+"""Quoting decisions: levels, settings, refresh, protection, skew, volatility, the hedge floor."""

@@ -1,0 +1,1 @@
+"""Simulated flow and scenarios, the public simulation, sizing and research."""

@@ -1,0 +1,1 @@
+"""Treasury decisions: exposure, rebalance planning, runway."""

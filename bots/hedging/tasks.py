@@ -1,0 +1,124 @@
+"""Celery tasks of hedging: capturing pushed fills, hedging each once, the sweeper and
+reconciliation, and the page refresh that follows a burst of hedges.
+
+Task names are pinned (`name=`) to where they were first declared, bots.tasks, so tasks queued
+before a deploy still find their code after it; settings route and schedule them by those names.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from bots.hedging import hedger, reconcile
+from bots.hedging.capture import capture_fills
+from bots.market_making import quoter, tick_reads
+from bots.models import Market
+from bots.platform.locks import market_lock, throttle
+from bots.treasury.balances import refresh_balances
+from bots.venues import paper as paper_venue
+from bots.venues import venue_for
+from bots.venues.errors import TRANSIENT, describe
+
+log = logging.getLogger(__name__)
+
+
+def _after_change(market: Market) -> None:
+    from dashboard.live.publisher import publish_market
+
+    for account in (market.mm_account, *market.hedge_accounts()):
+        try:
+            refresh_balances(account, [market.base, market.quote])
+        except TRANSIENT as exc:
+            log.warning("balances of %s not refreshed: %s", account, describe(exc))
+    publish_market(market.pk)
+
+
+@shared_task(name="bots.tasks.capture_market_fills", bind=True, ignore_result=True, max_retries=50)
+def capture_market_fills(self, market_id: int) -> int:
+    """Record new fills now rather than at the next tick (the paper venue's push), and hedge
+    each one as soon as its record is committed."""
+    market = quoter.load_market(market_id)
+    with market_lock("capture", market_id) as held:
+        if not held:
+            # The capture running now may have read the trades before this push's: run again
+            # right after it rather than leave the new fill to the next tick.
+            raise self.retry(countdown=0.05)
+        fills = capture_fills(market, venue_for(market.mm_account), _hedge_now)
+    # No page refresh here: each hedge asks for one when it is done.
+    return len(fills)
+
+
+def _capture_pushed_trades(sender, venue: int, symbol: str, accounts: list[int], **kwargs) -> None:
+    """The paper venue's trade stream: a market-making account traded, capture its fills."""
+    # On the hedge path too (a hedge's own trade is pushed): plain SQL, no query building.
+    for market_id in tick_reads.markets_quoted_by(accounts, symbol):
+        capture_market_fills.delay(market_id)
+
+
+paper_venue.trades_made.connect(_capture_pushed_trades, dispatch_uid="capture-pushed-trades")
+
+
+def _changed(market_id: int) -> None:
+    """Refresh balances and the page once for a burst of changes (at most every 200 ms)."""
+    if throttle(f"changed:{market_id}", 200):
+        market_changed.apply_async((market_id,), countdown=0.2)
+
+
+@shared_task(name="bots.tasks.market_changed", ignore_result=True)
+def market_changed(market_id: int) -> None:
+    _after_change(quoter.load_market(market_id))
+
+
+@shared_task(
+    name="bots.tasks.hedge_fill",
+    ignore_result=True,
+    autoretry_for=(hedger.HedgeRetry,),
+    retry_backoff=1,  # seconds, doubling, with full jitter; Celery's factor is a whole number
+    retry_backoff_max=10,
+    max_retries=8,  # then the sweeper queues the hedge again
+)
+def hedge_fill(hedge_id: int) -> str:
+    return _follow_up(hedge_id, hedger.execute_hedge(hedge_id))
+
+
+def _follow_up(hedge_id: int, outcome: hedger.Outcome) -> str:
+    """Queue what a hedge run left for later (its next ladder step, hedges it unblocked) and
+    the page refresh."""
+    if outcome.again_in is not None:
+        hedge_fill.apply_async((hedge_id,), countdown=outcome.again_in)
+    for other in outcome.queue:
+        hedge_fill.delay(other)
+    _changed(outcome.market_id)
+    return outcome.state
+
+
+def _hedge_now(hedge_id: int) -> None:
+    """Hedge a fill the hedging worker has just captured, in this task rather than the next:
+    a hop through the broker would add its round trip to every hedge. The hedge's claim makes
+    this run and any task run of it exclusive; what cannot finish here goes to the task."""
+    try:
+        _follow_up(hedge_id, hedger.execute_hedge(hedge_id))
+    except hedger.HedgeRetry:
+        hedge_fill.apply_async((hedge_id,), countdown=1)
+    except Exception:  # the hedge stays pending: the task (and else the sweeper) takes it
+        log.exception("hedge %s not run at capture; queued", hedge_id)
+        hedge_fill.delay(hedge_id)
+
+
+@shared_task(name="bots.tasks.sweep_hedges", ignore_result=True)
+def sweep_hedges() -> int:
+    """Queue again every hedge intent left unfinished for a while: its task died or gave up."""
+    ids = reconcile.due_for_sweep(timedelta(seconds=settings.HEDGE_SWEEP_SECONDS))
+    for hedge_id in ids:
+        hedge_fill.delay(hedge_id)
+    return len(ids)
+
+
+@shared_task(name="bots.tasks.reconcile_hedges", ignore_result=True, expires=60)
+def reconcile_hedges() -> int:
+    """Compare the hedge venues' trades with the recorded hedges; flag every difference."""
+    return reconcile.reconcile_all()

@@ -1,0 +1,58 @@
+"""Celery tasks of market making: the beat's tick of every market, one market's tick.
+
+Task names are pinned (`name=`) to where they were first declared, bots.tasks, so tasks queued
+before a deploy still find their code after it; settings route and schedule them by those names.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from bots.hedging.tasks import hedge_fill
+from bots.market_making import quoter
+from bots.models import Market
+from bots.platform.locks import market_lock, throttle
+from bots.treasury.balances import refresh_balances
+from bots.venues.errors import TRANSIENT, describe
+
+log = logging.getLogger(__name__)
+
+
+# A market-making tick that changed nothing pushes its market's page at most this often.
+QUIET_PUSH_MS = 2000
+
+
+@shared_task(name="bots.tasks.tick_all_markets", ignore_result=True)
+def tick_all_markets() -> None:
+    for market_id in Market.objects.filter(enabled=True).values_list("pk", flat=True):
+        # A tick that waits in the queue past the next beat is stale: let the next one run.
+        mm_tick.apply_async((market_id,), expires=5)
+
+
+@shared_task(name="bots.tasks.mm_tick", ignore_result=True)
+def mm_tick(market_id: int) -> str:
+    with market_lock("tick", market_id) as held:
+        if not held:
+            return "skipped: another tick of this market is running"
+        report = quoter.tick_market(market_id, on_hedge=hedge_fill.delay)
+    _after_tick(market_id, report)
+    return report.state
+
+
+def _after_tick(market_id: int, report: quoter.TickReport) -> None:
+    """Orders placed or cancelled move the MM account's funds between free and in orders: read
+    its balances and push the page. (The hedge accounts' balances move with hedges, whose tasks
+    read them.) A tick that changed nothing pushes its new reference and edges now and then."""
+    from dashboard.live.publisher import publish_market
+
+    if report.changed:
+        market = quoter.load_market(market_id)
+        try:
+            refresh_balances(market.mm_account, [market.base, market.quote])
+        except TRANSIENT as exc:
+            log.warning("balances of %s not refreshed: %s", market.mm_account, describe(exc))
+        publish_market(market_id)
+    elif throttle(f"quiet-tick:{market_id}", QUIET_PUSH_MS):
+        publish_market(market_id)

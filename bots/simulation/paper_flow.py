@@ -1,0 +1,88 @@
+"""The make-believe world around the paper venues: users trading with the MM bot, and an
+outside market whose price wanders and whose book the hedges trade against.
+
+Deterministic from each market's seed and the wall-clock second (bots.engine.simulation.flow).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+
+from bots.engine.market_making.quoting import QuoteParams, quote_levels
+from bots.engine.rules import dec, floor_to
+from bots.engine.simulation.flow import random_walk_step, user_orders
+from bots.models import Account, Market, PaperMarket, Venue
+from bots.venues import ccxt_errors as ccxt
+from bots.venues.errors import describe
+from bots.venues.paper import PaperVenue, rules_of
+
+log = logging.getLogger(__name__)
+
+# The outside market's book: tight and deep, like a major exchange's, refreshed every second.
+OUTSIDE_BOOK = QuoteParams(
+    spread_bps=Decimal("2"),
+    levels=25,
+    level_spacing_bps=Decimal("2"),
+    level_amount=Decimal("0.3"),
+    amount_growth=Decimal("0.25"),
+)
+
+
+def users_account(market: Market) -> Account | None:
+    return Account.objects.filter(venue=market.mm_account.venue, role=Account.USERS).first()
+
+
+def user_trade(market: Market, side: str, amount: Decimal) -> dict:
+    """A simulated user sends a market order to the MM bot's venue. Raises ccxt errors."""
+    account = users_account(market)
+    if account is None or market.mm_account.venue.kind != Venue.PAPER:
+        raise ccxt.NotSupported(f"{market.symbol} has no simulated users: its venue is not paper")
+    venue = PaperVenue(account)
+    return venue.create_order(
+        market.symbol, "market", side, venue.amount_to_precision(market.symbol, amount)
+    )
+
+
+def simulate_users(second: int) -> int:
+    """Send this second's user orders for every market that has simulated users; count them."""
+    sent = 0
+    markets = Market.objects.filter(enabled=True, sim_trades_per_minute__gt=0).select_related(
+        "mm_account__venue"
+    )
+    for market in markets:
+        for order in user_orders(
+            market.sim_seed, market.slug, second, market.sim_trades_per_minute, market.sim_mean_amount
+        ):
+            try:
+                user_trade(market, order.side, order.amount)
+                sent += 1
+            except ccxt.BaseError as exc:  # a user order the book cannot take is the user's problem
+                log.info("simulated user order on %s refused: %s", market.symbol, describe(exc))
+    return sent
+
+
+def move_outside_markets(second: int) -> int:
+    """Step each outside paper market's price once per second and rest a fresh book around it."""
+    moved = 0
+    for liquidity in Account.objects.filter(role=Account.LIQUIDITY, venue__kind=Venue.PAPER):
+        for symbol in PaperMarket.objects.filter(
+            venue=liquidity.venue, reference_price__isnull=False
+        ).values_list("symbol", flat=True):
+            with transaction.atomic():
+                market = PaperMarket.objects.select_for_update().get(venue=liquidity.venue, symbol=symbol)
+                if market.reference_second >= second:
+                    continue  # another process did this second already
+                price = random_walk_step(
+                    dec(market.reference_price), 1, f"{liquidity.venue.name}:{symbol}", second,
+                    market.volatility_bps,
+                )
+                market.reference_price = floor_to(price, market.price_tick)
+                market.reference_second = second
+                market.save(update_fields=["reference_price", "reference_second"])
+                levels = quote_levels(market.reference_price, OUTSIDE_BOOK, rules_of(market))
+                PaperVenue(liquidity).replace_orders(symbol, levels)
+                moved += 1
+    return moved

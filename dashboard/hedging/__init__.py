@@ -1,0 +1,1 @@
+"""The hedges page: failed hedges and what an operator can do about each."""

@@ -1,0 +1,1 @@
+"""Live push: page snapshots, the websocket consumers and the commands sent over them."""

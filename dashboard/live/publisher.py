@@ -1,0 +1,188 @@
+"""What a market page shows, as one JSON snapshot, and pushing it to the pages that watch.
+
+Workers call publish_market after anything that changes a market. A throttle in Redis lets
+one snapshot a market go out at once and queues one more for the end of the interval, so a
+busy market sends a few snapshots a second and the last change is never held back; the
+consumer coalesces again per page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from decimal import Decimal
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+
+from bots.engine.treasury.exposure import net_exposure
+from bots.hedging.report import hedging_snapshot, tape_fields, venues_of
+from bots.models import Fill, Market
+from bots.platform.locks import client, throttle
+from bots.treasury.balances import latest_balances
+from bots.treasury.inventory import in_flight
+from bots.venues import ccxt_errors as ccxt
+from bots.venues import venue_for
+from bots.venues.errors import describe
+from dashboard.market_making.market_history import history_tail
+from dashboard.market_making.quote_panel import quoting_snapshot
+
+log = logging.getLogger(__name__)
+
+PUBLISH_EVERY_MS = 200
+TAPE_LENGTH = 20
+BOOK_LEVELS = 40
+
+
+def group_name(market_id: int) -> str:
+    return f"market-{market_id}"
+
+
+OVERVIEW_GROUP = "overview"
+
+
+def publish_overview() -> int:
+    """Push the overview's rows to every open overview; returns the stamp (ms) they carry, which
+    the page and the fan-out bench read as the moment the event left."""
+    from dashboard.desk.overview_views import (
+        overview_fragment,  # the overview's rows are rendered by its module
+    )
+
+    stamp = int(time.time() * 1000)
+    text = overview_fragment(stamp)
+    async_to_sync(get_channel_layer().group_send)(OVERVIEW_GROUP, {"type": "overview.update", "text": text})
+    return stamp
+
+
+def market_snapshot(market: Market) -> dict:
+    accounts = [market.mm_account, *market.hedge_accounts()]
+    balances = latest_balances(accounts, [market.base, market.quote])
+    snapshot = {
+        "market": market.slug,
+        "symbol": market.symbol,
+        "base": market.base,
+        "quote": market.quote,
+        "state": market.state,
+        "state_reason": market.state_reason,
+        "last_tick_at": market.last_tick_at,
+        "balances": [
+            {
+                "account": account.name,
+                "venue": account.venue.label,
+                "role": account.get_role_display(),
+                "asset": asset,
+                "free": row.free,
+                "used": row.used,
+                "total": row.total,
+            }
+            for account in accounts
+            for asset in (market.base, market.quote)
+            if (row := balances.get((account.pk, asset)))
+        ],
+        # A transfer between the accounts counts where it is going (bots.treasury.inventory), or the
+        # exposure would dip by its amount while it travels.
+        "exposure": net_exposure(
+            [row.total for (_, asset), row in balances.items() if asset == market.base]
+            + [
+                amount
+                for (account_id, asset), amount in in_flight().items()
+                if asset == market.base and account_id in {a.pk for a in accounts}
+            ],
+            market.target_base,
+        ),
+        "target_base": market.target_base,
+        "tape": _tape(market),
+        **quoting_snapshot(market),
+        **hedging_snapshot(market),
+    }
+    snapshot["hedge_books"] = _hedge_books(market)
+    snapshot["history"] = history_tail(market)
+    try:
+        mm = venue_for(market.mm_account)
+        book = mm.fetch_order_book(market.symbol, limit=BOOK_LEVELS)
+        snapshot["book"] = {"bids": book["bids"], "asks": book["asks"]}
+        snapshot["quotes"] = [
+            {"side": o["side"], "price": o["price"], "amount": o["remaining"]}
+            for o in mm.fetch_open_orders(market.symbol)
+        ]
+    except ccxt.BaseError as exc:
+        snapshot["book"] = {"bids": [], "asks": []}
+        snapshot["quotes"] = []
+        snapshot["book_error"] = describe(exc)
+    return snapshot
+
+
+def _hedge_books(market: Market) -> list[dict]:
+    """Each hedge venue's book as the last tick read it (the web process calls no venue for it)."""
+    return (market.quote_summary or {}).get("hedge_books", [])
+
+
+def _tape(market: Market) -> list[dict]:
+    fills = (
+        Fill.objects.filter(market=market)
+        .select_related("hedge__account__venue")
+        .order_by("-timestamp", "-id")[:TAPE_LENGTH]
+    )
+    fills = list(fills)
+    venues = venues_of([f.hedge.pk for f in fills if getattr(f, "hedge", None)])
+    rows = []
+    for fill in fills:
+        hedge = getattr(fill, "hedge", None)
+        rows.append(
+            {
+                "trade_id": fill.trade_id,
+                "edge_bps": _edge_bps(fill, hedge),
+                "timestamp": fill.timestamp,
+                # The user's side is the opposite of the MM bot's.
+                "user_side": "buy" if fill.side == "sell" else "sell",
+                "mm_side": fill.side,
+                "amount": fill.amount,
+                "price": fill.price,
+                "hedge": None if hedge is None else tape_fields(hedge, venues.get(hedge.pk, [])),
+            }
+        )
+    return rows
+
+
+def _edge_bps(fill: Fill, hedge) -> Decimal | None:
+    """What the exchange kept per unit, before fees: the MM price against the hedge's price."""
+    if hedge is None or not hedge.average_price:
+        return None
+    gain = fill.price - hedge.average_price if fill.side == "sell" else hedge.average_price - fill.price
+    return (gain / fill.price * 10000).quantize(Decimal("0.1"))
+
+
+def snapshot_json(market: Market) -> str:
+    return json.dumps(market_snapshot(market), cls=DjangoJSONEncoder)
+
+
+def watched(group: str) -> bool:
+    """Whether any page listens to `group` now. Each Daphne process subscribes to a group's
+    Redis channel while one of its sockets is in the group (channels_redis's pub/sub layer),
+    so Redis counts the listening processes: one command instead of building a snapshot
+    (10-20 ms of queries) for nobody."""
+    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
+    [(_, count)] = client().pubsub_numsub(f"{prefix}__group__{group}")
+    return count > 0
+
+
+def publish_market(market_id: int, force: bool = False) -> bool:
+    """Send the market's snapshot to its pages now, or (throttled) in a moment; True if now.
+    Nothing is built while no page shows the market."""
+    if not watched(group_name(market_id)):
+        return False
+    if not force and not throttle(f"publish:{market_id}", PUBLISH_EVERY_MS):
+        if throttle(f"publish-later:{market_id}", PUBLISH_EVERY_MS):
+            from dashboard.live.tasks import publish_later  # the tasks module imports this one
+
+            publish_later.apply_async((market_id,), countdown=PUBLISH_EVERY_MS / 1000)
+        return False
+    market = Market.objects.select_related("mm_account__venue", "hedge_account__venue").get(pk=market_id)
+    text = snapshot_json(market)
+    async_to_sync(get_channel_layer().group_send)(
+        group_name(market_id), {"type": "market.update", "text": text}
+    )
+    return True

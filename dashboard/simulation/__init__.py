@@ -1,0 +1,1 @@
+"""The simulation pages: the public /demo widget and the liquidity sizing runs."""

@@ -1,0 +1,1 @@
+"""The rebalance panel and its settings: inventory, transfers and their approvals."""
