@@ -29,8 +29,10 @@ test: $(STAMP)
 	$(BIN)/python -m tests.support.chromium
 	$(BIN)/python -m ballast.embedded_redis $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, then the import contracts that keep the layout (pyproject.toml [tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) var

@@ -16,9 +16,10 @@ app.autodiscover_tasks()
 @beat_init.connect
 def watch_workers(sender=None, **kwargs):
     """Beat outlives the workers by design: it is where their silence can still be noticed."""
+    # Beat starts without Django: set it up before importing anything that reads models.
     import django
 
     django.setup()
-    from bots.desk.health import start_worker_watchdog
+    from bots.desk.health import start_worker_watchdog  # reads models: after setup()
 
     start_worker_watchdog()

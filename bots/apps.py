@@ -6,10 +6,18 @@ class BotsConfig(AppConfig):
     verbose_name = "Bots"
 
     def ready(self):
-        # Every process registers every task and connects the domain's subscribers (the paper
-        # venue's trade push to fill capture among them), not only those that import a task.
-        from bots.desk import tasks as desk_tasks  # noqa: F401
-        from bots.hedging import tasks as hedging_tasks  # noqa: F401
-        from bots.market_making import tasks as market_making_tasks  # noqa: F401
-        from bots.simulation import tasks as simulation_tasks  # noqa: F401
-        from bots.treasury import tasks as treasury_tasks  # noqa: F401
+        """Register every task and connect the domain's events to the tasks that follow them up,
+        in every process (Daphne, workers, beat, commands), not only in those that import a task."""
+        # Imported once the app registry is ready: the tasks modules import models.
+        from bots.desk import tasks as desk
+        from bots.hedging import tasks as hedging
+        from bots.market_making import tasks as market_making  # noqa: F401 - registers its tasks
+        from bots.platform import events
+        from bots.simulation import tasks as simulation
+        from bots.treasury import tasks as treasury
+
+        events.trades_made.connect(hedging.capture_pushed_trades, dispatch_uid="capture pushed trades")
+        events.hedge_due.connect(hedging.queue_hedge, dispatch_uid="queue hedge")
+        events.alert_raised.connect(desk.queue_notification, dispatch_uid="notify alert")
+        events.withdrawal_due.connect(treasury.queue_withdrawal, dispatch_uid="withdraw transfer")
+        events.sizing_run_queued.connect(simulation.queue_sizing_run, dispatch_uid="run sizing")

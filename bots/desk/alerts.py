@@ -11,7 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bots.desk.audit import record
+from bots.desk.notifications import deliver
 from bots.models import Alert, Market
+from bots.platform import events
 
 
 class AlertStateError(Exception):
@@ -47,13 +49,9 @@ def raise_alert(
             alert.refresh_from_db()
     if created:
         if send_now:
-            from bots.desk.notifications import deliver
-
             deliver(alert)
         else:
-            from bots.desk.tasks import notify_alert
-
-            transaction.on_commit(lambda: notify_alert.delay(alert.pk))
+            events.alert_raised.emit_on_commit(alert_id=alert.pk)
     return alert
 
 

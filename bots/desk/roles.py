@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 
 VIEWER = "viewer"
@@ -14,7 +15,6 @@ RANKS = {VIEWER: 1, OPERATOR: 2, ADMIN: 3}
 
 def group(role: str):
     """The Django group of a role (created on first use, so a flushed test database has it too)."""
-    from django.contrib.auth.models import Group
 
     return Group.objects.get_or_create(name=role)[0]
 

@@ -1,6 +1,9 @@
 """Celery tasks of hedging: capturing pushed fills, hedging each once, the sweeper and
 reconciliation, and the page refresh that follows a burst of hedges.
 
+The listeners here (capture_pushed_trades, queue_hedge) are connected to the domain's events in
+bots/apps.py.
+
 Task names are pinned (`name=`) to where they were first declared, bots.tasks, so tasks queued
 before a deploy still find their code after it; settings route and schedule them by those names.
 """
@@ -15,11 +18,11 @@ from django.conf import settings
 
 from bots.hedging import hedger, reconcile
 from bots.hedging.capture import capture_fills
-from bots.market_making import quoter, tick_reads
+from bots.market_making import tick_reads
 from bots.models import Market
+from bots.platform import events
 from bots.platform.locks import market_lock, throttle
 from bots.treasury.balances import refresh_balances
-from bots.venues import paper as paper_venue
 from bots.venues import venue_for
 from bots.venues.errors import TRANSIENT, describe
 
@@ -27,21 +30,19 @@ log = logging.getLogger(__name__)
 
 
 def _after_change(market: Market) -> None:
-    from dashboard.live.publisher import publish_market
-
     for account in (market.mm_account, *market.hedge_accounts()):
         try:
             refresh_balances(account, [market.base, market.quote])
         except TRANSIENT as exc:
             log.warning("balances of %s not refreshed: %s", account, describe(exc))
-    publish_market(market.pk)
+    events.market_changed.emit(market_id=market.pk, force=False)
 
 
 @shared_task(name="bots.tasks.capture_market_fills", bind=True, ignore_result=True, max_retries=50)
 def capture_market_fills(self, market_id: int) -> int:
     """Record new fills now rather than at the next tick (the paper venue's push), and hedge
     each one as soon as its record is committed."""
-    market = quoter.load_market(market_id)
+    market = Market.objects.get_for_work(market_id)
     with market_lock("capture", market_id) as held:
         if not held:
             # The capture running now may have read the trades before this push's: run again
@@ -52,14 +53,17 @@ def capture_market_fills(self, market_id: int) -> int:
     return len(fills)
 
 
-def _capture_pushed_trades(sender, venue: int, symbol: str, accounts: list[int], **kwargs) -> None:
-    """The paper venue's trade stream: a market-making account traded, capture its fills."""
+def capture_pushed_trades(sender, venue: int, symbol: str, accounts: list[int], **kwargs) -> None:
+    """Listener of `trades_made` (the paper venue's trade stream): a market-making account
+    traded, capture its fills."""
     # On the hedge path too (a hedge's own trade is pushed): plain SQL, no query building.
     for market_id in tick_reads.markets_quoted_by(accounts, symbol):
         capture_market_fills.delay(market_id)
 
 
-paper_venue.trades_made.connect(_capture_pushed_trades, dispatch_uid="capture-pushed-trades")
+def queue_hedge(sender, hedge_id: int, **kwargs) -> None:
+    """Listener of `hedge_due`: a recorded hedge intent goes to a hedging worker."""
+    hedge_fill.delay(hedge_id)
 
 
 def _changed(market_id: int) -> None:
@@ -70,7 +74,7 @@ def _changed(market_id: int) -> None:
 
 @shared_task(name="bots.tasks.market_changed", ignore_result=True)
 def market_changed(market_id: int) -> None:
-    _after_change(quoter.load_market(market_id))
+    _after_change(Market.objects.get_for_work(market_id))
 
 
 @shared_task(

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from bots.desk.alerts import raise_alert, resolve_cause
 from bots.desk.audit import record
-from bots.market_making.quoter import MarketTick, load_market
+from bots.market_making.quoter import MarketTick
 from bots.models import Alert, Market, Order
 from bots.venues import ccxt_errors as ccxt
 from bots.venues.errors import describe
@@ -52,7 +52,7 @@ def check(now: datetime | None = None) -> list[str]:
         # A market no tick quotes has no quotes, unless a cancel failed: its records say so.
         expects_ticks = enabled and state not in Market.STOPPED
         if expects_ticks or _live_orders(pk):
-            done.append(pull(load_market(pk), now, now - last_tick, first=pulled is None))
+            done.append(pull(Market.objects.get_for_work(pk), now, now - last_tick, first=pulled is None))
     return [line for line in done if line]
 
 

@@ -26,10 +26,35 @@ from kombu.exceptions import OperationalError
 from bots.desk.audit import record
 from bots.engine.figures import plain
 from bots.engine.market_making.quote_config import QuoteConfig, as_dict
+from bots.hedging import hedge_book
 from bots.market_making.quoter import MarketTick
-from bots.models import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
+from bots.models import (
+    Hedge,
+    HedgeCover,
+    HedgeOrder,
+    KillSwitch,
+    Market,
+    QuoteSettings,
+    QuoteSettingsVersion,
+)
+from bots.platform import events
 from bots.platform.locks import DOWN, market_lock, reachable
 from bots.platform.text import TextRefused, check_text
+
+# Transfer commands (propose, approve, reject, cancel, record sent, confirm, mark failed, and
+# withdraw through the venue) live with their workflow in bots.treasury.rebalancing and
+# bots.treasury.withdrawals;
+# they are named here too, so that every operator command has one address. They take the user
+# acting (roles are checked) and raise TransferError / TransferConflict with the message.
+from bots.treasury.rebalancing import TransferConflict, TransferError  # noqa: F401
+from bots.treasury.rebalancing import approve as approve_transfer  # noqa: F401
+from bots.treasury.rebalancing import cancel as cancel_transfer  # noqa: F401
+from bots.treasury.rebalancing import confirm_arrival as confirm_transfer  # noqa: F401
+from bots.treasury.rebalancing import mark_failed as fail_transfer  # noqa: F401
+from bots.treasury.rebalancing import propose as propose_transfer  # noqa: F401
+from bots.treasury.rebalancing import record_sent as record_transfer_sent  # noqa: F401
+from bots.treasury.rebalancing import reject as reject_transfer  # noqa: F401
+from bots.treasury.withdrawals import execute as withdraw_transfer  # noqa: F401
 from bots.venues import ccxt_errors as ccxt
 from bots.venues.errors import describe, is_transient
 
@@ -76,13 +101,11 @@ def _reason(reason: str | None) -> str:
 def _queue_hedge(hedge_id: int) -> None:
     """Best effort: the fill and its hedge intent are recorded; a hedge that cannot be queued
     now (Redis, the broker, is down) is queued by the hedge sweeper later."""
-    from bots.hedging.tasks import hedge_fill
-
     if not reachable():
         log.warning("hedge %s not queued: Redis is unreachable; the sweeper queues it", hedge_id)
         return
     try:
-        hedge_fill.delay(hedge_id)
+        events.hedge_due.emit(hedge_id=hedge_id)
     except (OperationalError, *DOWN, OSError):
         log.warning("hedge %s not queued; the hedge sweeper queues it", hedge_id, exc_info=True)
 
@@ -95,14 +118,12 @@ def _set_state(market: Market, state: str, reason: str, **fields) -> None:
 def _publish(*markets: Market) -> None:
     """Every open page of these markets sees the command at once, not at the next tick. Best
     effort: the command is done, and a page that misses it catches up at the next tick."""
-    from dashboard.live.publisher import publish_market
-
     if not reachable():
         log.warning("Redis is unreachable: open pages see the command once it is back")
         return
     for market in markets:
         try:
-            publish_market(market.pk, force=True)
+            events.market_changed.emit(market_id=market.pk, force=True)
         except Exception:  # whatever the push met, the command stands
             log.warning("%s: could not push the new state to its pages", market, exc_info=True)
 
@@ -445,8 +466,6 @@ def change_quote_settings(
 
 def _hedge_for_action(hedge_id: int, allowed: tuple[str, ...], verb: str):
     """The hedge and the group it hedges, rows locked; refused when its state does not allow it."""
-    from bots.hedging import hedge_book
-    from bots.models import Hedge, HedgeOrder
 
     hedge = (
         Hedge.objects.select_for_update(of=("self",))
@@ -472,7 +491,6 @@ def _hedge_for_action(hedge_id: int, allowed: tuple[str, ...], verb: str):
 
 def retry_hedge(hedge_id: int, *, user=None, actor: str = "") -> Outcome:
     """Run a failed hedge again from the first ladder step (after a rebalance, a fix...)."""
-    from bots.models import Hedge
 
     with transaction.atomic():
         hedge, _ = _hedge_for_action(hedge_id, (Hedge.FAILED,), "retried")
@@ -514,8 +532,6 @@ def record_manual_hedge(
     hedge_id: int, *, venue: str, price, amount, reference: str, user=None, actor: str = ""
 ) -> Outcome:
     """Record that an operator hedged (part of) a hedge elsewhere; what it completes is closed."""
-    from bots.hedging import hedge_book
-    from bots.models import Hedge, HedgeCover
 
     venue, reference = _plain(venue, "venue"), _plain(reference, "reference")
     if not venue or len(venue) > 100:
@@ -551,8 +567,6 @@ def record_manual_hedge(
 
 def write_off_hedge(hedge_id: int, *, reason: str, user=None, actor: str = "") -> Outcome:
     """Close a hedge leaving what is unhedged unhedged, for a reason that is kept."""
-    from bots.hedging import hedge_book
-    from bots.models import Hedge
 
     why = _plain(reason, "reason", multiline=True)
     if not why:
@@ -568,19 +582,3 @@ def write_off_hedge(hedge_id: int, *, reason: str, user=None, actor: str = "") -
         record("hedge_write_off", user=user, actor=actor, market=hedge.fill.market,
                subject=f"hedge {hedge.pk}", reason=why, unhedged=left, fill=hedge.fill.trade_id)
     return Outcome(f"Hedge {hedge.pk} written off with {plain(left)} {base} unhedged.")
-
-
-
-# Transfer commands (propose, approve, reject, cancel, record sent, confirm, mark failed, and
-# withdraw through the venue) live with their workflow in bots.treasury.rebalancing and bots.treasury.withdrawals;
-# they are named here too, so that every operator command has one address. They take the user
-# acting (roles are checked) and raise TransferError / TransferConflict with the message.
-from bots.treasury.rebalancing import TransferConflict, TransferError  # noqa: E402, F401
-from bots.treasury.rebalancing import approve as approve_transfer  # noqa: E402, F401
-from bots.treasury.rebalancing import cancel as cancel_transfer  # noqa: E402, F401
-from bots.treasury.rebalancing import confirm_arrival as confirm_transfer  # noqa: E402, F401
-from bots.treasury.rebalancing import mark_failed as fail_transfer  # noqa: E402, F401
-from bots.treasury.rebalancing import propose as propose_transfer  # noqa: E402, F401
-from bots.treasury.rebalancing import record_sent as record_transfer_sent  # noqa: E402, F401
-from bots.treasury.rebalancing import reject as reject_transfer  # noqa: E402, F401
-from bots.treasury.withdrawals import execute as withdraw_transfer  # noqa: E402, F401

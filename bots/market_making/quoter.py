@@ -85,12 +85,6 @@ class TickReport:
     fills: int = 0
 
 
-def load_market(market_id: int) -> Market:
-    return Market.objects.select_related(
-        "mm_account__venue", "hedge_account__venue", "quote_settings"
-    ).get(pk=market_id)
-
-
 def run_tick(market_id: int, on_hedge: Callable[[int], None], now_ms: int | None = None) -> str:
     """Quote one market once; returns its state afterwards. Callers hold the market's lock."""
     return tick_market(market_id, on_hedge, now_ms).state
@@ -99,7 +93,7 @@ def run_tick(market_id: int, on_hedge: Callable[[int], None], now_ms: int | None
 def tick_market(
     market_id: int, on_hedge: Callable[[int], None], now_ms: int | None = None
 ) -> TickReport:
-    market = load_market(market_id)
+    market = Market.objects.get_for_work(market_id)
     if not market.enabled:
         return TickReport(market.state, False)
     tick = MarketTick(market, on_hedge, now_ms)

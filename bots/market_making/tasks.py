@@ -10,9 +10,9 @@ import logging
 
 from celery import shared_task
 
-from bots.hedging.tasks import hedge_fill
 from bots.market_making import quoter
 from bots.models import Market
+from bots.platform import events
 from bots.platform.locks import market_lock, throttle
 from bots.treasury.balances import refresh_balances
 from bots.venues.errors import TRANSIENT, describe
@@ -36,23 +36,26 @@ def mm_tick(market_id: int) -> str:
     with market_lock("tick", market_id) as held:
         if not held:
             return "skipped: another tick of this market is running"
-        report = quoter.tick_market(market_id, on_hedge=hedge_fill.delay)
+        report = quoter.tick_market(market_id, on_hedge=_hedge_due)
     _after_tick(market_id, report)
     return report.state
+
+
+def _hedge_due(hedge_id: int) -> None:
+    """A fill the tick captured: its hedge goes to a hedging worker rather than run in the tick."""
+    events.hedge_due.emit(hedge_id=hedge_id)
 
 
 def _after_tick(market_id: int, report: quoter.TickReport) -> None:
     """Orders placed or cancelled move the MM account's funds between free and in orders: read
     its balances and push the page. (The hedge accounts' balances move with hedges, whose tasks
     read them.) A tick that changed nothing pushes its new reference and edges now and then."""
-    from dashboard.live.publisher import publish_market
-
     if report.changed:
-        market = quoter.load_market(market_id)
+        market = Market.objects.get_for_work(market_id)
         try:
             refresh_balances(market.mm_account, [market.base, market.quote])
         except TRANSIENT as exc:
             log.warning("balances of %s not refreshed: %s", market.mm_account, describe(exc))
-        publish_market(market_id)
+        events.market_changed.emit(market_id=market_id, force=False)
     elif throttle(f"quiet-tick:{market_id}", QUIET_PUSH_MS):
-        publish_market(market_id)
+        events.market_changed.emit(market_id=market_id, force=False)

@@ -15,6 +15,15 @@ from .fields import money
 from .venues import Account
 
 
+class MarketManager(models.Manager):
+    def get_for_work(self, market_id: int) -> Market:
+        """A market with what a tick, a capture or a hedge follow-up reads of it at once: its
+        accounts' venues and its quote settings."""
+        return self.select_related(
+            "mm_account__venue", "hedge_account__venue", "quote_settings"
+        ).get(pk=market_id)
+
+
 class Market(models.Model):
     RUNNING = "running"
     DEGRADED = "degraded"  # a venue or the settings fail; the next tick tries again
@@ -65,6 +74,8 @@ class Market(models.Model):
     )
     sim_mean_amount = money(default=Decimal("0.05"))
     sim_seed = models.IntegerField(default=7)
+
+    objects = MarketManager()
 
     def __str__(self) -> str:
         return self.symbol

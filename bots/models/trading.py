@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 
@@ -224,7 +225,6 @@ class HedgeSettings(models.Model):
     )
 
     def clean(self):
-        from django.core.exceptions import ValidationError
 
         problems = self.params(Decimal("0")).problems()
         if problems:

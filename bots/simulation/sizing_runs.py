@@ -8,7 +8,6 @@ module turns the stored Decimals into its inputs and its answer back into Decima
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import secrets
@@ -17,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -26,13 +23,15 @@ from bots.engine.hedging.pnl import HedgeFigures, summarize
 from bots.engine.rules import BPS, ZERO
 from bots.engine.simulation.flow_estimate import FillRecord, daily_volatility, estimate_flow
 from bots.engine.simulation.sizing import Flow, Pools, histogram, required_pools, simulate, summary
+from bots.market_making.quoter import market_rules
 from bots.models import Fill, HealthSample, Hedge, InventoryBand, Market, SizingRun
+from bots.platform import events
 from bots.treasury.balances import latest_balances
 from bots.venues import ccxt_errors as ccxt
+from bots.venues import venue_for
 
 log = logging.getLogger(__name__)
 
-SIZING_GROUP = "sizing"
 FLOW_WINDOW = timedelta(hours=24)
 MAX_VOLATILITY_SAMPLES = 2_000  # thinning a random walk's samples keeps its variance per second
 MIN_PATHS, MAX_PATHS = 10, 5_000
@@ -163,8 +162,6 @@ def suggest(market: Market, now=None) -> Suggestion:
                     f"the last 24 hours kept after both venues' fees."
                 )
             else:
-                from bots.market_making.quoter import market_rules
-                from bots.venues import venue_for
 
                 taker = market_rules(venue_for(market.hedge_account), market.symbol).taker_fee
                 s.initial["hedge_cost_bps"] = shown(taker * BPS + settings.hedge_slippage_bps)
@@ -236,8 +233,6 @@ def _floors(market: Market, balances: dict, price) -> dict:
 
 def start(market: Market, user, values: dict, flow_source: str = "") -> SizingRun:
     """Record the run and queue it after the commit; SizingError while one is under way."""
-    from bots.simulation.tasks import run_sizing
-
     values = dict(values)
     if values.get("seed") is None:
         values["seed"] = secrets.randbelow(2**31)
@@ -257,7 +252,7 @@ def start(market: Market, user, values: dict, flow_source: str = "") -> SizingRu
         raise SizingError(
             f"A sizing run of {market.symbol} is already under way{number}: wait for it to finish."
         ) from None
-    transaction.on_commit(lambda: run_sizing.delay(run.pk))
+    events.sizing_run_queued.emit_on_commit(run_id=run.pk)
     return run
 
 
@@ -334,17 +329,16 @@ def figures(run: SizingRun, result) -> dict:
 
 
 def publish(run: SizingRun) -> None:
-    text = json.dumps(
-        {
+    """Tell the sizing pages where the run stands."""
+    events.sizing_run_progressed.emit(
+        run_id=run.pk,
+        status={
             "run": run.pk,
             "market": run.market.slug if run.market_id else None,
             "state": run.state,
             "progress": round(run.progress, 4),
             "error": run.error,
-        }
-    )
-    async_to_sync(get_channel_layer().group_send)(
-        SIZING_GROUP, {"type": "sizing.progress", "run": run.pk, "text": text}
+        },
     )
 
 

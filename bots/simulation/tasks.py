@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from celery import shared_task
 
-from bots.market_making import quoter
-from bots.simulation import paper_flow
+from bots.models import Market
+from bots.simulation import paper_flow, sizing_runs
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def simulate_users() -> int:
 @shared_task(name="bots.tasks.simulated_user_trade", ignore_result=True)
 def simulated_user_trade(market_id: int, side: str, amount: str) -> str:
     """One user order, sent from the market page: the start of the chain reaction."""
-    market = quoter.load_market(market_id)
+    market = Market.objects.get_for_work(market_id)
     return paper_flow.user_trade(market, side, Decimal(amount))["status"]
 
 
@@ -41,6 +41,9 @@ def move_outside_markets() -> int:
 def run_sizing(run_id: int) -> str:
     """One liquidity sizing Monte Carlo (bots.simulation.sizing_runs): seconds of NumPy, on the default
     queue so it never delays a hedge; a redelivered run starts again with the same seed."""
-    from bots.simulation import sizing_runs
-
     return sizing_runs.run(run_id)
+
+
+def queue_sizing_run(sender, run_id: int, **kwargs) -> None:
+    """Listener of `sizing_run_queued`: the recorded run goes to a worker."""
+    run_sizing.delay(run_id)

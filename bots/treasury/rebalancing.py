@@ -24,6 +24,7 @@ from bots.desk.roles import ADMIN, OPERATOR, has_role
 from bots.engine.figures import plain
 from bots.engine.treasury import planner
 from bots.models import Account, TransferApproval, TransferProposal, WithdrawalNetwork
+from bots.platform import events
 from bots.platform.text import TextRefused, check_text
 from bots.treasury.balances import refresh_balances
 from bots.treasury.inventory import Inventory, account_label, market_of, policy_for, read_inventory
@@ -131,9 +132,7 @@ def audit_step(
 
 def announce(p: TransferProposal) -> None:
     """Tell the panels once the change is committed."""
-    from dashboard.live.rebalance_push import publish_rebalance
-
-    transaction.on_commit(lambda: publish_rebalance(p.pk))
+    events.proposal_changed.emit_on_commit(proposal_id=p.pk)
 
 
 # --- proposing --------------------------------------------------------------------------------
@@ -471,9 +470,7 @@ def approve(proposal_id: int, user, comment: str = "") -> Done:
         )
         announce(p)
         if p.state == P.APPROVED and policy_for(p.asset).auto_execute:
-            from bots.treasury.tasks import execute_transfer
-
-            transaction.on_commit(lambda: execute_transfer.delay(p.pk))
+            events.withdrawal_due.emit_on_commit(proposal_id=p.pk)
             message += " Automatic execution is on: Ballast withdraws it now."
     return Done(p, message)
 

@@ -11,8 +11,15 @@ import logging
 
 from celery import shared_task
 
+from bots.desk.audit import record
+from bots.models import Account, InventoryBand
 from bots.platform.locks import market_lock
+from bots.treasury import rebalancing, transfer_watch
 from bots.treasury.balances import refresh_balances
+from bots.treasury.inventory import read_inventory
+from bots.treasury.rebalancing import TransferError
+from bots.treasury.transfer_watch import watch_transfers as watch
+from bots.treasury.withdrawals import WithdrawalRetry, execute
 from bots.venues.errors import TRANSIENT, describe
 
 log = logging.getLogger(__name__)
@@ -22,9 +29,6 @@ log = logging.getLogger(__name__)
 def plan_rebalance() -> int:
     """Refresh the banded accounts' balances, expire moot proposals, propose what the planner
     finds, and raise or resolve runway alerts. One run at a time; returns proposals made."""
-    from bots.models import Account, InventoryBand
-    from bots.treasury import rebalancing, transfer_watch
-    from bots.treasury.inventory import read_inventory
 
     with market_lock("rebalance-plan", 0, expire_seconds=120) as held:
         if not held:
@@ -45,25 +49,26 @@ def plan_rebalance() -> int:
 @shared_task(name="bots.tasks.watch_transfers", ignore_result=True, expires=30)
 def watch_transfers() -> dict:
     """Detect arrivals, flag late transfers, settle withdrawals a dead worker left sending."""
-    from bots.treasury.transfer_watch import watch_transfers as watch
 
     with market_lock("transfer-watch", 0, expire_seconds=60) as held:
         return watch() if held else {}
+
+
+def queue_withdrawal(sender, proposal_id: int, **kwargs) -> None:
+    """Listener of `withdrawal_due`: an approved transfer goes to a worker to withdraw."""
+    execute_transfer.delay(proposal_id)
 
 
 @shared_task(name="bots.tasks.execute_transfer", bind=True, ignore_result=True, max_retries=10)
 def execute_transfer(self, proposal_id: int) -> str:
     """Withdraw an approved transfer through its venue (automatic execution); a venue that
     cannot be reached is retried with backoff, the transfer approved again meanwhile."""
-    from bots.treasury.rebalancing import TransferError
-    from bots.treasury.withdrawals import WithdrawalRetry, execute
 
     try:
         return execute(proposal_id).message
     except WithdrawalRetry as exc:
         raise self.retry(countdown=min(300, 5 * 2**self.request.retries)) from exc
     except TransferError as exc:
-        from bots.desk.audit import record
 
         log.warning("transfer %s not withdrawn automatically: %s", proposal_id, exc)
         record("transfer not withdrawn", actor="automatic execution", subject=f"transfer {proposal_id}",

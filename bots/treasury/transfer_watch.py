@@ -15,13 +15,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from bots.desk.alerts import raise_alert, resolve_cause
 from bots.desk.audit import record
 from bots.engine.figures import duration, plain
 from bots.engine.rules import dec
-from bots.models import InventoryBand, TransferProposal
+from bots.models import Alert, InventoryBand, TransferProposal
 from bots.treasury.balances import refresh_balances
 from bots.treasury.inventory import Inventory, account_label, market_of, policy_for, read_inventory
 from bots.treasury.rebalancing import announce, complete, locked_proposal
+from bots.treasury.withdrawals import settle_sending
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
@@ -35,7 +37,6 @@ EARLY = timedelta(minutes=1)  # venue clocks differ: a deposit stamped a little 
 
 def watch_transfers() -> dict[str, int]:
     """Complete what arrived and flag what is late. Returns counts, for the task's log."""
-    from bots.treasury.withdrawals import settle_sending
 
     counts = {"settled": settle_sending(), "arrived": 0, "overdue": 0}
     _resolve_overdue_alerts()
@@ -127,8 +128,6 @@ def _overdue_key(proposal_id: int) -> str:
 
 def _resolve_overdue_alerts() -> None:
     """An overdue transfer that arrived, or was confirmed or failed by hand, ends its alert."""
-    from bots.desk.alerts import resolve_cause
-    from bots.models import Alert
 
     for alert in Alert.objects.filter(kind=Alert.TRANSFER_OVERDUE).exclude(state=Alert.RESOLVED):
         proposal_id = int(alert.key.removeprefix("transfer-"))
@@ -154,8 +153,6 @@ def _overdue(p: TransferProposal) -> bool:
         f"expected within {p.arrival_minutes} min: check the venue, then confirm or mark it failed"
     )
     log.warning("transfer %s overdue: %s", p.pk, reason)
-    from bots.desk.alerts import raise_alert
-    from bots.models import Alert
 
     raise_alert(
         Alert.TRANSFER_OVERDUE, p.market, f"Transfer {p.pk} overdue: {reason}",
@@ -178,8 +175,6 @@ def _overdue(p: TransferProposal) -> bool:
 def runway_alerts(inventory: Inventory) -> int:
     """Raise an alert per account and asset whose runway is under its threshold, naming the
     proposal that answers it; resolve those whose runway recovered. Returns how many are up."""
-    from bots.desk.alerts import raise_alert, resolve_cause
-    from bots.models import Alert
 
     raised = 0
     banded = set(InventoryBand.objects.values_list("account_id", "asset"))

@@ -22,6 +22,7 @@ from bots.desk.audit import record
 from bots.desk.roles import ADMIN, OPERATOR
 from bots.engine.rules import dec
 from bots.models import Account, TransferProposal, WhitelistAddress
+from bots.platform import events
 from bots.treasury.inventory import account_label, read_inventory
 from bots.treasury.rebalancing import (
     Done,
@@ -329,6 +330,4 @@ def remove_address(user, entry_id: int) -> WhitelistAddress:
 
 
 def _publish() -> None:
-    from dashboard.live.rebalance_push import publish_rebalance
-
-    transaction.on_commit(lambda: publish_rebalance(None))
+    events.proposal_changed.emit_on_commit(proposal_id=None)

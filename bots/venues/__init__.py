@@ -10,9 +10,9 @@ def venue_for(account):
     from bots.models import Venue
 
     if account.venue.kind == Venue.PAPER:
-        from bots.venues.paper import PaperVenue
+        from bots.venues.paper import PaperVenue  # Django models: only when a venue is asked for
 
         return PaperVenue(account)
-    from bots.venues.ccxt_venue import CcxtVenue
+    from bots.venues.ccxt_venue import CcxtVenue  # ccxt: only when a real exchange is asked for
 
     return CcxtVenue(account)

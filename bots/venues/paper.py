@@ -4,31 +4,37 @@ Each request locks the market's row, loads the open orders it can touch and the 
 into a bots.engine.matching.Book, applies the request, and writes back what changed, all in one
 transaction: every process sees the same exchange and a crash leaves no half-applied trade.
 
-After a commit that made trades, the venue pushes them: the `trades_made` signal names the
+After a commit that made trades, the venue pushes them: the `trades_made` event names the
 accounts that traded, so their fills are captured at once instead of at the next tick. A venue
 whose options carry a fault plan fails as configured (bots.venues.faults).
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.dispatch import Signal
+from django.db.models import Q
 
 from bots.engine import matching
 from bots.engine.figures import whole_number
 from bots.engine.market_making.quoting import Level
 from bots.engine.rules import BUY, MarketRules, dec, floor_to
-from bots.models import Account, PaperBalance, PaperMarket, PaperOrder
+from bots.models import (
+    Account,
+    PaperBalance,
+    PaperMarket,
+    PaperOrder,
+    PaperTransfer,
+    WithdrawalNetwork,
+)
+from bots.platform import events
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import faults, paper_store
-
-# Sent after the commit of a request that made trades: venue (the Venue row's id), symbol,
-# accounts (ids of the accounts that traded).
-trades_made = Signal()
 
 REJECTIONS = {
     matching.INVALID_ORDER: ccxt.InvalidOrder,
@@ -255,9 +261,7 @@ class PaperVenue:
         accounts = sorted({int(t.account) for t in trades})
         if accounts:
             venue_id, symbol = self.venue.pk, market.symbol
-            transaction.on_commit(
-                lambda: trades_made.send(PaperVenue, venue=venue_id, symbol=symbol, accounts=accounts)
-            )
+            events.trades_made.emit_on_commit(venue=venue_id, symbol=symbol, accounts=accounts)
 
     # --- the ccxt-shaped interface ---------------------------------------------------------
 
@@ -503,11 +507,7 @@ class PaperVenue:
         }
 
     def withdraw(self, code: str, amount, address: str, tag=None, params=None) -> dict:
-        import hashlib
-        import uuid
-        from datetime import timedelta
 
-        from bots.models import PaperTransfer, WithdrawalNetwork
 
         self._check_fault("withdraw")
         self._fire_due_switches()
@@ -565,7 +565,6 @@ class PaperVenue:
         return _transaction_dict(transfer, "withdrawal")
 
     def fetch_withdrawals(self, code=None, since=None, limit=None, params=None) -> list[dict]:
-        from bots.models import PaperTransfer
 
         self._check_fault("fetch_withdrawals")
         rows = PaperTransfer.objects.filter(account=self.account)
@@ -575,7 +574,6 @@ class PaperVenue:
 
     def fetch_deposits(self, code=None, since=None, limit=None, params=None) -> list[dict]:
         """This account's deposits, after crediting every one that has arrived by now."""
-        from bots.models import PaperTransfer
 
         self._check_fault("fetch_deposits")
         with transaction.atomic():
@@ -616,7 +614,6 @@ class PaperVenue:
 
     @staticmethod
     def _lock_funds(venue, asset: str) -> None:
-        from django.db.models import Q
 
         # The matching engine writes balances back whole under its market row's lock; holding
         # the same locks keeps a trade from overwriting a withdrawal or a deposit, and the

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bots.desk.health import compliance
 from bots.desk.roles import ADMIN, has_role, role_required
+from bots.desk.targets import change_targets
 from bots.engine.desk.liquidity import FLAGSHIP_SYMBOLS
 from bots.models import Market, MarketTargets
 from bots.models.targets import plain
@@ -145,7 +146,7 @@ def save_targets(request, slug: str):
     if form.is_valid():
         try:
             saved = MarketTargets.for_market(market)
-            change = saved.change(request.user, form.cleaned_data, form.cleaned_data["version"])
+            change = change_targets(saved, request.user, form.cleaned_data, form.cleaned_data["version"])
         except ValidationError as exc:
             form.add_error(None, exc)
     if not form.is_valid() or form.errors:

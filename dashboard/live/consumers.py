@@ -15,6 +15,8 @@ from bots.models import Market
 from bots.platform.locks import DOWN
 from dashboard.live import socket_commands
 from dashboard.live.publisher import OVERVIEW_GROUP, group_name
+from dashboard.live.rebalance_push import REBALANCE_GROUP
+from dashboard.live.sizing_push import SIZING_GROUP
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +127,6 @@ class RebalanceConsumer(CoalescingConsumer):
     """The rebalance panel's nudges: a proposal appeared or changed (dashboard.live.rebalance_push)."""
 
     async def group_for(self) -> str | None:
-        from dashboard.live.rebalance_push import REBALANCE_GROUP
 
         return REBALANCE_GROUP
 
@@ -140,7 +141,6 @@ class SizingConsumer(CoalescingConsumer):
     push_event = "sizing.progress"
 
     async def group_for(self) -> str | None:
-        from bots.simulation.sizing_runs import SIZING_GROUP
 
         self.waiting: dict[int, str] = {}
         return SIZING_GROUP

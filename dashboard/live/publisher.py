@@ -27,6 +27,7 @@ from bots.treasury.inventory import in_flight
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
+from dashboard.desk.overview_views import overview_fragment
 from dashboard.market_making.market_history import history_tail
 from dashboard.market_making.quote_panel import quoting_snapshot
 
@@ -44,12 +45,19 @@ def group_name(market_id: int) -> str:
 OVERVIEW_GROUP = "overview"
 
 
+def on_markets_graded(sender, **kwargs) -> None:
+    """Listener of `markets_graded` (wired in dashboard/apps.py)."""
+    publish_overview()
+
+
+def on_market_changed(sender, market_id: int, force: bool, **kwargs) -> None:
+    """Listener of `market_changed` (wired in dashboard/apps.py)."""
+    publish_market(market_id, force=force)
+
+
 def publish_overview() -> int:
     """Push the overview's rows to every open overview; returns the stamp (ms) they carry, which
     the page and the fan-out bench read as the moment the event left."""
-    from dashboard.desk.overview_views import (
-        overview_fragment,  # the overview's rows are rendered by its module
-    )
 
     stamp = int(time.time() * 1000)
     text = overview_fragment(stamp)
@@ -176,7 +184,8 @@ def publish_market(market_id: int, force: bool = False) -> bool:
         return False
     if not force and not throttle(f"publish:{market_id}", PUBLISH_EVERY_MS):
         if throttle(f"publish-later:{market_id}", PUBLISH_EVERY_MS):
-            from dashboard.live.tasks import publish_later  # the tasks module imports this one
+
+            from dashboard.live.tasks import publish_later  # that module imports this one
 
             publish_later.apply_async((market_id,), countdown=PUBLISH_EVERY_MS / 1000)
         return False

@@ -16,6 +16,11 @@ from channels.layers import get_channel_layer
 REBALANCE_GROUP = "rebalance"
 
 
+def on_proposal_changed(sender, proposal_id: int | None, **kwargs) -> None:
+    """Listener of `proposal_changed` (wired in dashboard/apps.py)."""
+    publish_rebalance(proposal_id)
+
+
 def publish_rebalance(proposal_id: int | None) -> None:
     text = json.dumps({"proposal": proposal_id, "at": int(time.time() * 1000)})
     async_to_sync(get_channel_layer().group_send)(

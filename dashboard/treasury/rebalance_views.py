@@ -35,6 +35,8 @@ from bots.models import (
 )
 from bots.treasury import rebalancing, withdrawals
 from bots.treasury.inventory import Position, account_label, read_inventory
+from bots.treasury.tasks import plan_rebalance
+from dashboard.live.rebalance_push import publish_rebalance
 from dashboard.treasury.rebalance_forms import (
     BandForm,
     NetworkForm,
@@ -380,7 +382,6 @@ def propose(request):
 @login_required
 @role_required(OPERATOR)
 def plan_now(request):
-    from bots.treasury.tasks import plan_rebalance
 
     made = plan_rebalance()
     record("rebalance planned", user=request.user, reason="planner run by hand", proposals=made)
@@ -462,7 +463,6 @@ def _save_setting(request, form_class, key_fields: tuple[str, ...], name: str, k
             before=before,
             after=_snapshot(row, fields),
         )
-    from dashboard.live.rebalance_push import publish_rebalance
 
     transaction.on_commit(lambda: publish_rebalance(None))
     messages.success(request, f"Saved: {row}.")

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from bots.desk.targets import change_targets
 from bots.engine.desk.liquidity import AMBER, GREEN
 from bots.models import AuditEntry, HealthSample, Market, MarketTargets, TargetChange
 
@@ -41,7 +42,7 @@ def test_a_change_is_kept_with_who_when_old_and_new_and_in_the_audit_log(demo_ma
     targets = MarketTargets.for_market(demo_market)
     values = {f: getattr(targets, f) for f in MarketTargets.EDITABLE} | {"spread_target_bps": Decimal("8")}
 
-    change = targets.change(admin_user, values, seen_version=1)
+    change = change_targets(targets, admin_user, values, seen_version=1)
 
     assert targets.version == 2 and targets.spread_target_bps == Decimal("8")
     assert (change.user, change.version, change.changes) == (admin_user, 2, {"spread_target_bps": ["10", "8"]})
@@ -52,10 +53,10 @@ def test_a_change_is_kept_with_who_when_old_and_new_and_in_the_audit_log(demo_ma
 def test_a_form_older_than_the_last_change_is_refused_and_changes_nothing(demo_market, admin_user):
     targets = MarketTargets.for_market(demo_market)
     values = {f: getattr(targets, f) for f in MarketTargets.EDITABLE}
-    targets.change(admin_user, values | {"spread_target_bps": Decimal("8")}, seen_version=1)
+    change_targets(targets, admin_user, values | {"spread_target_bps": Decimal("8")}, seen_version=1)
 
     with pytest.raises(ValidationError, match="Someone changed these targets while you were editing"):
-        targets.change(admin_user, values | {"spread_target_bps": Decimal("12")}, seen_version=1)
+        change_targets(targets, admin_user, values | {"spread_target_bps": Decimal("12")}, seen_version=1)
 
     assert MarketTargets.objects.get().spread_target_bps == Decimal("8")
     assert TargetChange.objects.count() == 1

@@ -9,8 +9,9 @@ import pytest
 
 from bots.hedging import hedger
 from bots.models import Hedge, HedgeSettings, PaperMarket
+from bots.platform import events
 from bots.treasury.balances import refresh_balances
-from bots.venues import faults, paper
+from bots.venues import faults
 from tests.support.browser import log_in
 from tests.support.hedging_world import one_fill, run_until_done, set_faults
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(
 def desk(hedging_market, monkeypatch):
     """Some hedged fills, two failed hedges and a small fill pending."""
     # The fills are captured and hedged here, step by step: no push to the suite's worker.
-    monkeypatch.setattr(paper.trades_made, "receivers", [])
+    monkeypatch.setattr(events.trades_made, "receivers", [])
     faults.reset()
     for side in ("buy", "sell", "buy", "sell"):
         run_until_done(one_fill(hedging_market, side, "0.02").pk)

@@ -19,8 +19,9 @@ from django.conf import settings
 from bots.hedging.capture import capture_fills
 from bots.hedging.tasks import hedge_fill, sweep_hedges
 from bots.models import Hedge, HedgeOrder, PaperOrder
+from bots.platform import events
 from bots.simulation.paper_flow import user_trade
-from bots.venues import paper, venue_for
+from bots.venues import venue_for
 from tests.support import processes
 from tests.support.hedging_world import (
     assert_balances_equal_records,
@@ -73,7 +74,7 @@ def test_a_worker_killed_mid_hedge_loses_nothing_and_sends_nothing_twice(
 ):
     market = hedging_market
     # This test queues its own hedges: no push to the suite's shared worker.
-    monkeypatch.setattr(paper.trades_made, "receivers", [])
+    monkeypatch.setattr(events.trades_made, "receivers", [])
     start = starting_balances([market.mm_account, market.hedge_account])
     hedge_ids = []
     for i in range(30):

@@ -16,7 +16,8 @@ import pytest
 from bots.engine.rules import MarketRules
 from bots.market_making import operator_commands
 from bots.models import Fill, Hedge, HedgeCover, HedgeOrder, PaperMarket
-from bots.venues import faults, paper, venue_for
+from bots.platform import events
+from bots.venues import faults, venue_for
 from tests.support.hedging_world import (
     DEEP,
     Driver,
@@ -63,7 +64,7 @@ def quick_commits():
 def test_every_fill_is_hedged_once_and_the_books_balance(demo_market, quick_commits, monkeypatch):
     market = demo_market
     # The in-process driver is the only worker: no push to the suite's shared one.
-    monkeypatch.setattr(paper.trades_made, "receivers", [])
+    monkeypatch.setattr(events.trades_made, "receivers", [])
     # The hedge venues' minimum order is 10 USDT: the smallest user trades cannot be hedged alone.
     PaperMarket.objects.filter(venue__name="external").update(min_cost=Decimal("10"))
     add_hedge_venue(market, "external-b", taker_fee="0.0008", min_cost="10")

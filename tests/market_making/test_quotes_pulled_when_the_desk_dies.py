@@ -28,10 +28,9 @@ from bots.models import (
     PaperOrder,
     PaperTrade,
 )
-from bots.platform import locks
+from bots.platform import events, locks
 from bots.simulation.paper_flow import user_trade
 from bots.venues import ccxt_errors as ccxt
-from bots.venues import paper
 from tests.support import processes
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
@@ -133,7 +132,7 @@ class Users:
 def market(demo_market, monkeypatch):
     # The users here are this test process: the fills they make are captured by the private
     # worker's ticks, not pushed to the suite's Redis.
-    monkeypatch.setattr(paper.trades_made, "receivers", [])
+    monkeypatch.setattr(events.trades_made, "receivers", [])
     return demo_market
 
 

@@ -2,6 +2,9 @@
 a module still find their function after it (a task's default name is its module path)."""
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +39,25 @@ def test_routes_and_beat_name_registered_tasks():
     app.loader.import_default_modules()
     named = set(settings.CELERY_TASK_ROUTES) | {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
     assert named - set(app.tasks) == set()
+
+
+def test_a_fresh_worker_registers_every_task():
+    """What a worker process loads at start (Celery's loader, which sets Django up and so runs
+    the apps' ready()) registers every task a tasks module declares: a task queued by its name
+    is never 'unregistered' in a worker that happens not to import its module."""
+    declared = {
+        next(k.value.value for k in call.keywords if k.arg == "name")
+        for path in TASK_MODULES
+        for _fn, call in _task_decorators(path)
+    }
+    code = (
+        "from ballast.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "print('\\n'.join(sorted(app.tasks)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "ballast.settings"},
+    )
+
+    assert declared - set(result.stdout.split()) == set()

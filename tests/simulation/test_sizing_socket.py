@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from ballast.asgi import application
-from bots.simulation.sizing_runs import SIZING_GROUP
+from dashboard.live.sizing_push import SIZING_GROUP
 from tests.support.sockets import ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,6 +19,12 @@ from decimal import Decimal
 
 from bots.engine.rules import BPS, BUY
 from bots.engine.simulation.flow import UserOrder, random_walk_step, user_orders
+from bots.engine.simulation.sim_inputs import (
+    MAX_RUN_SECONDS,
+    InvalidInput,
+    action_token,
+    parse_action,
+)
 
 D = Decimal
 
@@ -105,8 +111,6 @@ def get(name: str) -> Scenario:
     try:
         return SCENARIOS[name]
     except KeyError:
-        from bots.engine.simulation.sim_inputs import InvalidInput
-
         raise InvalidInput(
             {"scenario": f"unknown scenario {name[:30]!r}: one of {', '.join(SCENARIOS)}"}
         ) from None
@@ -130,13 +134,7 @@ def run(
     compare `summary()`, `events()` and `series` of two runs. Raises InvalidInput on bad input.
     `Simulation.summary()` is the run as plain JSON-able values.
     """
-    from bots.engine.simulation.demo import Simulation
-    from bots.engine.simulation.sim_inputs import (
-        MAX_RUN_SECONDS,
-        InvalidInput,
-        action_token,
-        parse_action,
-    )
+    from bots.engine.simulation.demo import Simulation  # that module imports this one
 
     if not isinstance(seconds, int) or not 0 <= seconds <= MAX_RUN_SECONDS:
         raise InvalidInput({"seconds": f"seconds must be 0 to {MAX_RUN_SECONDS}"})

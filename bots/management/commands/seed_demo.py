@@ -10,19 +10,25 @@ from decimal import Decimal
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from bots.desk import roles
 from bots.engine.simulation.flow import users_rate_ceiling
 from bots.models import (
     Account,
+    InventoryBand,
     Market,
     MarketTargets,
     PaperBalance,
     PaperMarket,
     QuoteSettings,
+    RebalancePolicy,
     Venue,
+    WhitelistAddress,
+    WithdrawalNetwork,
 )
 from bots.simulation.paper_flow import move_outside_markets
+from bots.venues.paper import PaperVenue
 
 START_PRICE = Decimal("65000")
 MARKET_RULES = {
@@ -176,10 +182,7 @@ DEMO_TWO_APPROVERS_ABOVE = {"BTC": Decimal("2"), "USDT": Decimal("150000")}
 
 
 def seed_rebalancing(own: Venue, outside: Venue, mm: Account, hedge: Account) -> None:
-    from django.utils import timezone
 
-    from bots.models import InventoryBand, RebalancePolicy, WhitelistAddress, WithdrawalNetwork
-    from bots.venues.paper import PaperVenue
 
     for asset, (minimum, target, maximum, reserve) in DEMO_BANDS.items():
         RebalancePolicy.objects.get_or_create(

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from bots.market_making import operator_commands as commands
 from bots.models import TransferProposal
 from bots.treasury.inventory import account_label
+from bots.treasury.tasks import plan_rebalance
 
 ACTIONS = ("approve", "reject", "cancel", "sent", "withdraw", "confirm", "fail")
 
@@ -36,7 +37,6 @@ class Command(BaseCommand):
         if action == "list":
             return self.list()
         if action == "plan":
-            from bots.treasury.tasks import plan_rebalance
 
             return self.stdout.write(f"{plan_rebalance()} new proposal(s).")
         if transfer is None:

@@ -37,6 +37,9 @@ from bots.engine.simulation.sim_inputs import (
     parse_actions,
     parse_settings,
 )
+from bots.models import Market
+from bots.simulation import sizing_runs
+from bots.simulation.sizing_runs import step_seconds
 
 
 def number(text: str) -> float:
@@ -147,8 +150,6 @@ def research_params(options: dict) -> research.Params:
 
 def market_inputs(slug: str) -> dict:
     """What the market suggests (bots.simulation.sizing_runs.suggest), as floats, with where it came from."""
-    from bots.models import Market
-    from bots.simulation import sizing_runs
 
     market = (
         Market.objects.select_related("mm_account", "hedge_account").filter(slug=slug).first()
@@ -221,7 +222,6 @@ def sizing_inputs(options: dict) -> dict:
         )
     days, dt = options["days"], options["dt"]
     if dt is None and days > 0:
-        from bots.simulation.sizing_runs import step_seconds
 
         dt = float(step_seconds(Decimal(repr(days))))
     if days > 0 and dt is not None and 0 < dt and dt > days * sizing.SECONDS_PER_DAY:
