@@ -6,7 +6,7 @@ Everything real and private to the run: an embedded Redis, a SQLite database in 
 directory (migrated, seeded with the demo market), one Daphne. Users log in over HTTP with a
 password (one user per 25 clients), and every client opens /ws/overview/ with its session. The
 bench then does what the health task does, `--rate` times a second: sample every market and
-publish the overview (bots.desk.health.sample_all, dashboard.live.publisher.publish_overview), each push
+publish the overview (bots.desk.health.sample_all, dashboard.live.overview_push.publish_overview), each push
 stamped with the moment it left. With --engine a Celery worker and beat also run the market
 making, simulated users and hedging meanwhile (their own health rounds held back, so every push
 is the bench's).
@@ -141,7 +141,7 @@ def publish(rate: float, seconds: float) -> None:
 
     django.setup()
     from bots.desk import health
-    from dashboard.live.publisher import publish_overview
+    from dashboard.live.overview_push import publish_overview
 
     interval, start = 1 / rate, time.monotonic()
     for n in range(int(seconds * rate)):

@@ -46,3 +46,12 @@ class UserTradeForm(RefusesControlCharacters, forms.Form):
     amount = forms.DecimalField(
         min_value=Decimal("0.00001"), max_value=Decimal("100"), max_digits=20, decimal_places=8
     )
+
+
+def errors_text(form: forms.BaseForm) -> str:
+    """Every error of a form on one line, field names first: what a message banner shows."""
+    parts = []
+    for field, errors in form.errors.items():
+        label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
+        parts.append(label + " ".join(errors))
+    return "; ".join(parts)

@@ -1,7 +1,7 @@
 """The overview: every market in one table, each figure against its target band, live.
 
 The table's rows are one template (partials/overview_rows.html): the page renders it, and
-publish_overview (dashboard.live.publisher) renders it again after each health round and pushes the HTML
+publish_overview (dashboard.live.overview_push) renders it again after each health round and pushes the HTML
 to every open overview, where htmx's websocket extension swaps it in.
 """
 

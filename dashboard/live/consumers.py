@@ -14,7 +14,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from bots.models import Market
 from bots.platform.locks import DOWN
 from dashboard.live import socket_commands
-from dashboard.live.publisher import OVERVIEW_GROUP, group_name
+from dashboard.live.overview_push import OVERVIEW_GROUP
+from dashboard.live.publisher import group_name
 from dashboard.live.rebalance_push import REBALANCE_GROUP
 from dashboard.live.sizing_push import SIZING_GROUP
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from decimal import Decimal
 
 from asgiref.sync import async_to_sync
@@ -27,7 +26,6 @@ from bots.treasury.inventory import in_flight
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
-from dashboard.desk.overview_views import overview_fragment
 from dashboard.market_making.market_history import history_tail
 from dashboard.market_making.quote_panel import quoting_snapshot
 
@@ -42,27 +40,9 @@ def group_name(market_id: int) -> str:
     return f"market-{market_id}"
 
 
-OVERVIEW_GROUP = "overview"
-
-
-def on_markets_graded(sender, **kwargs) -> None:
-    """Listener of `markets_graded` (wired in dashboard/apps.py)."""
-    publish_overview()
-
-
 def on_market_changed(sender, market_id: int, force: bool, **kwargs) -> None:
     """Listener of `market_changed` (wired in dashboard/apps.py)."""
     publish_market(market_id, force=force)
-
-
-def publish_overview() -> int:
-    """Push the overview's rows to every open overview; returns the stamp (ms) they carry, which
-    the page and the fan-out bench read as the moment the event left."""
-
-    stamp = int(time.time() * 1000)
-    text = overview_fragment(stamp)
-    async_to_sync(get_channel_layer().group_send)(OVERVIEW_GROUP, {"type": "overview.update", "text": text})
-    return stamp
 
 
 def market_snapshot(market: Market) -> dict:

@@ -18,8 +18,7 @@ from bots.desk.roles import OPERATOR, has_role, role_required
 from bots.models import Market, SizingRun
 from bots.models.targets import plain
 from bots.simulation import sizing_runs
-from dashboard.forms import RefusesControlCharacters
-from dashboard.treasury.rebalance_forms import errors_text
+from dashboard.forms import RefusesControlCharacters, errors_text
 
 PAST_RUNS = 10
 NUMBER = {"max_digits": 38, "decimal_places": 18}

@@ -127,12 +127,3 @@ class WhitelistForm(RefusesControlCharacters, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = bot_accounts()
-
-
-def errors_text(form: forms.BaseForm) -> str:
-    """Every error of a form on one line, field names first: what a message banner shows."""
-    parts = []
-    for field, errors in form.errors.items():
-        label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
-        parts.append(label + " ".join(errors))
-    return "; ".join(parts)

@@ -36,6 +36,7 @@ from bots.models import (
 from bots.treasury import rebalancing, withdrawals
 from bots.treasury.inventory import Position, account_label, read_inventory
 from bots.treasury.tasks import plan_rebalance
+from dashboard.forms import errors_text
 from dashboard.live.rebalance_push import publish_rebalance
 from dashboard.treasury.rebalance_forms import (
     BandForm,
@@ -44,7 +45,6 @@ from dashboard.treasury.rebalance_forms import (
     ProposeForm,
     SentForm,
     WhitelistForm,
-    errors_text,
 )
 
 P = TransferProposal

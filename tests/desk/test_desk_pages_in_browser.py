@@ -14,7 +14,7 @@ from bots.desk.alerts import raise_alert
 from bots.desk.audit import record
 from bots.models import Alert, MarketTargets
 from bots.treasury.balances import refresh_balances
-from dashboard.live.publisher import publish_overview
+from dashboard.live.overview_push import publish_overview
 from tests.support.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True)]

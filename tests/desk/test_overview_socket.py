@@ -13,7 +13,7 @@ from django.urls import reverse
 from ballast.asgi import application
 from bots.desk import health
 from bots.desk.tasks import sample_health
-from dashboard.live.publisher import publish_overview
+from dashboard.live.overview_push import publish_overview
 from tests.support.sockets import ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
