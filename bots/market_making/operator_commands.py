@@ -40,6 +40,7 @@ from bots.models import (
 from bots.platform import events
 from bots.platform.locks import DOWN, market_lock, reachable
 from bots.platform.text import TextRefused, check_text
+from bots.treasury.balances import refresh_balances
 
 # Transfer commands (propose, approve, reject, cancel, record sent, confirm, mark failed, and
 # withdraw through the venue) live with their workflow in bots.treasury.rebalancing and
@@ -203,8 +204,20 @@ def _stop(markets: list[Market], write=None, hold: str = "") -> list[Cancelled]:
                 Market.objects.filter(pk=market.pk).update(
                     quote_summary={"at": at, "levels": [], "hold": hold or market.state_reason}
                 )
+    for market in markets:
+        _read_balances(market)
     _publish(*markets)
     return results
+
+
+def _read_balances(market: Market) -> None:
+    """The cancels moved the MM account's funds from in orders to free: read them now, or the
+    page shows them in orders until a tick after a resume. Best effort: the stop is done, and a
+    venue that cannot say its balances now is read again by the next tick that changes things."""
+    try:
+        refresh_balances(market.mm_account, [market.base, market.quote])
+    except ccxt.BaseError as exc:
+        log.warning("%s: balances not read after the cancels: %s", market, describe(exc))
 
 
 def cancel_market_orders(market: Market, why: str) -> Cancelled:
