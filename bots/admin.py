@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from bots.models import (
     Account,
@@ -37,6 +38,13 @@ class QuoteSettingsInline(admin.StackedInline):
 class MarketAdmin(admin.ModelAdmin):
     list_display = ("symbol", "slug", "mm_account", "hedge_account", "state", "last_tick_at")
     inlines = [QuoteSettingsInline]
+    exclude = ("started_at",)
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.enabled and "enabled" in form.changed_data:
+            # Not ticked while disabled: the dead man's switch counts no silence before now.
+            obj.started_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Fill)

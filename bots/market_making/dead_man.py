@@ -6,7 +6,8 @@ Every market-making tick stamps its market's row (Market.last_tick_at) and, on a
 Celery nor Redis, so that it outlives them. When a market's ticks stop for longer than the
 setting, it cancels every order of the market's MM account, raises a `quotes_pulled` alert and
 writes a `dead_man_switch` audit entry; while the silence lasts it looks again every period.
-When ticks resume the bot quotes as before, and the alert resolves.
+When ticks resume the bot quotes as before, and the alert resolves. A resume (or enabling the
+market) starts the count again: the time a market was paused is no silence.
 
 It never fights the operator: it changes no market's state, and a paused, killed or disabled
 market (which no tick quotes) is looked at only when the records say it has orders live.
@@ -41,18 +42,20 @@ def check(now: datetime | None = None) -> list[str]:
     limit = timedelta(seconds=settings.DEADMAN_SECONDS)
     done = []
     rows = Market.objects.filter(last_tick_at__isnull=False).values_list(
-        "pk", "last_tick_at", "quotes_pulled_at", "enabled", "state"
+        "pk", "last_tick_at", "started_at", "quotes_pulled_at", "enabled", "state"
     )
-    for pk, last_tick, pulled, enabled, state in rows:
+    for pk, last_tick, started, pulled, enabled, state in rows:
         if pulled is not None and last_tick > pulled:
             done.append(_resumed(pk))
             pulled = None
-        if now - last_tick <= limit or (pulled is not None and now - pulled <= limit):
+        # A paused or disabled market has no ticks: the time before its resume is no silence.
+        since = max(last_tick, started) if started is not None else last_tick
+        if now - since <= limit or (pulled is not None and now - pulled <= limit):
             continue
         # A market no tick quotes has no quotes, unless a cancel failed: its records say so.
         expects_ticks = enabled and state not in Market.STOPPED
         if expects_ticks or _live_orders(pk):
-            done.append(pull(Market.objects.get_for_work(pk), now, now - last_tick, first=pulled is None))
+            done.append(pull(Market.objects.get_for_work(pk), now, now - since, first=pulled is None))
     return [line for line in done if line]
 
 

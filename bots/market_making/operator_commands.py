@@ -334,7 +334,7 @@ def resume_market(market: Market, *, reason: str, user=None, actor: str = "") ->
         breaker_hold = market.state == Market.HOLDING and market.protect_until is not None
         if market.state not in Market.STOPPED and not breaker_hold:
             raise CommandRefused(f"{market.symbol} is {market.state}, not paused or killed.")
-        _set_state(market, Market.RUNNING, "", protect_until=None)
+        _set_state(market, Market.RUNNING, "", protect_until=None, started_at=timezone.now())
         record("resume", user=user, actor=actor, market=market, reason=why)
     _publish(market)
     return Outcome(f"{market.symbol} resumed: it quotes again at its next tick.")
@@ -412,7 +412,7 @@ def resume_all(*, reason: str, user=None, actor: str = "") -> Outcome:
         )
         resumed = Market.objects.filter(
             state=Market.KILLED, state_reason__startswith=DESK_KILL
-        ).update(state=Market.RUNNING, state_reason="")
+        ).update(state=Market.RUNNING, state_reason="", started_at=timezone.now())
         record("resume_all", user=user, actor=actor, reason=why, markets=resumed)
     _publish(*Market.objects.all())
     return Outcome(f"Desk resumed: {resumed} market(s) quote again at their next tick.")

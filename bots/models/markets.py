@@ -50,6 +50,11 @@ class Market(models.Model):
     state = models.CharField(max_length=10, choices=STATE_CHOICES, default=RUNNING)
     state_reason = models.CharField(max_length=500, blank=True)
     last_tick_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When an operator last resumed or enabled the market: the dead man's switch "
+        "counts a silence from the later of this and the last tick",
+    )
     quotes_pulled_at = models.DateTimeField(
         null=True, blank=True, help_text="When the dead man's switch last pulled the quotes (bots.market_making.dead_man)"
     )
