@@ -91,7 +91,8 @@ def pull(market: Market, now: datetime, silence: timedelta, *, first: bool) -> s
     )
     fields: dict = {"quotes_pulled_at": now}
     if quoting:
-        fields["quote_summary"] = {"at": tick.now_ms, "levels": [], "hold": why}
+        books = (market.quote_summary or {}).get("hedge_books", [])  # the depth chart draws them
+        fields["quote_summary"] = {"at": tick.now_ms, "levels": [], "hold": why, "hedge_books": books}
     Market.objects.filter(pk=market.pk).update(**fields)
     if not (count or (first and quoting)):
         return ""

@@ -202,12 +202,19 @@ def _stop(markets: list[Market], write=None, hold: str = "") -> list[Cancelled]:
             at = int(time.time() * 1000)
             for market in markets:
                 Market.objects.filter(pk=market.pk).update(
-                    quote_summary={"at": at, "levels": [], "hold": hold or market.state_reason}
+                    quote_summary=_held(market, at, hold or market.state_reason)
                 )
     for market in markets:
         _read_balances(market)
     _publish(*markets)
     return results
+
+
+def _held(market: Market, at: int, why: str) -> dict:
+    """The quote panel of a market whose quotes are gone: no levels and why, and the hedge
+    venues' books as the last tick read them, which the depth chart draws while no tick runs."""
+    last = Market.objects.filter(pk=market.pk).values_list("quote_summary", flat=True).first() or {}
+    return {"at": at, "levels": [], "hold": why, "hedge_books": last.get("hedge_books", [])}
 
 
 def _read_balances(market: Market) -> None:
