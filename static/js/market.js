@@ -457,6 +457,14 @@
     root.dataset.updates = String(Number(root.dataset.updates || 0) + 1);
   }
 
+  // A command carried out empties its form's reason, so the next command (a quick Resume after
+  // a Pause) is not logged with the last one's reason; a refused one keeps it, to be corrected.
+  document.querySelectorAll("#bot-panel form.controls").forEach((form) => {
+    form.addEventListener("htmx:afterRequest", (event) => {
+      if (event.detail.successful) form.querySelector("input[name=reason]").value = "";
+    });
+  });
+
   let snapshot = JSON.parse(document.getElementById("snapshot").textContent);
   root.dataset.base = snapshot.base;
   root.dataset.quote = snapshot.quote;

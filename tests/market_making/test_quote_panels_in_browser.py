@@ -1,5 +1,6 @@
-"""In a real browser: the quotes with their edge, pausing and resuming the bot with a reason,
-and an admin changing the quote settings (a refused value shown in place, then a saved one)."""
+"""In a real browser: the quotes with their edge, pausing and resuming the bot with a reason
+each (a command carried out empties the reason box), and an admin changing the quote settings
+(a refused value shown in place, then a saved one)."""
 
 from __future__ import annotations
 
@@ -28,15 +29,22 @@ def test_an_operator_sees_each_levels_edge_and_pauses_and_resumes_the_bot(
     page.fill("#bot-panel form.controls input[name=reason] >> nth=0", "exchange maintenance")
     page.click("#bot-panel button[data-command=pause]")
     page.wait_for_selector("#control-result .ok")
+    # Carried out, the command empties the reason box: the next one needs its own reason.
+    assert page.locator("#bot-panel form.controls input[name=reason] >> nth=0").input_value() == ""
     page.wait_for_function("document.getElementById('state').textContent === 'paused'")
     page.wait_for_selector("#actions li:has-text('exchange maintenance')")
     assert page.locator("#bot-panel button[data-command=pause]").is_disabled()
     assert page.locator("#bot-panel button[data-command=resume]").is_enabled()
     page.screenshot(path=artifacts / "market-paused.png", full_page=True)
 
-    page.click("#bot-panel button[data-command=resume]")  # the reason is still filled in
+    page.click("#bot-panel button[data-command=resume]")  # no reason: the browser asks for one
+    assert page.locator("#bot-panel form.controls input[name=reason] >> nth=0").evaluate(
+        "input => input.validity.valueMissing"
+    )
+    page.fill("#bot-panel form.controls input[name=reason] >> nth=0", "maintenance over")
+    page.click("#bot-panel button[data-command=resume]")
     page.wait_for_function("document.getElementById('state').textContent === 'running'")
-    assert page.locator("#actions li").first.inner_text().endswith("resume: exchange maintenance")
+    assert page.locator("#actions li").first.inner_text().endswith("resume: maintenance over")
 
 
 def test_an_admin_changes_the_quote_settings_in_place(page, live_url, running_market, artifacts):
