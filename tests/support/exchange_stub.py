@@ -1,6 +1,7 @@
 """A local stand-in for binance's spot REST API, so tests drive the real ccxt library over loopback.
 
-Behind the HTTP is a real exchange: one market (BTC/USDT) on Ballast's pure matching engine, with
+Behind the HTTP is a real exchange (tests/support/stub_exchange.py, shared with the hollaex stub):
+one market (BTC/USDT) on Ballast's pure matching engine, with
 balances for the API-key account ("bot") and a "liquidity" account whose resting orders tests seed.
 Answers, error codes and messages copy binance's, so that ccxt's own parsing and exception
 mapping are what gets tested. Faults (HTTP statuses, malformed bodies, slowness) can be injected.
@@ -14,36 +15,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections import deque
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from bots.engine.matching import (
-    INSUFFICIENT_FUNDS,
-    WOULD_TAKE,
-    Balances,
-    Book,
-    Order,
-    Rejected,
-    Trade,
-)
-from bots.engine.rules import MarketRules, on_grid
+from bots.engine.matching import INSUFFICIENT_FUNDS, WOULD_TAKE, Order, Rejected, Trade
+from bots.engine.rules import on_grid
+from tests.support.stub_exchange import BOT, LIQUIDITY, RULES, StubExchange, now_ms
 
-BOT, LIQUIDITY = "bot", "liquidity"
-RULES = MarketRules(
-    symbol="BTC/USDT",
-    base="BTC",
-    quote="USDT",
-    price_tick=Decimal("0.01"),
-    amount_step=Decimal("0.00001"),
-    min_amount=Decimal("0.00001"),
-    min_cost=Decimal("5"),
-    maker_fee=Decimal("0.001"),
-    taker_fee=Decimal("0.001"),
-)
+__all__ = ["BOT", "LIQUIDITY", "RULES", "BinanceStub", "now_ms"]
 MARKET_ID = "BTCUSDT"
 STATUSES = {"closed": "FILLED", "canceled": "CANCELED", "expired": "EXPIRED"}
 
@@ -64,40 +44,14 @@ def fmt(value: Decimal | None) -> str:
     return format(padded if padded == value else value, "f")
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-class BinanceStub:
+class BinanceStub(StubExchange):
     API_KEY = "stub-api-key"
     SECRET = "stub-secret"
 
     def __init__(self, balances: dict[str, str] | None = None):
-        funds = balances if balances is not None else {"BTC": "1", "USDT": "100000"}
-        self._lock = threading.Lock()
-        self._ids = {"order": 1000, "trade": 5000}
-        self.book = Book(
-            RULES,
-            balances=Balances((BOT, asset, Decimal(v), Decimal(0)) for asset, v in funds.items()),
-            next_id=self._next_id,
-            clock=now_ms,
-        )
-        self.orders: dict[str, Order] = {}
-        self.trades: list[Trade] = []
-        self.requests: list[tuple[str, str, dict]] = []  # (method, path, params), for assertions
         self.withdrawals: list[dict] = []  # binance's withdraw history rows, newest last
         self.deposits: list[dict] = []  # binance's deposit history rows, newest last
-        self._faults: deque[tuple[int, str | None]] = deque()
-        self._delay = 0.0
-        self._faults_only = self._delay_only = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.handle_error = lambda request, address: None  # clients that timed out
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        # A short poll interval: stop() waits for one, and every test stops a stub.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
+        super().__init__(balances)
 
     # --- for tests ------------------------------------------------------------------------
 
@@ -115,50 +69,7 @@ class BinanceStub:
             },
         }
 
-    def seed_liquidity(self, side: str, price, amount) -> Order:
-        """Rest an order of the liquidity account on the book, funding it first."""
-        price, amount = Decimal(str(price)), Decimal(str(amount))
-        asset, need = (RULES.quote, price * amount) if side == "buy" else (RULES.base, amount)
-        with self._lock:
-            self.book.balances.deposit(LIQUIDITY, asset, need)
-            return self._submit(LIQUIDITY, side, "limit", amount, price, None, "GTC").order
-
-    def balance(self, asset: str, account: str = BOT) -> tuple[Decimal, Decimal]:
-        return self.book.balances.free(account, asset), self.book.balances.used(account, asset)
-
-    def fail_next(self, status: int, body: str | None = None, count: int = 1, only: str | None = None):
-        """Answer the next `count` requests with this status and body instead of serving them;
-        with `only` ("POST /api/v3/order"), the next ones to that endpoint."""
-        self._faults.extend([(status, body)] * count)
-        self._faults_only = only
-
-    def delay_next(self, seconds: float, only: str | None = None):
-        """Serve the next request (to `only`, if given) after `seconds`: a client with a shorter
-        timeout gives up, and the request is served all the same."""
-        self._delay = seconds
-        self._delay_only = only
-
-    def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> BinanceStub:
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
     # --- the exchange ---------------------------------------------------------------------
-
-    def _next_id(self, kind: str) -> str:
-        self._ids[kind] += 1
-        return str(self._ids[kind])
-
-    def _submit(self, account, side, type, amount, price, client_id, tif):
-        execution = self.book.submit(account, side, type, amount, price, client_id, tif)
-        self.orders[execution.order.id] = execution.order
-        self.trades += execution.trades
-        return execution
 
     def _order(self, params: dict, unknown=(-2013, "Order does not exist.")) -> Order:
         """The bot's order named by orderId, else by origClientOrderId, as binance looks them up."""
@@ -271,6 +182,25 @@ class BinanceStub:
             }],
         }
 
+    # --- the protocol -----------------------------------------------------------------------
+
+    def params_of(self, method: str, raw: str) -> dict:
+        return dict(parse_qsl(raw))  # binance signs a query string, in the URL or the body
+
+    def serve(self, method, path, params, raw, headers) -> tuple[int, str]:
+        try:
+            if path in PRIVATE:
+                _authenticate(headers.get("X-MBX-APIKEY"), raw)
+            with self._lock:
+                return 200, json.dumps(self.route(method, path, params))
+        except ApiError as exc:
+            return exc.status, json.dumps(exc.body)
+
+    def fault_body(self, status: int) -> str:
+        if status in (418, 429):
+            return json.dumps({"code": -1003, "msg": "Too much request weight used; current limit is 6000 request weight per 1 MINUTE."})
+        return super().fault_body(status)
+
     def route(self, method: str, path: str, p: dict) -> object:
         """One request, with the lock held; returns the JSON answer or raises ApiError."""
         if p.get("symbol", MARKET_ID) != MARKET_ID:
@@ -368,48 +298,6 @@ PRIVATE |= {"/sapi/v1/capital/withdraw/apply", "/sapi/v1/capital/withdraw/histor
             "/sapi/v1/capital/deposit/hisrec"}
 
 
-def _handler_for(stub: BinanceStub):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format, *args):  # keep pytest output clean
-            pass
-
-        def _serve(self):
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = url.query if self.command in ("GET", "DELETE") else self.rfile.read(length).decode()
-            params = dict(parse_qsl(raw))
-            stub.requests.append((self.command, url.path, params))
-            endpoint = f"{self.command} {url.path}"
-            if stub._delay and stub._delay_only in (None, endpoint):
-                delay, stub._delay = stub._delay, 0.0
-                time.sleep(delay)
-            if stub._faults and stub._faults_only in (None, endpoint):
-                status, body = stub._faults.popleft()
-                return self._answer(status, body if body is not None else _fault_body(status))
-            try:
-                if url.path in PRIVATE:
-                    _authenticate(self.headers.get("X-MBX-APIKEY"), raw)
-                with stub._lock:
-                    answer = stub.route(self.command, url.path, params)
-                self._answer(200, json.dumps(answer))
-            except ApiError as exc:
-                self._answer(exc.status, json.dumps(exc.body))
-            except Exception as exc:  # a bug in the stub: say so rather than drop the connection
-                self._answer(500, json.dumps({"code": -1000, "msg": f"stub failed: {exc!r}"}))
-
-        def _answer(self, status: int, body: str):
-            data = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_DELETE = _serve
-
-    return Handler
-
-
 def _authenticate(api_key: str | None, raw: str):
     if api_key != BinanceStub.API_KEY:
         raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", status=401)
@@ -419,7 +307,3 @@ def _authenticate(api_key: str | None, raw: str):
         raise ApiError(-1022, "Signature for this request is not valid.")
 
 
-def _fault_body(status: int) -> str:
-    if status in (418, 429):
-        return json.dumps({"code": -1003, "msg": "Too much request weight used; current limit is 6000 request weight per 1 MINUTE."})
-    return f"<html><body><h1>{status}</h1></body></html>"

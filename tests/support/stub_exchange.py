@@ -1,0 +1,169 @@
+"""What the local exchange stubs share: the exchange behind the protocol, and an HTTP front.
+
+`StubExchange` is the state of one exchange (one BTC/USDT market on Ballast's pure matching
+engine, balances for the API-key account "bot" and a "liquidity" account whose resting orders
+tests seed, the orders and trades so far, one lock) plus a threaded HTTP server on loopback
+with faults on demand. Each stub (exchange_stub.py for binance, hollaex_stub.py) is a subclass
+that speaks its exchange's protocol in `serve`. A websocket front can share the same object:
+everything it would push is in `orders`, `trades` and `book`, read under `lock`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from bots.engine.matching import Balances, Book, Order, Trade
+from bots.engine.rules import MarketRules
+
+BOT, LIQUIDITY = "bot", "liquidity"
+RULES = MarketRules(
+    symbol="BTC/USDT",
+    base="BTC",
+    quote="USDT",
+    price_tick=Decimal("0.01"),
+    amount_step=Decimal("0.00001"),
+    min_amount=Decimal("0.00001"),
+    min_cost=Decimal("5"),
+    maker_fee=Decimal("0.001"),
+    taker_fee=Decimal("0.001"),
+)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class StubExchange:
+    """One exchange's state behind a loopback HTTP server; subclasses speak the protocol."""
+
+    def __init__(self, balances: dict[str, str] | None = None):
+        funds = balances if balances is not None else {"BTC": "1", "USDT": "100000"}
+        self.lock = self._lock = threading.Lock()
+        self._ids = {"order": 1000, "trade": 5000}
+        self.book = Book(
+            RULES,
+            balances=Balances((BOT, asset, Decimal(v), Decimal(0)) for asset, v in funds.items()),
+            next_id=self._next_id,
+            clock=self.clock,
+        )
+        self.orders: dict[str, Order] = {}
+        self.trades: list[Trade] = []
+        self.requests: list[tuple[str, str, dict]] = []  # (method, path, params), for assertions
+        self._faults: deque[tuple[int, str | None]] = deque()
+        self._delay = 0.0
+        self._faults_only = self._delay_only = None
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.handle_error = lambda request, address: None  # clients that timed out
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        # A short poll interval: stop() waits for one, and every test stops a stub.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    # --- the protocol, per exchange -------------------------------------------------------
+
+    def params_of(self, method: str, raw: str) -> dict:
+        """The request's parameters from its query string or body."""
+        raise NotImplementedError
+
+    def serve(self, method: str, path: str, params: dict, raw: str, headers) -> tuple[int, str]:
+        """One request: the HTTP status and JSON body of the answer."""
+        raise NotImplementedError
+
+    def fault_body(self, status: int) -> str:
+        return f"<html><body><h1>{status}</h1></body></html>"
+
+    def clock(self) -> int:
+        """The exchange's time in ms, which stamps orders and trades."""
+        return now_ms()
+
+    # --- for tests ------------------------------------------------------------------------
+
+    def seed_liquidity(self, side: str, price, amount) -> Order:
+        """Rest an order of the liquidity account on the book, funding it first."""
+        price, amount = Decimal(str(price)), Decimal(str(amount))
+        asset, need = (RULES.quote, price * amount) if side == "buy" else (RULES.base, amount)
+        with self._lock:
+            self.book.balances.deposit(LIQUIDITY, asset, need)
+            return self._submit(LIQUIDITY, side, "limit", amount, price, None, "GTC").order
+
+    def balance(self, asset: str, account: str = BOT) -> tuple[Decimal, Decimal]:
+        return self.book.balances.free(account, asset), self.book.balances.used(account, asset)
+
+    def fail_next(self, status: int, body: str | None = None, count: int = 1, only: str | None = None):
+        """Answer the next `count` requests with this status and body instead of serving them;
+        with `only` ("POST /api/v3/order"), the next ones to that endpoint."""
+        self._faults.extend([(status, body)] * count)
+        self._faults_only = only
+
+    def delay_next(self, seconds: float, only: str | None = None):
+        """Serve the next request (to `only`, if given) after `seconds`: a client with a shorter
+        timeout gives up, and the request is served all the same."""
+        self._delay = seconds
+        self._delay_only = only
+
+    def stop(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- the exchange ---------------------------------------------------------------------
+
+    def _next_id(self, kind: str) -> str:
+        self._ids[kind] += 1
+        return str(self._ids[kind])
+
+    def _submit(self, account, side, type, amount, price, client_id, tif):
+        execution = self.book.submit(account, side, type, amount, price, client_id, tif)
+        self.orders[execution.order.id] = execution.order
+        self.trades += execution.trades
+        return execution
+
+
+def _handler_for(stub: StubExchange):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format, *args):  # keep pytest output clean
+            pass
+
+        def _serve(self):
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = url.query if self.command in ("GET", "DELETE") else self.rfile.read(length).decode()
+            params = stub.params_of(self.command, raw)
+            stub.requests.append((self.command, url.path, params))
+            endpoint = f"{self.command} {url.path}"
+            if stub._delay and stub._delay_only in (None, endpoint):
+                delay, stub._delay = stub._delay, 0.0
+                time.sleep(delay)
+            if stub._faults and stub._faults_only in (None, endpoint):
+                status, body = stub._faults.popleft()
+                return self._answer(status, body if body is not None else stub.fault_body(status))
+            try:
+                status, body = stub.serve(self.command, url.path, params, raw, self.headers)
+            except Exception as exc:  # a bug in the stub: say so rather than drop the connection
+                status, body = 500, json.dumps({"code": -1000, "msg": f"stub failed: {exc!r}"})
+            self._answer(status, body)
+
+        def _answer(self, status: int, body: str):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+    return Handler
