@@ -2,19 +2,30 @@
 
 The fill and its Hedge row are written in one transaction (an outbox): a crash can lose
 neither one without the other, and the hedge task is queued only after both are committed.
+
+A fill is keyed on its venue and trade id. A venue adapter gives every trade an id (the
+exchange's, or one derived from the trade: bots/venues/fill_identity.py); a trade that still has
+none is refused loudly, logged and raised as an alert, never recorded under an id like "None"
+that would make every later trade look already recorded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
+from bots.desk.alerts import raise_alert
 from bots.engine.rules import dec, opposite
-from bots.models import Fill, Hedge, Market
+from bots.models import Alert, Fill, Hedge, Market
 from bots.platform import rows
 from bots.venues.base import Venue
+from bots.venues.fill_identity import usable
+
+log = logging.getLogger(__name__)
 
 
 def hedge_client_order_id(venue_name: str, trade_id: str) -> str:
@@ -34,6 +45,10 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
     newest = market.last_fill_timestamp
     venue = market.mm_account.venue
     trades = mm_venue.fetch_my_trades(market.symbol, since=since)
+    unidentified = [t for t in trades if not usable(t.get("id"))]
+    if unidentified:
+        refuse(market, unidentified)
+        trades = [t for t in trades if usable(t.get("id"))]
     # `since` is inclusive, so the newest trades come again: skip those recorded, in one query.
     known = set(
         Fill.objects.filter(venue=venue, trade_id__in=[str(t["id"]) for t in trades]).values_list(
@@ -82,3 +97,17 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
         )
         market.last_fill_timestamp = newest
     return new
+
+
+def refuse(market: Market, trades: list[dict]) -> None:
+    """Trades no id can key: not recorded (so not hedged), and an operator told at once."""
+    venue = market.mm_account.venue
+    sample = trades[0]
+    message = (
+        f"{venue.label}: {len(trades)} trade(s) without an id Ballast can key a fill on, not "
+        f"captured nor hedged; the first: order {sample.get('order')}, {sample.get('side')} "
+        f"{sample.get('amount')} at {sample.get('price')}, time {sample.get('timestamp')}"
+    )
+    log.error("%s", message)
+    raise_alert(Alert.VENUE_ERROR, market, message, reverse("market", args=[market.slug]),
+                key=f"fill-identity-{venue.name}")
