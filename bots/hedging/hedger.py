@@ -2,7 +2,8 @@
 
 One run of `execute_hedge` is one task execution for one intent (a Hedge row, written with its
 fill). It claims the intent (its `attempts` becomes the run's lease), settles any order an
-earlier run left "sending" by asking the venue for its client order id, asks the router where
+earlier run left "sending" by finding it on the venue (by its client order id, or where the
+venue keeps none by side, price, amount and time: bots/venues/order_lookup.py), asks the router where
 and at what protection price the rest goes (bots.engine.hedging.hedge_routing), and sends the orders one by
 one: each is recorded as "sending" under the lease before the venue is called, so a run that
 lost its lease to the sweeper can never send more than the intent needs.
@@ -40,6 +41,7 @@ from bots.platform import rows
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import PERMANENT, describe, is_transient
+from bots.venues.order_lookup import find_order
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +329,7 @@ class _Run:
         return order
 
     def settle_in_flight(self) -> None:
-        """Orders an earlier run left "sending": ask the venue for each by its client id."""
+        """Orders an earlier run left "sending": find each on the venue before anything is sent."""
         rows = HedgeOrder.objects.filter(hedge=self.hedge, state=HedgeOrder.SENDING).select_related(
             "account__venue"
         )
@@ -335,7 +337,7 @@ class _Run:
             venue = self.venue(row.account)
             self.venue_of_call = row.account.venue_id
             try:
-                order = venue.fetch_order(None, self.symbol, {"clientOrderId": row.client_order_id})
+                order = self.find(venue, row)
             except ccxt.OrderNotFound:
                 settle = getattr(venue, "settle_seconds", IN_FLIGHT_SECONDS)
                 if timezone.now() - row.sent_at < timedelta(seconds=settle):
@@ -345,6 +347,19 @@ class _Run:
                 )
                 continue
             self.record(row, self.final(venue, order))
+
+    def find(self, venue, row: HedgeOrder) -> dict:
+        """The order this row sent, as the venue has it now (ccxt.OrderNotFound if absent)."""
+        keeps_ids = getattr(venue, "client_order_ids", True)
+        recorded = () if keeps_ids else set(
+            HedgeOrder.objects.filter(account_id=row.account_id).exclude(exchange_order_id="")
+            .values_list("exchange_order_id", flat=True)
+        )
+        return find_order(
+            venue, self.symbol, client_order_id=row.client_order_id, side=row.side,
+            amount=row.amount, price=row.limit_price,
+            sent_at_ms=int(row.sent_at.timestamp() * 1000), exclude=recorded,
+        )
 
     def record(self, row: HedgeOrder, order: dict) -> None:
         """Write the venue's answer and share what filled among the intents hedged."""

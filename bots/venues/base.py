@@ -6,7 +6,10 @@ never a float. Two implementations: CcxtVenue (any real exchange) and PaperVenue
 matching engine on database state).
 
 Order params understood by both: clientOrderId (str), timeInForce ("GTC", "IOC", "PO"),
-postOnly (bool). fetch_order accepts id=None with params={"clientOrderId": ...}.
+postOnly (bool). fetch_order accepts id=None with params={"clientOrderId": ...} where the venue
+keeps client order ids (`client_order_ids`); where it does not, an order is found by what was
+sent (bots/venues/order_lookup.py). Every trade from fetch_my_trades has an `id`: the venue's, or
+one the adapter derived (bots/venues/fill_identity.py); None only when nothing could identify it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Protocol
 class Venue(Protocol):
     id: str  # the venue's name in Ballast
     has: dict  # what the venue offers, as ccxt's exchange.has: {"cancelAllOrdersAfter": True, ...}
+    client_order_ids: bool  # whether an order can be found by the client order id it was sent with
 
     def load_markets(self, reload: bool = False) -> dict[str, dict]: ...
 

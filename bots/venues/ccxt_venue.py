@@ -5,6 +5,13 @@ unchanged. What this adapter adds is what Ballast's interface promises beyond cc
 and out, post-only spelled one way, orders off the market's grid refused instead of silently
 rounded, and a malformed answer raised as ccxt.BadResponse instead of a KeyError or, worse, an
 empty result.
+
+Where an exchange lacks what the interface promises, the adapter fills the gap the same way for
+every caller: a trade without an id gets one derived from its fields (bots/venues/fill_identity.py),
+an IOC order on an exchange without IOC is placed and its rest cancelled at once, and on an
+exchange whose orders carry no client order id (`client_order_ids` False) that id is not sent and
+cannot be looked up (NotSupported): bots/venues/order_lookup.py finds such an order by what was
+sent instead.
 """
 
 from __future__ import annotations
@@ -17,9 +24,26 @@ from decimal import Decimal, InvalidOperation, localcontext
 import ccxt
 
 from bots.engine.rules import dec
+from bots.venues.fill_identity import with_ids
 
 # What ccxt's parsing code raises when an answer is JSON of the wrong shape.
 MALFORMED = (LookupError, TypeError, ValueError, AttributeError, InvalidOperation)
+
+# Exchanges whose ccxt class neither sends nor parses a client order id: ccxt's `has` has no key
+# for it, so it is named here (hollaex's parse_order sets clientOrderId None). A venue's options
+# can say otherwise either way: {"options": {"clientOrderIds": false}}.
+WITHOUT_CLIENT_ORDER_IDS = frozenset({"hollaex"})
+# Extra params that make an exchange answer a time-bounded read oldest first, as binance does: by
+# default hollaex answers the newest page, so a read `since` a time could skip the oldest trades.
+OLDEST_FIRST = {
+    "hollaex": {
+        "fetch_my_trades": {"order_by": "timestamp", "order": "asc"},
+        "fetch_orders": {"order_by": "created_at", "order": "asc"},
+    },
+}
+# hollaex's answer when a post-only order would take. ccxt 4.5.90 maps it by a text that reads
+# "self order" where the exchange says "this order", so it arrives as a plain BadRequest.
+HOLLAEX_POST_ONLY = "set to a post only order"
 
 
 def to_decimals(value):
@@ -182,14 +206,49 @@ class CcxtVenue:
             # quote-currency order.
             price = None
         self._check_minimums(market, amount, price)
-        with self._answer("create_order"):
-            order = to_decimals(
-                self.client.create_order(symbol, type, side, amount_text, price_text, params)
-            )
+        if not self.client_order_ids:
+            # Not sent where the exchange keeps none: it would be ignored, or refused as unknown.
+            params.pop("clientOrderId", None)
+        emulate_ioc = params.get("timeInForce") == "IOC" and not self._offers_time_in_force("IOC")
+        if emulate_ioc:
+            del params["timeInForce"]
+        try:
+            with self._answer("create_order"):
+                order = to_decimals(
+                    self.client.create_order(symbol, type, side, amount_text, price_text, params)
+                )
+        except ccxt.BadRequest as exc:
+            if params.get("postOnly") and HOLLAEX_POST_ONLY in str(exc):
+                raise ccxt.OrderImmediatelyFillable(str(exc)) from exc
+            raise
         if order.get("id") is None:
             # The venue may hold the order; without its id, only the client order id can find it.
             raise ccxt.BadResponse(f"{self.id} accepted an order without giving its id: {order}")
+        if emulate_ioc and order.get("status") in ("open", None):
+            # What IOC means: whatever did not fill at once does not rest.
+            try:
+                order = self.cancel_order(order["id"], symbol)
+            except ccxt.OrderNotFound:
+                order = self.fetch_order(order["id"], symbol)  # it filled before the cancel came
         return order
+
+    def _offers_time_in_force(self, tif: str) -> bool:
+        """Whether ccxt's features say the exchange takes this time in force (unknown: yes)."""
+        features = (self.client.features or {}).get("spot") or {}
+        return ((features.get("createOrder") or {}).get("timeInForce") or {}).get(tif) is not False
+
+    @property
+    def client_order_ids(self) -> bool:
+        """Whether the exchange keeps the client order id an order is sent with, so it can be
+        found by it; where not, bots/venues/order_lookup.py finds it by side, price, amount and
+        time."""
+        told = (self.client.options or {}).get("clientOrderIds")
+        if told is not None:
+            return bool(told)
+        return self.client.id not in WITHOUT_CLIENT_ORDER_IDS
+
+    def _oldest_first(self, call: str, since: int | None) -> dict:
+        return dict(OLDEST_FIRST.get(self.client.id, {}).get(call, {})) if since is not None else {}
 
     def _on_grid(self, symbol: str, what: str, value: Decimal) -> str:
         """The value as ccxt will send it, or InvalidOrder if ccxt would have to round it."""
@@ -221,7 +280,12 @@ class CcxtVenue:
 
     def cancel_order(self, id: str, symbol: str | None = None, params: dict | None = None) -> dict:
         with self._answer("cancel_order"):
-            return to_decimals(self.client.cancel_order(id, symbol, params or {}))
+            order = to_decimals(self.client.cancel_order(id, symbol, params or {}))
+        if order.get("status") is None:
+            # Some exchanges (hollaex) answer a cancel without a status: it was canceled, else
+            # the exchange would have refused (OrderNotFound).
+            order["status"] = "canceled"
+        return order
 
     @property
     def has(self) -> dict:
@@ -235,6 +299,11 @@ class CcxtVenue:
     def fetch_order(
         self, id: str | None, symbol: str | None = None, params: dict | None = None
     ) -> dict:
+        if id is None and not self.client_order_ids:
+            raise ccxt.NotSupported(
+                f"{self.id} ({self.client.id}) keeps no client order ids: find the order by what "
+                "was sent (bots.venues.order_lookup.find_order)"
+            )
         with self._answer("fetch_order"):
             return to_decimals(self.client.fetch_order(id, symbol, params or {}))
 
@@ -244,11 +313,29 @@ class CcxtVenue:
         with self._answer("fetch_open_orders"):
             return to_decimals(self.client.fetch_open_orders(symbol, since, limit))
 
+    def fetch_closed_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[dict]:
+        with self._answer("fetch_closed_orders"):
+            return to_decimals(self.client.fetch_closed_orders(symbol, since, limit))
+
+    def fetch_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[dict]:
+        """Open and closed orders, oldest first from `since` where the exchange can be asked so."""
+        with self._answer("fetch_orders"):
+            params = self._oldest_first("fetch_orders", since)
+            return to_decimals(self.client.fetch_orders(symbol, since, limit, params))
+
     def fetch_my_trades(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None
     ) -> list[dict]:
+        """The account's trades, each with an `id`: the venue's, or where it gives none one
+        derived from the trade's order, time, side, price and amount (fill_identity.py)."""
         with self._answer("fetch_my_trades"):
-            return to_decimals(self.client.fetch_my_trades(symbol, since, limit))
+            params = self._oldest_first("fetch_my_trades", since)
+            trades = to_decimals(self.client.fetch_my_trades(symbol, since, limit, params))
+        return with_ids(trades)
 
     # --- funds ----------------------------------------------------------------------------
 

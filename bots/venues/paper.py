@@ -178,6 +178,9 @@ class PaperVenue:
         "withdraw": True,
     }
 
+    # Orders keep the client order id they were sent with and are found by it.
+    client_order_ids = True
+
     # How long after sending an order its absence on the venue proves it was never placed. A
     # request here either committed or did not before the call returned: nothing is in flight.
     settle_seconds = 0.0

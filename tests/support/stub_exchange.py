@@ -94,6 +94,15 @@ class StubExchange:
             self.book.balances.deposit(LIQUIDITY, asset, need)
             return self._submit(LIQUIDITY, side, "limit", amount, price, None, "GTC").order
 
+    def take(self, side: str, amount, account: str = "user") -> list[Trade]:
+        """Another account's market order (a user of the exchange), funded first; its trades."""
+        amount = Decimal(str(amount))
+        with self._lock:
+            best = (self.book.asks if side == "buy" else self.book.bids)[0].price
+            asset, need = (RULES.quote, best * amount * 2) if side == "buy" else (RULES.base, amount)
+            self.book.balances.deposit(account, asset, need)
+            return self._submit(account, side, "market", amount, None, None, "IOC").trades
+
     def balance(self, asset: str, account: str = BOT) -> tuple[Decimal, Decimal]:
         return self.book.balances.free(account, asset), self.book.balances.used(account, asset)
 

@@ -1,5 +1,5 @@
 """The venue contract's subject: a venue for the bot's account and a way to rest another
-account's order on its book, built on the paper venue (ccxt's half builds its own on a stub)."""
+account's order on its book, on the paper venue or through ccxt on a local exchange stub."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ BOT_FUNDS = {"BTC": "1", "USDT": "10000"}
 class Contract:
     venue: object  # the Venue under test, for the bot's account
     seed_liquidity: Callable[[str, Decimal, Decimal], object]  # another account's resting order
+    unknown_order_id: str = "999999999"  # an id of the venue's shape that names no order
+    stub: object = None  # the exchange stub behind a ccxt venue, for what only it can do
 
 
 def paper_contract() -> Contract:
@@ -44,3 +46,14 @@ def paper_contract() -> Contract:
 def balance(venue, asset: str) -> tuple[Decimal, Decimal]:
     row = venue.fetch_balance()[asset]
     return row["free"], row["used"]
+
+
+def ccxt_contract(stub, name: str, exchange_id: str, unknown_order_id: str) -> Contract:
+    """CcxtVenue driving real ccxt against a running stub (BinanceStub or HollaExStub)."""
+    from bots.venues.ccxt_venue import CcxtVenue  # ccxt: only for the ccxt cases
+
+    options = {**stub.ccxt_config(), "enableRateLimit": False, "timeout": 2000}
+    credentials = {"apiKey": stub.API_KEY, "secret": stub.SECRET}
+    venue = CcxtVenue.from_settings(name, exchange_id, options, credentials)
+    return Contract(venue, lambda side, price, amount: stub.seed_liquidity(side, price, amount),
+                    unknown_order_id, stub)

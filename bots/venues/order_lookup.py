@@ -1,0 +1,66 @@
+"""Finding an order Ballast sent when the answer never came back, on any venue.
+
+A send whose outcome is unknown (a timeout, a dropped connection) may or may not have placed the
+order. Before anything is sent again the order is looked up: by its client order id where the
+venue keeps one (`venue.client_order_ids`, true unless the venue says otherwise), else by what
+was sent, among the account's open and recent orders: the same side, price and amount, placed no
+earlier than the send (less the clock skew allowed) and not already recorded as another order of
+Ballast's. Of several such, the oldest: each was sent by Ballast and is unrecorded, so whichever
+of the in-flight records takes which, every order placed is accounted for once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from decimal import Decimal
+
+from bots.engine.rules import dec
+from bots.venues import ccxt_errors as ccxt
+
+# How far the venue's clock may run behind ours: an order it stamps this much before the send
+# can still be the one sent.
+CLOCK_SKEW_MS = 60_000
+
+
+def recent_orders(venue, symbol: str, since: int) -> list[dict]:
+    """The account's orders placed since `since` (ms), open and closed, as the venue offers them."""
+    has = venue.has
+    if has.get("fetchOrders") is True:
+        return venue.fetch_orders(symbol, since)
+    found = list(venue.fetch_open_orders(symbol, since))
+    if has.get("fetchClosedOrders"):
+        found += venue.fetch_closed_orders(symbol, since)
+    return found
+
+
+def find_order(
+    venue,
+    symbol: str,
+    *,
+    client_order_id: str | None,
+    side: str,
+    amount: Decimal,
+    price: Decimal | None,
+    sent_at_ms: int,
+    exclude: Collection[str] = (),
+) -> dict:
+    """The order sent, as the venue reports it now; ccxt.OrderNotFound if it is not there.
+
+    `exclude` holds the exchange ids of orders already recorded, which cannot be this one.
+    """
+    if getattr(venue, "client_order_ids", True):
+        return venue.fetch_order(None, symbol, {"clientOrderId": client_order_id})
+    since = sent_at_ms - CLOCK_SKEW_MS
+    matches = [
+        order for order in recent_orders(venue, symbol, since)
+        if str(order["id"]) not in exclude
+        and order.get("side") == side
+        and order.get("amount") is not None and dec(order["amount"]) == dec(amount)
+        and (price is None or (order.get("price") is not None and dec(order["price"]) == dec(price)))
+        and (order.get("timestamp") or 0) >= since
+    ]
+    if not matches:
+        raise ccxt.OrderNotFound(
+            f"{venue.id} has no {side} order of {amount} at {price} placed since {since}"
+        )
+    return min(matches, key=lambda order: (order.get("timestamp") or 0, str(order["id"])))

@@ -1,0 +1,259 @@
+"""A local stand-in for a HollaEx Kit exchange's REST API (v2), for the real ccxt `hollaex` class.
+
+The exchange behind it is the one every stub shares (tests/support/stub_exchange.py): BTC/USDT on
+Ballast's matching engine, a "bot" account for the API key and a "liquidity" account tests seed.
+What goes over the wire is what ccxt 4.5.90's hollaex.py sends and parses, checked against the
+hollaex-kit server (server/api/swagger/order.yaml, user.yaml; controllers/order.js):
+
+- requests under /v2; private ones signed with headers api-key, api-expires (unix seconds) and
+  api-signature = HMAC-SHA256(secret, method + path with query + expires + JSON body);
+- market and asset names lower case with a dash (btc-usdt), numbers as JSON numbers, times as
+  ISO 8601 strings with milliseconds;
+- orders have UUID ids and no client order id; statuses new, pfilled, filled, canceled;
+- trades carry no id: side, symbol, size, price, timestamp, order_id, fee, fee_coin;
+- lists (/orders, /user/trades) answer {"count", "data"}, newest first unless order=asc, 50 by
+  default and at most 100, from start_date on when given;
+- errors are {"message": ...} with HTTP 400 (404 for an unknown order), in the kit's words.
+
+One simplification: a real kit answers a new order before its engine has matched it (status
+new, filled 0); this stub matches first and answers with the result, as binance does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from urllib.parse import parse_qsl
+
+from bots.engine.matching import INSUFFICIENT_FUNDS, WOULD_TAKE, Order, Rejected, Trade
+from bots.engine.rules import on_grid
+from tests.support.stub_exchange import BOT, RULES, StubExchange, now_ms
+
+PAIR = "btc-usdt"
+COINS = ("btc", "usdt")
+POST_ONLY_REFUSED = (
+    "Error 1001 - Order rejected. Order could not be submitted as this order was set to a post "
+    "only order."
+)
+PRIVATE = {"/v2/user/balance", "/v2/order", "/v2/orders", "/v2/user/trades"}
+
+
+class KitError(Exception):
+    """An error answer as the kit gives it: {"message": ...} with an HTTP status."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status, self.body = status, {"message": message}
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_iso(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def number(value: Decimal | None):
+    """A JSON number, as the kit sends them (ccxt reads them back as strings of their repr)."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+class HollaExStub(StubExchange):
+    API_KEY = "stub-hollaex-key"
+    SECRET = "stub-hollaex-secret"
+
+    def __init__(self, balances: dict[str, str] | None = None):
+        self.frozen_ms: int | None = None  # set to stamp every order and trade at one instant
+        super().__init__(balances)
+
+    def clock(self) -> int:
+        return self.frozen_ms if self.frozen_ms is not None else now_ms()
+
+    def ccxt_config(self) -> dict:
+        """ccxt constructor options that point hollaex here."""
+        return {"urls": {"api": {"rest": self.base_url}}}
+
+    def _next_id(self, kind: str) -> str:
+        # The kit's order ids are UUIDs (it refuses any other order_id); trades have none.
+        return str(uuid.uuid4()) if kind == "order" else super()._next_id(kind)
+
+    # --- the protocol ---------------------------------------------------------------------
+
+    def params_of(self, method: str, raw: str) -> dict:
+        if method in ("GET", "DELETE"):
+            return dict(parse_qsl(raw))
+        return json.loads(raw) if raw else {}
+
+    def serve(self, method, path, params, raw, headers) -> tuple[int, str]:
+        try:
+            if path in PRIVATE:
+                self._authenticate(method, path, params, raw, headers)
+            with self._lock:
+                answer = self.route(method, path, params)
+            return 200, json.dumps(answer)
+        except KitError as exc:
+            return exc.status, json.dumps(exc.body)
+
+    def _authenticate(self, method, path, params, raw, headers):
+        if headers.get("api-key") != self.API_KEY:
+            raise KitError("Access Denied: Invalid API Key", 403)
+        expires = headers.get("api-expires") or "0"
+        if int(expires) < time.time():
+            raise KitError("Access Denied: API request is expired", 403)
+        query = f"?{raw}" if method in ("GET", "DELETE") and raw else ""
+        body = raw if method == "POST" else ""
+        signed = f"{method}{path}{query}{expires}{body}"
+        expected = hmac.new(self.SECRET.encode(), signed.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(headers.get("api-signature") or "", expected):
+            raise KitError("Access Denied: Invalid API Signature", 403)
+
+    def route(self, method: str, path: str, p: dict) -> object:
+        if p.get("symbol", PAIR) != PAIR:
+            raise KitError(f"Invalid symbol: {p['symbol']}")
+        endpoint = (method, path.removeprefix("/v2/"))
+        if endpoint == ("GET", "constants"):
+            return self.constants()
+        if endpoint == ("GET", "orderbook"):
+            return {PAIR: {
+                "bids": [[number(p), number(a)] for p, a in self.book.depth("buy")],
+                "asks": [[number(p), number(a)] for p, a in self.book.depth("sell")],
+                "timestamp": iso(now_ms()),
+            }}
+        if endpoint == ("GET", "user/balance"):
+            answer = {"updated_at": iso(now_ms())}
+            for coin in COINS:
+                free, used = self.balance(coin.upper())
+                answer |= {f"{coin}_balance": number(free + used), f"{coin}_available": number(free),
+                           f"{coin}_pending": 0}
+            return answer
+        if endpoint == ("POST", "order"):
+            return self.create(p)
+        if endpoint == ("GET", "order"):
+            return self.order_json(self._order(p))
+        if endpoint == ("DELETE", "order"):
+            return self.cancel(p)
+        if endpoint == ("GET", "orders"):
+            return self.page(self.my_orders(p), p, self.order_json)
+        if endpoint == ("GET", "user/trades"):
+            mine = [t for t in self.trades if t.account == BOT]
+            return self.page(mine, p, self.trade_json)
+        raise KitError(f"stub does not serve {method} {path}", 404)
+
+    # --- the exchange ---------------------------------------------------------------------
+
+    def _order(self, p: dict) -> Order:
+        order_id = p.get("order_id") or ""
+        try:
+            uuid.UUID(order_id)
+        except ValueError:
+            raise KitError("Invalid order id") from None
+        order = self.orders.get(order_id)
+        if order is None or order.account != BOT:
+            raise KitError("Order not found", 404)
+        return order
+
+    def create(self, p: dict) -> dict:
+        side, type = p.get("side"), p.get("type")
+        if side not in ("buy", "sell") or type not in ("limit", "market"):
+            raise KitError("Invalid order: side must be buy or sell, type limit or market")
+        amount = Decimal(str(p["size"]))
+        price = Decimal(str(p["price"])) if type == "limit" else None
+        if amount < RULES.min_amount or not on_grid(amount, RULES.amount_step):
+            raise KitError(f"Invalid size: {p['size']}")
+        if type == "limit" and (price <= 0 or not on_grid(price, RULES.price_tick)):
+            raise KitError(f"Invalid price: {p['price']}")
+        post_only = bool((p.get("meta") or {}).get("post_only"))
+        if post_only and type == "market":
+            raise KitError("Error 1001 - POST ONLY order can not be of type market")
+        try:
+            execution = self._submit(BOT, side, type, amount, price, None, "PO" if post_only else "GTC")
+        except Rejected as exc:
+            if exc.reason == INSUFFICIENT_FUNDS:
+                raise KitError("Insufficient balance to perform the order") from exc
+            if exc.reason == WOULD_TAKE:
+                raise KitError(POST_ONLY_REFUSED) from exc
+            raise KitError(str(exc)) from exc
+        return self.order_json(execution.order)
+
+    def cancel(self, p: dict) -> dict:
+        order = self._order(p)
+        if order.status != "open":
+            raise KitError("Order not found", 404)
+        self.book.cancel(BOT, order.id)
+        # The kit answers a cancel with the order's fields, without its status.
+        return {"title": "Order cancelled", "symbol": PAIR, "side": order.side,
+                "size": number(order.amount), "type": order.type, "price": number(order.price),
+                "id": order.id, "created_by": 1, "filled": number(order.filled)}
+
+    def my_orders(self, p: dict) -> list[Order]:
+        orders = [o for o in self.orders.values() if o.account == BOT]
+        if p.get("side"):
+            orders = [o for o in orders if o.side == p["side"]]
+        if p.get("open") in ("true", "false"):
+            orders = [o for o in orders if (o.status == "open") == (p["open"] == "true")]
+        if p.get("status"):
+            orders = [o for o in orders if self.status(o) == p["status"]]
+        return orders
+
+    def page(self, rows: list, p: dict, to_json) -> dict:
+        """The kit's list answer: from start_date on, sorted (newest first by default), paged."""
+        if p.get("start_date"):
+            rows = [r for r in rows if r.timestamp >= parse_iso(p["start_date"])]
+        if p.get("end_date"):
+            rows = [r for r in rows if r.timestamp <= parse_iso(p["end_date"])]
+        # By time only, as the kit orders them (order_by created_at or timestamp).
+        rows = sorted(rows, key=lambda row: row.timestamp, reverse=p.get("order", "desc") != "asc")
+        limit = min(int(p.get("limit") or 50), 100)
+        start = (int(p.get("page") or 1) - 1) * limit
+        return {"count": len(rows), "data": [to_json(r) for r in rows[start:start + limit]]}
+
+    @staticmethod
+    def status(o: Order) -> str:
+        if o.status == "open":
+            return "pfilled" if o.filled else "new"
+        return "filled" if o.status == "closed" else "canceled"
+
+    def order_json(self, o: Order) -> dict:
+        answer = {
+            "id": o.id, "side": o.side, "symbol": PAIR, "size": number(o.amount),
+            "filled": number(o.filled), "stop": None, "fee": number(o.fee), "fee_coin": (
+                RULES.base if o.side == "buy" else RULES.quote).lower(),
+            "type": o.type, "price": number(o.price), "status": self.status(o),
+            "fee_structure": {"maker": 0.1, "taker": 0.1}, "created_by": 1,
+            "created_at": iso(o.timestamp), "updated_at": iso(o.timestamp),
+        }
+        if o.time_in_force == "PO":
+            answer["meta"] = {"post_only": True}
+        return answer
+
+    def trade_json(self, t: Trade) -> dict:
+        return {"side": t.side, "symbol": PAIR, "size": number(t.amount), "price": number(t.price),
+                "timestamp": iso(t.timestamp), "order_id": t.order_id, "fee": number(t.fee),
+                "fee_coin": t.fee_currency.lower()}
+
+    def constants(self) -> dict:
+        coins = {
+            coin: {"id": i + 1, "fullname": coin.upper(), "symbol": coin, "active": True,
+                   "allow_deposit": True, "allow_withdrawal": True, "withdrawal_fee": 0,
+                   "min": 0.00001, "max": 100000, "increment_unit": 0.00001, "type": "blockchain",
+                   "network": "", "withdrawal_fees": None, "created_at": iso(0),
+                   "updated_at": iso(0)}
+            for i, coin in enumerate(COINS)
+        }
+        pair = {
+            "id": 1, "name": PAIR, "pair_base": "btc", "pair_2": "usdt",
+            "taker_fees": {"1": 0.1}, "maker_fees": {"1": 0.1},
+            "min_size": number(RULES.min_amount), "max_size": 9000,
+            "min_price": number(RULES.price_tick), "max_price": 1000000,
+            "increment_size": number(RULES.amount_step), "increment_price": number(RULES.price_tick),
+            "active": True, "created_at": iso(0), "updated_at": iso(0),
+        }
+        return {"coins": coins, "pairs": {PAIR: pair}, "config": {"tiers": 1}, "status": True}
