@@ -183,6 +183,13 @@ CELERY_BEAT_SCHEDULE = {
     "outside market": {"task": "bots.tasks.move_outside_markets", "schedule": 1.0},
     "simulated users": {"task": "bots.tasks.simulate_users", "schedule": 1.0},
 }
+# Every request to a ccxt exchange takes from a budget per exchange host shared by all processes
+# through Redis (bots.venues.limiter): this share of the exchange's limit a minute; of its ten
+# seconds' burst, this share only hedges and stop commands may use; a request waits at most this
+# long for room before it fails as rate limited (transient: retried later).
+REQUEST_BUDGET_SHARE = env_number("BALLAST_REQUEST_BUDGET_SHARE", 0.8, 0.05, 1.0)
+HEDGE_RESERVE_SHARE = env_number("BALLAST_HEDGE_RESERVE_SHARE", 0.25, 0.0, 0.9)
+REQUEST_WAIT_SECONDS = env_number("BALLAST_REQUEST_WAIT_SECONDS", 2.0, 0.0, 60.0)
 # Hedge intents untouched this long and not final are queued again (bots.hedging.reconcile.due_for_sweep).
 HEDGE_SWEEP_SECONDS = env_number("BALLAST_HEDGE_SWEEP_SECONDS", 10.0, 1.0, 3600.0)
 CELERY_BEAT_SCHEDULE |= {

@@ -17,10 +17,7 @@ time looking the order up first, and then fail it: a hedge is never silently dro
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -36,10 +33,10 @@ from bots.engine.hedging.hedge_order import HedgeParams
 from bots.engine.hedging.pnl import fee_in_quote
 from bots.engine.rules import ZERO, MarketRules, dec
 from bots.hedging import hedge_book, hedge_context, venue_health
-from bots.models import Fill, Hedge, HedgeOrder, Venue
+from bots.models import Fill, Hedge, HedgeOrder
 from bots.platform import rows
 from bots.venues import ccxt_errors as ccxt
-from bots.venues import venue_for
+from bots.venues import limiter, venue_for
 from bots.venues.errors import PERMANENT, describe, is_transient
 from bots.venues.order_lookup import find_order
 
@@ -52,27 +49,6 @@ UNCLASSIFIED_LIMIT = 5
 # timeout of 10 s plus a venue's receive window): only then does "not found" mean "never sent".
 IN_FLIGHT_SECONDS = 30.0
 MAX_ORDERS_PER_HEDGE = 999  # client order ids stay within 36 characters
-
-
-# ccxt clients kept per thread for an hour: a client loads the exchange's markets once and
-# paces its own requests (enableRateLimit), neither of which a client per hedge would do. A
-# change to the account's keys or the venue's options makes a new one.
-CLIENT_SECONDS = 3600
-_clients = threading.local()
-
-
-def _venue_for(account):
-    if account.venue.kind == Venue.PAPER:
-        return venue_for(account)  # reads the database afresh each time: nothing to keep
-    key = (account.pk, account.api_key_enc, account.secret_enc, account.password_enc,
-           account.venue.exchange_id, json.dumps(account.venue.options, sort_keys=True, default=str))
-    kept = getattr(_clients, "by_key", None)
-    if kept is None:
-        kept = _clients.by_key = {}
-    found = kept.get(key)
-    if found is None or time.monotonic() - found[1] > CLIENT_SECONDS:
-        found = kept[key] = (venue_for(account), time.monotonic())
-    return found[0]
 
 
 def _fee(order: dict) -> tuple[Decimal, str]:
@@ -113,7 +89,8 @@ def execute_hedge(hedge_id: int) -> Outcome:
         return Outcome(hedge.state, market_id)
     run = _Run(hedge)
     try:
-        return run.go()
+        with limiter.priority(limiter.HEDGE):  # the hedge's requests come first at the venue
+            return run.go()
     except _LeaseLost:
         return Outcome(Hedge.SENDING, market_id)
     except HedgeRetry as exc:
@@ -232,7 +209,7 @@ class _Run:
 
     def venue(self, account):
         if account.pk not in self.venues:
-            self.venues[account.pk] = _venue_for(account)
+            self.venues[account.pk] = venue_for(account)
             self.accounts[account.pk] = account
         return self.venues[account.pk]
 

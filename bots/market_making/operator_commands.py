@@ -57,6 +57,7 @@ from bots.treasury.rebalancing import record_sent as record_transfer_sent  # noq
 from bots.treasury.rebalancing import reject as reject_transfer  # noqa: F401
 from bots.treasury.withdrawals import execute as withdraw_transfer  # noqa: F401
 from bots.venues import ccxt_errors as ccxt
+from bots.venues import limiter
 from bots.venues.errors import describe, is_transient
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,8 @@ def _stop(markets: list[Market], write=None, hold: str = "") -> list[Cancelled]:
     locks are released, `write(results)` writes the new state and its audit entry, and each
     market's quote panel shows `hold` (or the market's state reason) until a tick quotes."""
     with ExitStack() as held_locks:
+        # A stop's requests come before the ticks' and go through with Redis down.
+        held_locks.enter_context(limiter.priority(limiter.STOP))
         results = []
         for market in markets:
             locked = held_locks.enter_context(

@@ -47,6 +47,17 @@ def reachable() -> bool:
         probe.close()
 
 
+def known_down() -> bool:
+    """Whether Redis was found down in the last DOWN_SECONDS (without asking it again)."""
+    return time.monotonic() < _down_until
+
+
+def mark_down() -> None:
+    """A caller found Redis down: reachable() says so for DOWN_SECONDS without asking."""
+    global _down_until
+    _down_until = time.monotonic() + DOWN_SECONDS
+
+
 def forget_unreachable() -> None:
     """Ask Redis again at the next reachable(), e.g. once it was restarted."""
     global _down_until

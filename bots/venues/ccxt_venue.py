@@ -16,7 +16,6 @@ sent instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation, localcontext
@@ -24,6 +23,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 import ccxt
 
 from bots.engine.rules import dec
+from bots.venues.clients import KeptClient, kept_client
 from bots.venues.fill_identity import with_ids
 
 # What ccxt's parsing code raises when an answer is JSON of the wrong shape.
@@ -63,49 +63,13 @@ def plain(value: Decimal) -> str:
     return format(value, "f")
 
 
-def build_client(name: str, exchange_id: str, options: dict | None, credentials: dict | None):
-    # getattr(ccxt, ...) would also accept "Exchange", "BadRequest" or a helper function.
-    if exchange_id not in ccxt.exchanges:
-        raise ccxt.BadRequest(
-            f"Venue {name!r}: {exchange_id!r} is not a ccxt exchange id "
-            f"(ccxt {ccxt.__version__} knows {len(ccxt.exchanges)}, e.g. binance, kraken, okx)"
-        )
-    config = {"enableRateLimit": True, "timeout": 10000, **(options or {}), **(credentials or {})}
-    client = getattr(ccxt, exchange_id)(config)
-    _require_json(client)
-    return client
-
-
-def _require_json(client) -> None:
-    """Make a successful answer whose body is not JSON an error.
-
-    ccxt hands such a body (a truncated answer, a proxy's HTML page) to the exchange's parser as
-    text, and for most methods that yields an empty result: an empty book, a balance of nothing.
-    on_rest_response is ccxt's hook for every HTTP answer, before its own error handling.
-    """
-    lenient = client.on_rest_response
-
-    def on_rest_response(code, reason, url, method, headers, body, *request):
-        body = lenient(code, reason, url, method, headers, body, *request)
-        if 200 <= code < 300 and body:
-            try:
-                json.loads(body)
-            except ValueError as exc:
-                raise ccxt.BadResponse(
-                    f"{client.id} answered {method} {url.split('?')[0]} with HTTP {code} "
-                    f"and a body that is not JSON: {body[:200]!r}"
-                ) from exc
-        return body
-
-    client.on_rest_response = on_rest_response
-
-
 class CcxtVenue:
-    """One Ballast account on a real exchange, through a ccxt client built with its keys."""
+    """One Ballast account on a real exchange, through the process's ccxt client for its keys
+    (bots.venues.clients: kept, markets loaded once, requests within the shared budget)."""
 
     def __init__(self, account):
         venue = account.venue
-        self._setup(venue.name, venue.exchange_id, venue.options, account.credentials())
+        self._setup(venue.name, kept_client(venue, account.pk, account.credentials()))
 
     @classmethod
     def from_settings(
@@ -115,16 +79,16 @@ class CcxtVenue:
         options: dict | None = None,
         credentials: dict | None = None,
     ) -> CcxtVenue:
-        """The same venue without a database row, for tests and scripts."""
+        """The same venue without a database row, for tests and scripts: a client of its own,
+        not kept, but sharing the exchange's request budget like any other."""
         venue = cls.__new__(cls)
-        venue._setup(name, exchange_id, options, credentials)
+        venue._setup(name, KeptClient(name, exchange_id, options, credentials))
         return venue
 
-    def _setup(self, name, exchange_id, options, credentials):
+    def _setup(self, name: str, kept: KeptClient):
         self.id = name
-        self.client = build_client(name, exchange_id, options, credentials)
-        self._raw_markets = None
-        self._markets: dict[str, dict] = {}
+        self.kept = kept
+        self.client = kept.client
 
     @contextmanager
     def _answer(self, what: str) -> Iterator[None]:
@@ -143,12 +107,7 @@ class CcxtVenue:
 
     def load_markets(self, reload: bool = False) -> dict[str, dict]:
         with self._answer("load_markets"):
-            raw = self.client.load_markets(reload)
-            # ccxt returns the same dict until it reloads; convert each version once.
-            if raw is not self._raw_markets:
-                self._markets = {symbol: to_decimals(m) for symbol, m in raw.items()}
-                self._raw_markets = raw
-        return self._markets
+            return self.kept.converted_markets(to_decimals, reload)
 
     def market(self, symbol: str) -> dict:
         markets = self.load_markets()

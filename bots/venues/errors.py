@@ -28,8 +28,13 @@ PERMANENT = (
 )
 
 
+# ccxt counts a refused request time as a network error, but waiting does not fix a clock: the
+# venue's client has measured the exchange's clock again and raised an alert (bots.venues.clients).
+NEEDS_A_PERSON = (errors.InvalidNonce,)
+
+
 def is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSIENT)
+    return isinstance(exc, TRANSIENT) and not isinstance(exc, NEEDS_A_PERSON)
 
 
 def describe(exc: BaseException) -> str:

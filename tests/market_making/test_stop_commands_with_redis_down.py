@@ -1,7 +1,8 @@
 """Pause, cancel-all, kill and the desk's kill switch with Redis down: the orders still leave the
 venue, the state and its audit entry are written, and the page says what was cancelled.
 
-Redis is really down here: the tick locks, the channel layer and Celery's broker are pointed at
+The same for a market on a ccxt venue (the binance stub), whose requests otherwise take from the
+request budget shared through Redis. Redis is really down here: the tick locks, the channel layer and Celery's broker are pointed at
 a private Redis server, which is then stopped.
 """
 
@@ -21,9 +22,12 @@ from django.urls import reverse
 from ballast.celery import app as celery_app
 from ballast.embedded_redis import EmbeddedRedis
 from ballast.settings import _celery_broker
-from bots.models import AuditEntry, Hedge, KillSwitch, Market
+from bots.models import Account, AuditEntry, Hedge, KillSwitch, Market
 from bots.platform import locks
 from bots.simulation.paper_flow import user_trade
+from bots.venues import clients, venue_for
+from tests.support.ccxt_accounts import requests_to, stub_account
+from tests.support.exchange_stub import BinanceStub
 from tests.support.quoting import market_row, resting
 from tests.support.sockets import ask, socket_for
 
@@ -161,3 +165,33 @@ async def test_a_socket_opened_before_redis_went_down_still_kills_the_market(
     row = await sync_to_async(market_row)(running_market)
     assert row.state == Market.KILLED
     await socket.disconnect()
+
+
+@pytest.fixture
+def binance_stub():
+    clients.forget_clients()
+    with BinanceStub(balances={"BTC": "1", "USDT": "100000"}) as stub:
+        yield stub
+    clients.forget_clients()
+
+
+def test_a_market_on_a_ccxt_venue_cancels_past_the_request_budget_with_redis_down(
+    client, operator, running_market, binance_stub, private_redis
+):
+    # The MM bot quotes on a real exchange's protocol, where every request takes from the
+    # budget shared through Redis; with Redis down a stop's requests go without it.
+    account = stub_account(binance_stub, role=Account.MARKET_MAKING)
+    Market.objects.filter(pk=running_market.pk).update(mm_account=account)
+    venue = venue_for(account)
+    for price in ("60000", "60010", "60020"):
+        venue.create_order("BTC/USDT", "limit", "buy", "0.001", price)
+    private_redis.stop()
+    client.force_login(operator)
+
+    response = post(client, command_url(running_market, "cancel-all"), reason="redis is down")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "BTC/USDT: 3 order(s) cancelled." in page and REDIS_DOWN in page
+    assert binance_stub.book.open_orders("bot") == []
+    assert requests_to(binance_stub, "DELETE", "/api/v3/order") == 3

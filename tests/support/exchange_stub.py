@@ -51,6 +51,7 @@ class BinanceStub(StubExchange):
     def __init__(self, balances: dict[str, str] | None = None):
         self.withdrawals: list[dict] = []  # binance's withdraw history rows, newest last
         self.deposits: list[dict] = []  # binance's deposit history rows, newest last
+        self.clock_offset_ms = 0  # the exchange's clock ahead of this host's (negative: behind)
         super().__init__(balances)
 
     # --- for tests ------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class BinanceStub(StubExchange):
 
     def exchange_info(self) -> dict:
         return {
-            "timezone": "UTC", "serverTime": now_ms(), "rateLimits": [], "exchangeFilters": [],
+            "timezone": "UTC", "serverTime": self.now(), "rateLimits": [], "exchangeFilters": [],
             "symbols": [{
                 "symbol": MARKET_ID, "status": "TRADING", "baseAsset": "BTC", "baseAssetPrecision": 8,
                 "quoteAsset": "USDT", "quotePrecision": 8, "quoteAssetPrecision": 8,
@@ -184,6 +185,18 @@ class BinanceStub(StubExchange):
 
     # --- the protocol -----------------------------------------------------------------------
 
+    def now(self) -> int:
+        """The exchange's clock."""
+        return now_ms() + self.clock_offset_ms
+
+    def check_time(self, p: dict) -> None:
+        """binance's check of a signed request's timestamp against its own clock."""
+        server, sent = self.now(), int(p.get("timestamp", 0))
+        if sent > server + 1000:
+            raise ApiError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
+        if server - sent > int(p.get("recvWindow", 5000)):
+            raise ApiError(-1021, "Timestamp for this request is outside of the recvWindow.")
+
     def params_of(self, method: str, raw: str) -> dict:
         return dict(parse_qsl(raw))  # binance signs a query string, in the URL or the body
 
@@ -191,6 +204,7 @@ class BinanceStub(StubExchange):
         try:
             if path in PRIVATE:
                 _authenticate(headers.get("X-MBX-APIKEY"), raw)
+                self.check_time(params)
             with self._lock:
                 return 200, json.dumps(self.route(method, path, params))
         except ApiError as exc:
@@ -209,7 +223,7 @@ class BinanceStub(StubExchange):
         if endpoint == ("GET", "ping"):
             return {}
         if endpoint == ("GET", "time"):
-            return {"serverTime": now_ms()}
+            return {"serverTime": self.now()}
         if endpoint == ("GET", "exchangeInfo"):
             return self.exchange_info()
         if endpoint == ("GET", "depth"):

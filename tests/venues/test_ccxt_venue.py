@@ -315,8 +315,10 @@ def test_it_builds_a_client_for_any_ccxt_exchange_from_an_account(exchange_id):
     assert (venue.client.apiKey, venue.client.secret, venue.client.password) == (
         "key", "secret", "passphrase"
     )
-    assert venue.client.timeout == 3000 and venue.client.enableRateLimit is True
+    # ccxt's pacing knows only its process: the budget shared through Redis paces instead.
+    assert venue.client.timeout == 3000 and venue.client.enableRateLimit is False
     assert venue.client.options["defaultType"] == "spot"
+    assert venue.client.options["adjustForTimeDifference"] is True
 
 
 @pytest.mark.parametrize("exchange_id", ["nosuchexchange", "Exchange", ""])

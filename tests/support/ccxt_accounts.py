@@ -1,0 +1,24 @@
+"""Venue rows and accounts on the local binance stub, for tests that go through venue_for."""
+
+from __future__ import annotations
+
+from bots.models import Account, Venue
+from tests.support.exchange_stub import BinanceStub
+
+
+def stub_account(stub: BinanceStub, name: str = "binance-stub", role: str = Account.HEDGING,
+                 **options) -> Account:
+    """An account with the stub's keys at a ccxt venue pointed at the stub."""
+    venue, _ = Venue.objects.get_or_create(
+        name=name,
+        defaults={"label": f"Binance ({name})", "kind": Venue.CCXT, "exchange_id": "binance",
+                  "options": {**stub.ccxt_config(), "timeout": 1000, **options}},
+    )
+    account = Account(venue=venue, name=f"bot {Account.objects.count()}", role=role)
+    account.set_credentials(stub.API_KEY, stub.SECRET)
+    account.save()
+    return account
+
+
+def requests_to(stub: BinanceStub, method: str, path: str) -> int:
+    return sum(1 for m, p, _ in stub.requests if (m, p) == (method, path))
