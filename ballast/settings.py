@@ -190,6 +190,12 @@ CELERY_BEAT_SCHEDULE = {
 REQUEST_BUDGET_SHARE = env_number("BALLAST_REQUEST_BUDGET_SHARE", 0.8, 0.05, 1.0)
 HEDGE_RESERVE_SHARE = env_number("BALLAST_HEDGE_RESERVE_SHARE", 0.25, 0.0, 0.9)
 REQUEST_WAIT_SECONDS = env_number("BALLAST_REQUEST_WAIT_SECONDS", 2.0, 0.0, 60.0)
+# The stream process (manage.py stream, bots/streams): a streamed hedge book older than this, by
+# the venue's own time, is not used; ticks and hedges fetch the book by REST instead (a tick
+# also holds to its market's own stale limit, whichever is shorter).
+STREAM_BOOK_STALE_SECONDS = env_number("BALLAST_STREAM_BOOK_STALE_SECONDS", 5.0, 0.5, 300.0)
+# A market's tick queued by a streamed reference move at most this often (milliseconds).
+STREAM_TICK_MIN_MS = int(env_number("BALLAST_STREAM_TICK_MIN_MS", 100.0, 0.0, 10000.0))
 # Hedge intents untouched this long and not final are queued again (bots.hedging.reconcile.due_for_sweep).
 HEDGE_SWEEP_SECONDS = env_number("BALLAST_HEDGE_SWEEP_SECONDS", 10.0, 1.0, 3600.0)
 CELERY_BEAT_SCHEDULE |= {

@@ -11,13 +11,14 @@ class BotsConfig(AppConfig):
         # Imported once the app registry is ready: the tasks modules import models.
         from bots.desk import tasks as desk
         from bots.hedging import tasks as hedging
-        from bots.market_making import tasks as market_making  # noqa: F401 - registers its tasks
+        from bots.market_making import tasks as market_making
         from bots.platform import events
         from bots.simulation import tasks as simulation
         from bots.treasury import tasks as treasury
 
         events.trades_made.connect(hedging.capture_pushed_trades, dispatch_uid="capture pushed trades")
         events.hedge_due.connect(hedging.queue_hedge, dispatch_uid="queue hedge")
+        events.reference_moved.connect(market_making.tick_now, dispatch_uid="tick on a move")
         events.alert_raised.connect(desk.queue_notification, dispatch_uid="notify alert")
         events.withdrawal_due.connect(treasury.queue_withdrawal, dispatch_uid="withdraw transfer")
         events.sizing_run_queued.connect(simulation.queue_sizing_run, dispatch_uid="run sizing")

@@ -35,6 +35,7 @@ from bots.engine.rules import ZERO, MarketRules, dec
 from bots.hedging import hedge_book, hedge_context, venue_health
 from bots.models import Fill, Hedge, HedgeOrder
 from bots.platform import rows
+from bots.streams import state as streams
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import limiter, venue_for
 from bots.venues.errors import PERMANENT, describe, is_transient
@@ -224,7 +225,8 @@ class _Run:
             venue = self.venue(account)
             try:
                 rules = MarketRules.from_market(venue.market(self.symbol))
-                book = venue.fetch_order_book(self.symbol, limit=BOOK_DEPTH)
+                # The streamed book when the stream process keeps a fresh one, else by REST.
+                book = streams.read_book(venue, account.venue_id, self.symbol, BOOK_DEPTH)
                 free = venue.fetch_balance().get("free") or {}
             except ccxt.BaseError as exc:
                 venue_health.mark_down(account.venue_id, describe(exc))

@@ -48,7 +48,7 @@ def capture_market_fills(self, market_id: int) -> int:
             # The capture running now may have read the trades before this push's: run again
             # right after it rather than leave the new fill to the next tick.
             raise self.retry(countdown=0.05)
-        fills = capture_fills(market, venue_for(market.mm_account), _hedge_now)
+        fills = capture_fills(market, venue_for(market.mm_account), hedge_now)
     # No page refresh here: each hedge asks for one when it is done.
     return len(fills)
 
@@ -100,9 +100,9 @@ def _follow_up(hedge_id: int, outcome: hedger.Outcome) -> str:
     return outcome.state
 
 
-def _hedge_now(hedge_id: int) -> None:
-    """Hedge a fill the hedging worker has just captured, in this task rather than the next:
-    a hop through the broker would add its round trip to every hedge. The hedge's claim makes
+def hedge_now(hedge_id: int) -> None:
+    """Hedge a fill just captured (by this task, or by the stream process), here rather than in
+    the next task: a hop through the broker would add its round trip to every hedge. The hedge's claim makes
     this run and any task run of it exclusive; what cannot finish here goes to the task."""
     try:
         _follow_up(hedge_id, hedger.execute_hedge(hedge_id))

@@ -42,7 +42,8 @@ from bots.engine.market_making.refresh import AGED, REFRESH, SURPLUS, RestingOrd
 from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, dec
 from bots.hedging.capture import capture_fills
 from bots.market_making import tick_reads
-from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings
+from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings, Venue
+from bots.streams import state as streams
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
 from bots.venues.errors import describe
@@ -125,11 +126,16 @@ class MarketTick:
         self.notes: list[str] = []
         self.saved: dict = {}  # fields of the market row written with the state
         self.recapture = False
+        self.fills_via = ""  # how the stream process streams the MM account's fills, if it does
 
     # --- the tick ---------------------------------------------------------------------------
 
     def run(self) -> TickReport:
-        self.capture()  # fills first, whatever else fails: each one's hedge is queued
+        # Fills first, whatever else fails: each one's hedge is queued. Unless the stream process
+        # captures them as they happen (bots/streams): then reading them here too is only cost.
+        self.fills_via = streams.fills_streamed(self.market.mm_account_id)
+        if not self.fills_via:
+            self.capture()
         self.arm_dead_man_switch()
         try:
             settings = self.market.quote_settings
@@ -241,7 +247,9 @@ class MarketTick:
         for account in self.hedge_accounts():
             venue = venue_for(account)
             try:
-                book = venue.fetch_order_book(self.symbol, limit=BOOK_DEPTH)
+                # The streamed book when the stream process keeps a fresh one, else by REST.
+                stale = min(config.stale_after_seconds, Decimal(str(settings.STREAM_BOOK_STALE_SECONDS)))
+                book = streams.read_book(venue, account.venue_id, self.symbol, BOOK_DEPTH, stale)
                 # A book's age is judged by the wall clock when it arrived: a REST answer without
                 # a time is as fresh as its arrival; a cached or streamed one carries its time.
                 received_ms = int(time.time() * 1000)
@@ -256,6 +264,7 @@ class MarketTick:
             asks = [(dec(p), dec(a)) for p, a in book["asks"]]
             self.hedge_books.append({
                 "venue": account.venue.label,
+                "streamed": bool(book.get("streamed")),
                 "bids": [[_plain(p), _plain(a)] for p, a in bids[:SHOWN_LEVELS]],
                 "asks": [[_plain(p), _plain(a)] for p, a in asks[:SHOWN_LEVELS]],
             })
@@ -421,6 +430,7 @@ class MarketTick:
             record("hold", actor=holder, market=self.market, reason=why)
         self.saved["quote_summary"] = {
             "at": self.now_ms, "levels": [], "hold": reason, "hedge_books": getattr(self, "hedge_books", []),
+            "fills": self.fills_line(),
         }
         return self.finish(Market.HOLDING, reason)
 
@@ -585,7 +595,24 @@ class MarketTick:
             "hedge_problems": problems,
             "hedge_books": self.hedge_books,
             "exposure_over": self.exposure_over,
+            "fills": self.fills_line(),
         }
+
+    def fills_line(self) -> str:
+        """How this market's fills and hedge books reach Ballast, for the market page."""
+        if self.market.mm_account.venue.kind == Venue.PAPER:
+            fills = "fills pushed by the paper venue"
+        elif self.fills_via:
+            fills = f"fills streamed ({self.fills_via})"
+        else:
+            fills = "fills polled each tick"
+        books = getattr(self, "hedge_books", [])
+        streamed = sum(1 for book in books if book.get("streamed"))
+        if not books or not streamed:
+            return f"{fills}; hedge books by REST"
+        if streamed == len(books):
+            return f"{fills}; hedge books streamed"
+        return f"{fills}; hedge books: {streamed} of {len(books)} streamed"
 
     def finish(self, state: str, reason: str) -> TickReport:
         reason = reason[:500]

@@ -31,6 +31,12 @@ def tick_all_markets() -> None:
         mm_tick.apply_async((market_id,), expires=5)
 
 
+def tick_now(sender, market_id: int, **kwargs) -> None:
+    """Listener of `reference_moved` (the stream process): the market quotes again now rather
+    than at the next beat; a tick already running makes this one a no-op (its lock)."""
+    mm_tick.apply_async((market_id,), expires=5)
+
+
 @shared_task(name="bots.tasks.mm_tick", ignore_result=True)
 def mm_tick(market_id: int) -> str:
     with market_lock("tick", market_id) as held:

@@ -45,6 +45,11 @@ trades_made = Event("trades made", "venue", "symbol", "accounts")
 # operator. Listener: the hedge task (bots/hedging/tasks.py).
 hedge_due = Event("hedge due", "hedge_id")
 
+# A hedge venue's streamed book moved the market's reference beyond its refresh tolerance (the
+# stream process, bots/streams). Listener: the market's tick, queued at once
+# (bots/market_making/tasks.py).
+reference_moved = Event("reference moved", "market_id")
+
 # What a market's page shows changed: its orders, fills, hedges, balances or state. `force`
 # skips the push's throttle (an operator's command shows at once). Listener: the market pages'
 # publisher (dashboard/live/publisher.py).

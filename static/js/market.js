@@ -359,6 +359,7 @@
       ["σ (bps/√s)", q.sigma_bps],
       ["skew", q.skew],
       ["reservation (bps)", q.reservation_bps],
+      ["how", q.fills],
     ].filter(([, v]) => v !== undefined && v !== null && v !== "");
     head.replaceChildren(
       ...facts.map(([k, v]) => {

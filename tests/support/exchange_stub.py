@@ -131,7 +131,7 @@ class BinanceStub(StubExchange):
         order = self._order(p, unknown)
         if order.status != "open":
             raise ApiError(*unknown)
-        self.book.cancel(BOT, order.id)
+        self._cancel(BOT, order.id)
         # As binance does: clientOrderId names the cancel request, the order's own is "orig".
         return {**self.order_json(order), "origClientOrderId": order.client_order_id,
                 "clientOrderId": f"cancel{now_ms()}", "transactTime": now_ms()}
@@ -228,7 +228,7 @@ class BinanceStub(StubExchange):
             return self.exchange_info()
         if endpoint == ("GET", "depth"):
             limit = int(p.get("limit", 100))
-            return {"lastUpdateId": self._ids["order"],
+            return {"lastUpdateId": self.update_id,
                     "bids": [[fmt(a), fmt(b)] for a, b in self.book.depth("buy")[:limit]],
                     "asks": [[fmt(a), fmt(b)] for a, b in self.book.depth("sell")[:limit]]}
         if endpoint == ("GET", "account"):

@@ -187,7 +187,7 @@ class HollaExStub(StubExchange):
         order = self._order(p)
         if order.status != "open":
             raise KitError("Order not found", 404)
-        self.book.cancel(BOT, order.id)
+        self._cancel(BOT, order.id)
         # The kit answers a cancel with the order's fields, without its status.
         return {"title": "Order cancelled", "symbol": PAIR, "side": order.side,
                 "size": number(order.amount), "type": order.type, "price": number(order.price),

@@ -5,7 +5,9 @@ engine, balances for the API-key account "bot" and a "liquidity" account whose r
 tests seed, the orders and trades so far, one lock) plus a threaded HTTP server on loopback
 with faults on demand. Each stub (exchange_stub.py for binance, hollaex_stub.py) is a subclass
 that speaks its exchange's protocol in `serve`. A websocket front can share the same object:
-everything it would push is in `orders`, `trades` and `book`, read under `lock`.
+everything it would push is in `orders`, `trades` and `book`, read under `lock`, and every
+change to them is announced to `listeners` (a `Change`, under one sequence of update ids that
+the depth snapshot gives too: tests/support/exchange_ws_stub.py turns them into stream events).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -35,8 +39,29 @@ RULES = MarketRules(
 )
 
 
+Levels = list[tuple[Decimal, Decimal]]
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+@dataclass
+class Change:
+    """What one request changed, for the streams: the bot's orders and trades, and the book's
+    levels whose amount changed (0: gone), under the update id the change took."""
+
+    update_id: int
+    time: int
+    orders: list[Order] = field(default_factory=list)
+    trades: list[Trade] = field(default_factory=list)
+    bids: Levels = field(default_factory=list)
+    asks: Levels = field(default_factory=list)
+
+
+def _diff(before: Levels, after: Levels) -> Levels:
+    old, new = dict(before), dict(after)
+    return [(p, new.get(p, Decimal(0))) for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
 
 
 class StubExchange:
@@ -55,6 +80,8 @@ class StubExchange:
         self.orders: dict[str, Order] = {}
         self.trades: list[Trade] = []
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, params), for assertions
+        self.update_id = 1  # the book's sequence: one per change, as binance's depth has
+        self.listeners: list[Callable[[Change], None]] = []  # called with the lock held
         self._faults: deque[tuple[int, str | None]] = deque()
         self._delay = 0.0
         self._faults_only = self._delay_only = None
@@ -135,10 +162,32 @@ class StubExchange:
         return str(self._ids[kind])
 
     def _submit(self, account, side, type, amount, price, client_id, tif):
+        before = self._depth()
         execution = self.book.submit(account, side, type, amount, price, client_id, tif)
         self.orders[execution.order.id] = execution.order
         self.trades += execution.trades
+        self._announce(before, list(execution.touched.values()), execution.trades)
         return execution
+
+    def _cancel(self, account: str, order_id: str) -> Order:
+        before = self._depth()
+        order = self.book.cancel(account, order_id)
+        self._announce(before, [order], [])
+        return order
+
+    def _depth(self) -> tuple[Levels, Levels]:
+        return self.book.depth("buy"), self.book.depth("sell")
+
+    def _announce(self, before: tuple[Levels, Levels], orders: list[Order], trades: list[Trade]):
+        bids, asks = (_diff(b, a) for b, a in zip(before, self._depth(), strict=True))
+        if bids or asks:
+            self.update_id += 1
+        change = Change(
+            self.update_id, now_ms(), [o for o in orders if o.account == BOT],
+            [t for t in trades if t.account == BOT], bids, asks,
+        )
+        for listener in self.listeners:
+            listener(change)
 
 
 def _handler_for(stub: StubExchange):

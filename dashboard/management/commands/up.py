@@ -1,5 +1,5 @@
 """Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, the public demo's
-worker, Celery beat and the dead man's switch (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
+worker, Celery beat, the dead man's switch and the stream process (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
 
 In production run the same commands under your process manager instead (docs/operations.md).
 """
@@ -51,6 +51,8 @@ def process_commands(
         ],
         # Pulls the quotes when ticks stop: the database only, so it outlives workers and Redis.
         "deadman": [python, str(settings.BASE_DIR / "manage.py"), "deadman"],
+        # Fills and hedge books pushed by real exchanges (ccxt.pro); idles on paper venues.
+        "stream": [python, str(settings.BASE_DIR / "manage.py"), "stream"],
     }
 
 

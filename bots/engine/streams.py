@@ -1,0 +1,40 @@
+"""What the stream process decides, on plain values: whether a reference moved far enough to quote
+again now, the reference a set of streamed books gives, and which orders filled more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+Levels = list[tuple[Decimal, Decimal]]
+
+
+def cross_mid(books: Iterable[tuple[Levels, Levels]]) -> Decimal | None:
+    """The mid of the best bid and the best ask across books (bids, asks), as the tick's
+    reference is made (bots.engine.market_making.hedge_floor.HedgeFloor.reference); None when no
+    book has both sides."""
+    whole = [(bids, asks) for bids, asks in books if bids and asks]
+    if not whole:
+        return None
+    return (max(bids[0][0] for bids, _ in whole) + min(asks[0][0] for _, asks in whole)) / 2
+
+
+def moved_beyond(reference: Decimal | None, current: Decimal | None, tolerance_bps: Decimal) -> bool:
+    """Whether the reference moved further than the refresh tolerance since the quotes were
+    made: a market without a reference yet, or without a current one, waits for its beat."""
+    if reference is None or current is None or reference <= 0:
+        return False
+    return abs(current - reference) / reference * 10_000 > tolerance_bps
+
+
+def filled_more(seen: dict[str, Decimal], orders: Iterable[tuple[str, Decimal]]) -> list[str]:
+    """Ids of the orders whose cumulative `filled` grew since last seen (a fill, where a venue
+    streams orders but not trades); `seen` is brought up to date. An order seen for the first
+    time with something filled counts: its fill happened while nobody watched."""
+    grew = []
+    for order_id, filled in orders:
+        if filled > seen.get(order_id, Decimal(0)):
+            grew.append(order_id)
+        seen[order_id] = max(filled, seen.get(order_id, Decimal(0)))
+    return grew

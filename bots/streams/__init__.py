@@ -1,0 +1,1 @@
+"""The stream process: fills and hedge books pushed by the exchanges over websockets (ccxt.pro)."""

@@ -1,0 +1,272 @@
+"""The stream process: one ccxt.pro connection set per venue account the enabled markets use.
+
+- Fills: `watch_my_trades` where the exchange streams trades, else `watch_orders`, where a fill
+  is the growth of an order's `filled` and triggers the REST read of its trades (an exchange's
+  own trade identity is then the only one; a venue can plug in its own way, FILL_WAYS). Every
+  fill goes at once to the one capture (bots/hedging/capture.py) and its hedge runs here.
+- After every (re)connection, a REST resync of the account's trades since the last fill
+  recorded: a fill made while the stream was away is captured, once.
+- Books: `watch_order_book` for every hedge venue a market uses; the freshest book of each is
+  kept in Redis (bots/streams/state.py) where ticks and hedges read it instead of asking by REST.
+- Event-driven quoting: a reference that moves beyond a market's refresh tolerance queues its
+  tick at once (`reference_moved`); the tick lock still keeps one tick per market at a time.
+
+While an account's fills stream, its "streamed" mark in Redis tells the tick not to poll them;
+the mark lapses seconds after the stream stops, and ticks poll again. Venues without streams
+(or ccxt.pro support) stay on today's polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+
+import ccxt
+import ccxt.pro
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from bots.engine.rules import dec
+from bots.engine.streams import cross_mid, filled_more, moved_beyond
+from bots.platform import events
+from bots.platform.locks import throttle
+from bots.streams import state, work
+from bots.venues.ccxt_venue import to_decimals
+
+log = logging.getLogger(__name__)
+
+REPLAN_SECONDS = 15.0  # markets enabled, disabled or moved are picked up this often
+WATCHES_SECONDS = 1.0  # how old the markets' references may be when a book moves
+RETRY_FIRST, RETRY_MOST = 0.2, 5.0  # seconds before a reconnection, doubling
+
+
+async def _authenticated(client) -> None:
+    await client.authenticate()
+
+
+# How a venue confirms its private stream is subscribed, so that the resync that follows cannot
+# miss a fill: binance answers its user data subscription (ccxt's authenticate() awaits it).
+# Elsewhere the open connection is taken as subscribed.
+SUBSCRIBED: dict[str, Callable] = {"binance": _authenticated}
+
+
+def streams_fills(client) -> str:
+    """Which ccxt.pro method streams the account's fills, or "" when none does."""
+    if client.has.get("watchMyTrades"):
+        return "watch_my_trades"
+    if client.has.get("watchOrders"):
+        return "watch_orders"
+    return ""
+
+
+def pro_client(plan: work.AccountPlan):
+    """A ccxt.pro client for the account, configured as its REST one (bots/venues/ccxt_venue.py)."""
+    config = {"enableRateLimit": True, "timeout": 10000, **plan.options, **plan.credentials}
+    return getattr(ccxt.pro, plan.exchange_id)(config)
+
+
+class AccountStream:
+    def __init__(self, plan: work.AccountPlan, process: StreamProcess):
+        self.plan = plan
+        self.process = process
+        self.client = pro_client(plan)
+        self.via = streams_fills(self.client) if plan.fill_markets else ""
+        self.live = False
+        self.filled: dict[str, Decimal] = {}  # watch_orders: each order's filled as last seen
+        self.reconnects = 0
+
+    def tasks(self) -> list[asyncio.Task]:
+        jobs = []
+        if self.plan.fill_markets:
+            if self.via:
+                jobs += [self.fills(), self.heartbeat()]
+            else:
+                log.info("%s streams no fills: its ticks poll them", self.plan.venue)
+        jobs += [self.book(symbol) for symbol in sorted(self.plan.book_symbols)]
+        return [asyncio.ensure_future(job) for job in jobs]
+
+    async def close(self) -> None:
+        self.live = False
+        await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
+        await self.client.close()
+
+    # --- fills ------------------------------------------------------------------------------
+
+    def watch(self):
+        if self.via == "watch_my_trades":
+            return self.client.watch_my_trades()
+        return self.client.watch_orders()
+
+    async def fills(self) -> None:
+        delay = RETRY_FIRST
+        while True:
+            try:
+                pending = asyncio.ensure_future(self.watch())
+                try:
+                    await self.subscribed()
+                    self.live = True
+                    state.mark_fills_streamed(self.plan.account_id, self.via)
+                    await self.resync()
+                    delay = RETRY_FIRST
+                    while True:
+                        await self.received(await pending)
+                        pending = asyncio.ensure_future(self.watch())
+                finally:
+                    if not pending.done():
+                        pending.cancel()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a stream that fails is opened again, whatever the error
+                self.live = False
+                await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
+                self.reconnects += 1
+                log.warning("%s fill stream lost (%s: %s); again in %.1f s", self.plan.venue,
+                            type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MOST)
+
+    async def subscribed(self) -> None:
+        confirm = SUBSCRIBED.get(self.plan.exchange_id)
+        if confirm is not None:
+            await confirm(self.client)
+            return
+        await self.client.load_markets()
+        for connection in list((self.client.clients or {}).values()):
+            await connection.connected
+
+    async def resync(self) -> None:
+        for market_id in self.plan.fill_markets.values():
+            new = await sync_to_async(work.resync)(market_id, self.process.on_hedge)
+            if new:
+                log.info("%s: %d fill(s) made while the stream was away, captured", self.plan.venue, new)
+
+    async def received(self, items: list[dict]) -> None:
+        if self.via == "watch_my_trades":
+            by_market: dict[int, list[dict]] = {}
+            for trade in items:
+                market_id = self.plan.fill_markets.get(trade.get("symbol"))
+                if market_id is not None:
+                    by_market.setdefault(market_id, []).append(to_decimals(trade))
+            for market_id, trades in by_market.items():
+                await sync_to_async(work.capture_streamed)(market_id, trades, self.process.on_hedge)
+            return
+        # watch_orders: an order that filled more sends its market to the REST read of trades.
+        grew = set(filled_more(self.filled, [(str(o["id"]), dec(o.get("filled") or 0)) for o in items]))
+        markets = {self.plan.fill_markets.get(o.get("symbol")) for o in items if str(o["id"]) in grew}
+        for market_id in markets - {None}:
+            await sync_to_async(work.resync)(market_id, self.process.on_hedge)
+
+    async def heartbeat(self) -> None:
+        while True:
+            if self.live:
+                state.mark_fills_streamed(self.plan.account_id, self.via)
+            await asyncio.sleep(state.HEARTBEAT_SECONDS)
+
+    # --- books ------------------------------------------------------------------------------
+
+    async def book(self, symbol: str) -> None:
+        delay = RETRY_FIRST
+        while True:
+            try:
+                book = await self.client.watch_order_book(symbol)
+                bids = [(Decimal(repr(p)), Decimal(repr(a))) for p, a, *_ in book["bids"][: state.BOOK_LEVELS]]
+                asks = [(Decimal(repr(p)), Decimal(repr(a))) for p, a, *_ in book["asks"][: state.BOOK_LEVELS]]
+                state.save_book(self.plan.venue_id, symbol, bids, asks, book.get("timestamp"))
+                await self.process.book_moved(self.plan.venue_id, symbol, bids, asks)
+                delay = RETRY_FIRST
+            except asyncio.CancelledError:
+                raise
+            except ccxt.ChecksumError:
+                # A gap in the book's sequence: ccxt dropped the book; watching again subscribes
+                # again, and the book is rebuilt from a fresh snapshot.
+                log.info("%s %s book: a gap in its sequence, fresh snapshot", self.plan.venue, symbol)
+            except Exception as exc:
+                log.warning("%s %s book stream lost (%s: %s); again in %.1f s", self.plan.venue, symbol,
+                            type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MOST)
+
+
+class StreamProcess:
+    """Every account's streams, re-planned when the enabled markets change."""
+
+    def __init__(self, on_hedge: Callable[[int], None]):
+        self.on_hedge = on_hedge
+        self.streams: list[AccountStream] = []
+        self.tasks: list[asyncio.Task] = []
+        self.key: list | None = None
+        self.books: dict[tuple[int, str], tuple[list, list]] = {}
+        self.watches: list[work.MarketWatch] = []
+        self.watches_at = 0.0
+        self.said_idle = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                await self.replan()
+                try:
+                    await asyncio.wait_for(stop.wait(), REPLAN_SECONDS)
+                except TimeoutError:
+                    pass
+        finally:
+            await self.stop_streams()
+
+    async def replan(self) -> None:
+        plans = await sync_to_async(work.plan)()
+        key = sorted(p.key() for p in plans)
+        if key == self.key:
+            return
+        self.key = key
+        await self.stop_streams()
+        usable = []
+        for plan in plans:
+            if plan.exchange_id not in ccxt.pro.exchanges:
+                log.info("%s (%s) has no ccxt.pro streams: its ticks poll fills and books",
+                         plan.venue, plan.exchange_id)
+                continue
+            usable.append(plan)
+        if not usable:
+            if not self.said_idle:
+                log.info("nothing to stream: no enabled market uses a ccxt venue (paper venues "
+                         "push their own trades); looking again every %.0f s", REPLAN_SECONDS)
+                self.said_idle = True
+            return
+        self.said_idle = False
+        for plan in usable:
+            stream = AccountStream(plan, self)
+            self.streams.append(stream)
+            self.tasks += stream.tasks()
+            fills = f"{sorted(plan.fill_markets)} by {stream.via or 'polling'}" if plan.fill_markets else "none"
+            log.info("streaming %s: fills of %s, books of %s", plan.venue, fills,
+                     sorted(plan.book_symbols) or "none")
+
+    async def stop_streams(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for stream in self.streams:
+            await stream.close()
+        self.streams, self.tasks = [], []
+
+    async def book_moved(self, venue_id: int, symbol: str, bids: list, asks: list) -> None:
+        """Queue the tick of each market whose reference moved beyond its refresh tolerance."""
+        self.books[(venue_id, symbol)] = (bids, asks)
+        loop = asyncio.get_running_loop()
+        if loop.time() - self.watches_at > WATCHES_SECONDS:
+            venues = {v for v, _ in self.books}
+            self.watches = await sync_to_async(work.market_watches)(venues)
+            self.watches_at = loop.time()
+        for index, watch in enumerate(self.watches):
+            if watch.symbol != symbol or venue_id not in watch.venue_ids:
+                continue
+            current = cross_mid(self.books[(v, symbol)] for v in watch.venue_ids if (v, symbol) in self.books)
+            if not moved_beyond(watch.reference, current, watch.tolerance_bps):
+                continue
+            if throttle(f"stream-tick:{watch.market_id}", max(1, settings.STREAM_TICK_MIN_MS)):
+                events.reference_moved.emit(market_id=watch.market_id)
+            # Until the tick writes its reference, this move is not news.
+            self.watches[index] = work.MarketWatch(
+                watch.market_id, watch.symbol, watch.venue_ids, current, watch.tolerance_bps
+            )

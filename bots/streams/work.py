@@ -1,0 +1,122 @@
+"""The stream process's database side, run in its sync thread: what to watch, and the fills
+handed to the one capture there is (bots/hedging/capture.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import close_old_connections
+
+from bots.engine.market_making.quote_config import InvalidSettings
+from bots.hedging.capture import capture_fills
+from bots.models import Market, QuoteSettings, Venue
+from bots.platform.locks import market_lock
+from bots.venues import venue_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AccountPlan:
+    """One connection set: an account on a ccxt venue, the markets it makes (whose fills it
+    streams) and the symbols whose book it streams for the markets hedging there."""
+
+    account_id: int
+    venue_id: int
+    venue: str  # the venue's name in Ballast
+    exchange_id: str
+    options: dict
+    credentials: dict
+    fill_markets: dict[str, int] = field(default_factory=dict)  # symbol -> market id
+    book_symbols: set[str] = field(default_factory=set)
+
+    def key(self) -> tuple:
+        return (self.account_id, self.exchange_id, repr(self.options), tuple(sorted(self.fill_markets.items())),
+                tuple(sorted(self.book_symbols)))
+
+
+@dataclass(frozen=True)
+class MarketWatch:
+    """What event-driven quoting needs of a market: its hedge venues and when to tick."""
+
+    market_id: int
+    symbol: str
+    venue_ids: tuple[int, ...]
+    reference: Decimal | None
+    tolerance_bps: Decimal
+
+
+def plan() -> list[AccountPlan]:
+    """The connection sets the enabled markets need. Paper venues push their own trades and are
+    read from the database: nothing to stream there."""
+    close_old_connections()
+    plans: dict[int, AccountPlan] = {}
+    book_venues: set[tuple[int, str]] = set()  # a book is public: one stream per venue
+
+    def of(account) -> AccountPlan:
+        if account.pk not in plans:
+            plans[account.pk] = AccountPlan(
+                account.pk, account.venue_id, account.venue.name, account.venue.exchange_id,
+                account.venue.options or {}, account.credentials(),
+            )
+        return plans[account.pk]
+
+    markets = Market.objects.filter(enabled=True).select_related("mm_account__venue", "hedge_account__venue")
+    for market in markets.order_by("pk"):
+        if market.mm_account.venue.kind == Venue.CCXT:
+            of(market.mm_account).fill_markets[market.symbol] = market.pk
+        for account in market.hedge_accounts():
+            if account.venue.kind == Venue.CCXT and (account.venue_id, market.symbol) not in book_venues:
+                book_venues.add((account.venue_id, market.symbol))
+                of(account).book_symbols.add(market.symbol)
+    return list(plans.values())
+
+
+def market_watches(venue_ids: set[int]) -> list[MarketWatch]:
+    """Enabled markets hedging on any of these venues, with their last reference."""
+    close_old_connections()
+    watches = []
+    markets = Market.objects.filter(enabled=True).select_related("hedge_account", "quote_settings")
+    for market in markets:
+        venues = tuple(a.venue_id for a in market.hedge_accounts())
+        if not venue_ids.intersection(venues):
+            continue
+        try:
+            tolerance = market.quote_settings.config().refresh_tolerance_bps
+        except (QuoteSettings.DoesNotExist, InvalidSettings):
+            continue  # the tick says why; nothing to quote from a stream either
+        watches.append(MarketWatch(market.pk, market.symbol, venues, market.reference_price, tolerance))
+    return watches
+
+
+class _Pushed:
+    """The trades a stream delivered, offered to the capture as a venue's answer would be."""
+
+    def __init__(self, trades: list[dict]):
+        self.trades = trades
+
+    def fetch_my_trades(self, symbol=None, since=None, limit=None) -> list[dict]:
+        return [t for t in self.trades if symbol is None or t["symbol"] == symbol]
+
+
+def capture_streamed(market_id: int, trades: list[dict], on_hedge: Callable[[int], None]) -> int:
+    """Record streamed trades through the once-only capture; returns how many were new."""
+    close_old_connections()
+    market = Market.objects.get_for_work(market_id)
+    # The lock keeps the capture's read of what is known and its write together, as the
+    # capture task's does; a trade recorded twice would be refused by the unique key anyway.
+    with market_lock("capture", market_id, wait_seconds=5):
+        return len(capture_fills(market, _Pushed(trades), on_hedge))
+
+
+def resync(market_id: int, on_hedge: Callable[[int], None]) -> int:
+    """The REST read of the account's trades since the last fill recorded, through the same
+    capture: what a stream missed while it was away is recorded now, and only once."""
+    close_old_connections()
+    market = Market.objects.get_for_work(market_id)
+    with market_lock("capture", market_id, wait_seconds=5):
+        return len(capture_fills(market, venue_for(market.mm_account), on_hedge))

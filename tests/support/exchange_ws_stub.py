@@ -1,0 +1,263 @@
+"""A local stand-in for binance's spot websockets, beside the REST stub and on its state.
+
+ccxt.pro's binance class is what talks to it, so what it sends is what that class parses:
+
+- the user data stream over the WebSocket API (ccxt 4.5 subscribes with
+  `userDataStream.subscribe.signature`, signed like a REST call, and reads events wrapped as
+  {"subscriptionId": 0, "event": {...}}): an `executionReport` for every change to the bot's
+  orders, one per trade with x=TRADE, which watch_my_trades and watch_orders turn into trades
+  and orders;
+- the diff depth stream (`btcusdt@depth@100ms` on /ws/<n>, answered {"result": null, "id": ...}):
+  a `depthUpdate` per change of the book with the update ids U and u, which watch_order_book
+  stitches onto the REST depth snapshot's lastUpdateId.
+
+Faults on demand, each for the next event of a kind ("user" or "depth"): a dropped connection
+(`drop`), an outage during which connections are refused and events lost (`go_down`, `come_up`),
+a skipped sequence number (`gap_next`), a duplicated message (`duplicate_next`), a delayed one
+(`delay_next`, later ones wait behind it as on one TCP connection).
+
+    with BinanceStub() as rest, BinanceWsStub(rest) as ws:
+        client = ccxt.pro.binance({**ws.ccxt_config(), "apiKey": ..., "secret": ...})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from aiohttp import WSMsgType, web
+
+from tests.support.exchange_stub import MARKET_ID, BinanceStub, fmt
+from tests.support.stub_exchange import Change
+
+USER, DEPTH = "user", "depth"
+DEPTH_STREAM = MARKET_ID.lower() + "@depth"
+
+
+@dataclass
+class _Connection:
+    kind: str
+    socket: web.WebSocketResponse
+    outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    subscribed: bool = False
+
+
+class BinanceWsStub:
+    def __init__(self, rest: BinanceStub):
+        self.rest = rest
+        self.sent: list[tuple[str, dict]] = []  # (kind, message) as sent, for assertions
+        self.received: list[tuple[str, dict]] = []  # (kind, request) from clients
+        self._connections: list[_Connection] = []
+        self._faults: dict[str, dict[str, float]] = {USER: {}, DEPTH: {}}
+        self._down: set[str] = set()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        rest.listeners.append(self._on_change)
+
+    # --- for tests ------------------------------------------------------------------------
+
+    def ccxt_config(self) -> dict:
+        """The REST stub's ccxt options plus the websocket URLs, for ccxt.pro.binance."""
+        config = self.rest.ccxt_config()
+        config["urls"]["api"]["ws"] = {"spot": self.base_url + "/ws", "ws-api": {"spot": self.base_url + "/ws-api/v3"}}
+        return config
+
+    def connections(self, kind: str) -> int:
+        return sum(1 for c in self._connections if c.kind == kind and c.subscribed)
+
+    def drop(self, kind: str | None = None) -> None:
+        """Close the open connections (of one kind): the clients see the server go away."""
+        self._call(self._close, kind)
+
+    def go_down(self, kind: str | None = None) -> None:
+        """Drop the connections and refuse new ones until come_up(); events meanwhile are lost."""
+        self._down |= {kind} if kind else {USER, DEPTH}
+        self.drop(kind)
+
+    def come_up(self) -> None:
+        self._down.clear()
+
+    def gap_next(self, kind: str = DEPTH) -> None:
+        """Leave the next event of this kind unsent: its sequence number is skipped."""
+        self._fault(kind, "gap")
+
+    def duplicate_next(self, kind: str = USER) -> None:
+        self._fault(kind, "duplicate")
+
+    def delay_next(self, seconds: float, kind: str = USER) -> None:
+        self._fault(kind, "delay", seconds)
+
+    def stop(self) -> None:
+        if self._on_change in self.rest.listeners:
+            self.rest.listeners.remove(self._on_change)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def __enter__(self) -> BinanceWsStub:
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- the server -----------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        app = web.Application()
+        app.router.add_get("/ws/{stream}", self._public)
+        app.router.add_get("/ws-api/v3", self._api)
+        self._runner = web.AppRunner(app)
+        self._loop.run_until_complete(self._runner.setup())
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        self._loop.run_until_complete(site.start())
+        port = site._server.sockets[0].getsockname()[1]
+        self.base_url = f"ws://127.0.0.1:{port}"
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _shutdown(self) -> None:
+        await self._close(None)
+        await self._runner.cleanup()
+
+    def _call(self, function, *args) -> None:
+        asyncio.run_coroutine_threadsafe(function(*args), self._loop).result(10)
+
+    def _fault(self, kind: str, name: str, value: float = 1) -> None:
+        self._faults[kind][name] = value
+
+    async def _close(self, kind: str | None) -> None:
+        for connection in [c for c in self._connections if kind in (None, c.kind)]:
+            self._connections.remove(connection)
+            await connection.socket.close()
+
+    async def _public(self, request: web.Request) -> web.StreamResponse:
+        return await self._session(request, DEPTH)
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        return await self._session(request, USER)
+
+    async def _session(self, request: web.Request, kind: str) -> web.StreamResponse:
+        if kind in self._down:
+            return web.Response(status=503, text="stub is down")
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        connection = _Connection(kind, socket)
+        self._connections.append(connection)
+        sender = asyncio.ensure_future(self._send_loop(connection))
+        try:
+            async for message in socket:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                payload = json.loads(message.data)
+                self.received.append((kind, payload))
+                answer = self._answer(connection, payload)
+                await socket.send_str(json.dumps(answer))
+        finally:
+            sender.cancel()
+            if connection in self._connections:
+                self._connections.remove(connection)
+        return socket
+
+    def _answer(self, connection: _Connection, payload: dict) -> dict:
+        method, request_id = payload.get("method"), payload.get("id")
+        if connection.kind == DEPTH and method == "SUBSCRIBE":
+            connection.subscribed = any(p.startswith(DEPTH_STREAM) for p in payload.get("params", []))
+            return {"result": None, "id": request_id}
+        if connection.kind == USER and method == "userDataStream.subscribe.signature":
+            if not _signed(payload.get("params") or {}):
+                return {"id": request_id, "status": 401,
+                        "error": {"code": -1022, "msg": "Signature for this request is not valid."}}
+            connection.subscribed = True
+            return {"id": request_id, "status": 200, "result": {"subscriptionId": 0}}
+        return {"id": request_id, "status": 400, "error": {"code": -1100, "msg": f"stub does not serve {method}"}}
+
+    async def _send_loop(self, connection: _Connection) -> None:
+        while True:
+            delay, text = await connection.outbox.get()
+            if delay:
+                await asyncio.sleep(delay)
+            if not connection.socket.closed:
+                await connection.socket.send_str(text)
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _on_change(self, change: Change) -> None:
+        """The REST stub's listener, called in its request thread with its lock held: the events
+        are built here, in the order the changes happened, and sent from the server's loop."""
+        events = []
+        if change.bids or change.asks:
+            events.append((DEPTH, {
+                "e": "depthUpdate", "E": change.time, "s": MARKET_ID,
+                "U": change.update_id, "u": change.update_id,
+                "b": [[fmt(p), fmt(a)] for p, a in change.bids],
+                "a": [[fmt(p), fmt(a)] for p, a in change.asks],
+            }))
+        for order in change.orders:
+            for report in _execution_reports(order, [t for t in change.trades if t.order_id == order.id], change.time):
+                events.append((USER, {"subscriptionId": 0, "event": report}))
+        for kind, message in events:
+            self._loop.call_soon_threadsafe(self._publish, kind, message)
+
+    def _publish(self, kind: str, message: dict) -> None:
+        faults = self._faults[kind]
+        if faults.pop("gap", None):
+            return
+        copies = 2 if faults.pop("duplicate", None) else 1
+        delay = faults.pop("delay", 0)
+        text = json.dumps(message)
+        for connection in self._connections:
+            if connection.kind == kind and connection.subscribed:
+                for _ in range(copies):
+                    connection.outbox.put_nowait((delay, text))
+                    self.sent.append((kind, message))
+
+
+def _execution_reports(order, trades, time: int) -> list[dict]:
+    """binance's executionReport events for one change of an order: one per trade (x=TRADE),
+    else one saying what became of it (NEW, CANCELED, EXPIRED)."""
+    status = {"closed": "FILLED", "canceled": "CANCELED", "expired": "EXPIRED"}.get(order.status)
+    status = status or ("PARTIALLY_FILLED" if order.filled else "NEW")
+    base = {
+        "e": "executionReport", "E": time, "s": MARKET_ID, "c": order.client_order_id or "",
+        "S": order.side.upper(), "o": "MARKET" if order.type == "market" else "LIMIT",
+        "f": "IOC" if order.time_in_force == "IOC" else "GTC", "q": fmt(order.amount),
+        "p": fmt(order.price), "P": "0.00000000", "F": "0.00000000", "g": -1, "C": "",
+        "r": "NONE", "i": int(order.id), "I": 0, "w": order.status == "open", "M": True,
+        "O": order.timestamp, "Q": "0.00000000",
+    }
+    if not trades:
+        execution = {"CANCELED": "CANCELED", "EXPIRED": "EXPIRED"}.get(status, "NEW")
+        return [{**base, "x": execution, "X": status, "l": "0.00000000", "z": fmt(order.filled),
+                 "L": "0.00000000", "n": "0", "N": None, "T": time, "t": -1, "m": False,
+                 "Z": fmt(order.cost), "Y": "0.00000000"}]
+    reports = []
+    # Cumulative figures as they stood after each trade: the order's, less the trades after it.
+    filled, cost = order.filled, order.cost
+    for trade in reversed(trades):
+        reports.append({
+            **base, "x": "TRADE", "X": status, "l": fmt(trade.amount), "z": fmt(filled),
+            "L": fmt(trade.price), "n": fmt(trade.fee), "N": trade.fee_currency,
+            "T": trade.timestamp, "t": int(trade.id), "m": trade.taker_or_maker == "maker",
+            "Z": fmt(cost), "Y": fmt(trade.cost),
+        })
+        filled, cost = filled - trade.amount, cost - trade.cost
+        status = "PARTIALLY_FILLED" if filled > Decimal(0) else "NEW"
+    return reports[::-1]
+
+
+def _signed(params: dict) -> bool:
+    """The WebSocket API's signature: HMAC-SHA256 of the other params, sorted, as a query."""
+    if params.get("apiKey") != BinanceStub.API_KEY or "signature" not in params:
+        return False
+    query = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
+    expected = hmac.new(BinanceStub.SECRET.encode(), query.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(params["signature"], expected)

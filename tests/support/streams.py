@@ -1,0 +1,96 @@
+"""A world for the stream process's tests: the binance REST and websocket stubs as a venue, the
+demo market making or hedging there, and the stream process running in the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+from asgiref.sync import sync_to_async
+from django.db import connections
+
+from bots.models import Account, Market, Venue
+from bots.streams import state
+from bots.streams.runner import StreamProcess
+from bots.venues import venue_for
+from tests.support.exchange_stub import BinanceStub
+from tests.support.exchange_ws_stub import BinanceWsStub
+
+D = Decimal
+
+
+class Stubs:
+    def __init__(self):
+        self.rest = BinanceStub(balances={"BTC": "1", "USDT": "100000"})
+        self.ws = BinanceWsStub(self.rest)
+        for price in ("65010", "65020", "65030"):
+            self.rest.seed_liquidity("sell", price, "0.5")
+            self.rest.seed_liquidity("buy", str(130000 - int(price)), "0.5")
+
+    def stop(self):
+        self.ws.stop()
+        self.rest.stop()
+
+    def requests(self, path: str) -> int:
+        return sum(1 for _, p, _ in list(self.rest.requests) if p == path)
+
+
+def stub_account(stubs: Stubs, role: str) -> Account:
+    venue, _ = Venue.objects.get_or_create(
+        name="binance-stub",
+        defaults={"label": "Binance (stub)", "kind": Venue.CCXT, "exchange_id": "binance",
+                  "options": {**stubs.ws.ccxt_config(), "enableRateLimit": False, "timeout": 2000}},
+    )
+    account = Account(venue=venue, name=f"{role} on the stub", role=role)
+    account.set_credentials(BinanceStub.API_KEY, BinanceStub.SECRET)
+    account.save()
+    return account
+
+
+def make_on_stub(market: Market, stubs: Stubs) -> Market:
+    """The market's MM bot quotes on the stub: one ask of 0.01 BTC at 65,000 rests there."""
+    account = stub_account(stubs, Account.MARKET_MAKING)
+    Market.objects.filter(pk=market.pk).update(mm_account=account, last_fill_timestamp=0)
+    # The bot's own order goes through the REST API, as a tick's would.
+    venue_for(account).create_order("BTC/USDT", "limit", "sell", D("0.01"), D("65000"))
+    return Market.objects.get_for_work(market.pk)
+
+
+def hedge_on_stub(market: Market, stubs: Stubs) -> Market:
+    account = stub_account(stubs, Account.HEDGING)
+    Market.objects.filter(pk=market.pk).update(hedge_account=account)
+    return Market.objects.get_for_work(market.pk)
+
+
+async def eventually(check, what: str, seconds: float = 15.0):
+    """Wait for `check()` (sync, run in the ORM's thread) to be true; fail saying `what`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = await sync_to_async(check)()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"waited {seconds:g} s for {what}"
+        await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def running(on_hedge):
+    """The stream process, on the test's event loop, until the block ends."""
+    process = StreamProcess(on_hedge=on_hedge)
+    stop = asyncio.Event()
+    task = asyncio.ensure_future(process.run(stop))
+    try:
+        yield process
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        # The process's database work ran in the ORM's thread: its connection goes with it, or
+        # PostgreSQL could not drop the test database.
+        await sync_to_async(connections.close_all)()
+
+
+def fills_live(account_id: int) -> bool:
+    return bool(state.fills_streamed(account_id))
