@@ -16,6 +16,7 @@ from bots.hedging.capture import capture_fills
 from bots.models import Market, QuoteSettings, Venue
 from bots.platform.locks import market_lock
 from bots.venues import venue_for
+from bots.venues.fill_identity import with_ids
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ class _Pushed:
     """The trades a stream delivered, offered to the capture as a venue's answer would be."""
 
     def __init__(self, trades: list[dict]):
-        self.trades = trades
+        # As the REST adapter does: a trade the venue gave no id gets the derived one.
+        self.trades = with_ids(trades)
 
     def fetch_my_trades(self, symbol=None, since=None, limit=None) -> list[dict]:
         return [t for t in self.trades if symbol is None or t["symbol"] == symbol]
