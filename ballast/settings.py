@@ -7,31 +7,24 @@ servers; that is all it takes to run several Daphne and worker processes on seve
 
 from __future__ import annotations
 
-import secrets
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from ballast import var_folder
 from ballast.env import env_bool, env_number, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(env_str("BALLAST_VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _local_secret(name: str) -> str:
-    """A random secret kept under var/, for runs that set none in the environment."""
-    path = VAR_DIR / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
+# The folder is 0700 and what Ballast creates in it 0600 (ballast/var_folder.py).
+VAR_DIR = var_folder.prepare(
+    Path(env_str("BALLAST_VAR_DIR", str(BASE_DIR / "var"))), tighten="BALLAST_VAR_DIR" not in os.environ
+)
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY") or _local_secret("secret_key")
+SECRET_KEY = env_str("SECRET_KEY") or var_folder.local_secret(VAR_DIR, "secret_key")
 # API keys of exchange accounts are encrypted with this; losing it means entering them again.
 CREDENTIALS_KEY = env_str("CREDENTIALS_KEY") or SECRET_KEY
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
@@ -91,7 +84,7 @@ def _database(url: str) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             # sqlite:////absolute/path.sqlite3 names another file (the tests' processes use it).
-            "NAME": urlsplit(url).path if url else VAR_DIR / "ballast.sqlite3",
+            "NAME": urlsplit(url).path if url else var_folder.private_file(VAR_DIR / "ballast.sqlite3"),
             # Several processes write: WAL lets readers run beside the writer, IMMEDIATE takes
             # the write lock up front instead of failing on an upgrade, and writers wait 20 s.
             "OPTIONS": {
@@ -281,3 +274,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# --- Hardened defaults (issue 15) -------------------------------------------------------------
+# docs/operations.md#production-settings says what to set. Production mode is DEBUG off with a
+# host that is not loopback; the demo (nothing set) is neither.
+_LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+PRODUCTION = not DEBUG and any(
+    h not in _LOOPBACK_HOSTS and not h.startswith("127.") and not h.endswith(".localhost")
+    for h in ALLOWED_HOSTS
+)
+if PRODUCTION and (not env_str("CREDENTIALS_KEY") or CREDENTIALS_KEY == SECRET_KEY):
+    raise ImproperlyConfigured(
+        "CREDENTIALS_KEY must be set, and differ from SECRET_KEY, when DEBUG is false and "
+        f"ALLOWED_HOSTS names a host that is not loopback ({', '.join(ALLOWED_HOSTS)}): it encrypts "
+        "the exchange API keys, and a leaked SECRET_KEY should not also reveal them. Make one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'` and keep it apart."
+    )

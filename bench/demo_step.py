@@ -122,7 +122,7 @@ def main() -> None:
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "ballast.settings", "BALLAST_VAR_DIR": str(var),
         "DATABASE_URL": f"sqlite:///{var / 'bench.sqlite3'}", "LOG_LEVEL": "WARNING",
-        "DEBUG": "false", "ALLOWED_HOSTS": "testserver",
+        "DEBUG": "false", "ALLOWED_HOSTS": "testserver", "CREDENTIALS_KEY": "bench credentials key",
     })
     redis_server = None
     if not os.environ.get("REDIS_URL"):
