@@ -24,7 +24,7 @@
     if (!window.Plotly) return;
     const data = JSON.parse(document.getElementById(chart.dataset.hist).textContent);
     const layout = {
-      margin: { l: 50, r: 10, t: 30, b: 45 },
+      margin: { l: 50, r: 10, t: 50, b: 45 },
       bargap: 0.05,
       showlegend: false,
       paper_bgcolor: "rgba(0,0,0,0)",
@@ -44,12 +44,13 @@
           width: [4 * step], marker: { color: color("--good") },
           hovertemplate: `no rebalance within ${horizon} days: %{y} paths<extra></extra>` },
       ];
-      layout.title = { text: "Days until the first rebalance (green: none within the horizon)", font: { size: 13 } };
+      // Two short lines: one long line is wider than a half-width chart and is clipped.
+      layout.title = { text: "Days until the first rebalance<br>(green: none within the horizon)", font: { size: 13 } };
       layout.xaxis = { title: { text: "days" }, gridcolor: color("--line") };
     } else {
       traces = [{ type: "bar", name: "edge", ...bars(data.edge), marker: { color: color("--accent") },
                   hovertemplate: "%{x:,.0f}: %{y} paths<extra></extra>" }];
-      layout.title = { text: "Edge earned until the first rebalance or the horizon", font: { size: 13 } };
+      layout.title = { text: "Edge earned until the first<br>rebalance or the horizon", font: { size: 13 } };
       layout.xaxis = { title: { text: `edge (${chart.dataset.quote})` }, gridcolor: color("--line") };
     }
     Plotly.react(chart, traces, layout, { displayModeBar: false, responsive: true });
