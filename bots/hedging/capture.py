@@ -21,7 +21,7 @@ from django.urls import reverse
 from bots.desk.alerts import raise_alert
 from bots.engine.rules import dec, opposite
 from bots.models import Alert, Fill, Hedge, Market
-from bots.platform import rows
+from bots.platform import sql
 from bots.venues.base import Venue
 from bots.venues.fill_identity import usable
 
@@ -76,9 +76,9 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
         )
         try:
             with transaction.atomic():
-                # Plain SQL, as the hedge path is measured from here (bots/platform/rows.py).
-                rows.insert(fill)
-                hedge = rows.insert(Hedge(
+                # Plain SQL, as the hedge path is measured from here (bots/platform/sql.py).
+                sql.insert(fill)
+                hedge = sql.insert(Hedge(
                     fill=fill,
                     account=market.hedge_account,
                     side=opposite(fill.side),

@@ -18,7 +18,7 @@ from bots.engine.hedging import netting
 from bots.engine.hedging.pnl import fee_in_quote, hedge_pnl, slippage_bps
 from bots.engine.rules import ZERO
 from bots.models import Hedge, HedgeCover, Market
-from bots.platform import rows
+from bots.platform import sql
 from bots.platform.locks import client
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def apply_shares(shares: Sequence[Share], kind: str, **cover) -> list[Hedge]:
     """
     complete = []
     for s in shares:
-        rows.insert(HedgeCover(
+        sql.insert(HedgeCover(
             hedge=s.hedge, kind=kind, amount=s.amount, price=s.cost / s.amount,
             fee_quote=s.fee_quote, **cover,
         ))
@@ -66,9 +66,9 @@ def apply_shares(shares: Sequence[Share], kind: str, **cover) -> list[Hedge]:
         member.fee_quote += s.fee_quote
         member.average_price = member.cost / member.filled
         member.updated_at = timezone.now()
-        rows.update(Hedge, {"id": member.pk}, filled=member.filled, cost=member.cost,
-                    fee_quote=member.fee_quote, average_price=member.average_price,
-                    updated_at=member.updated_at)
+        sql.update(Hedge, {"id": member.pk}, filled=member.filled, cost=member.cost,
+                   fee_quote=member.fee_quote, average_price=member.average_price,
+                   updated_at=member.updated_at)
         if member.remaining <= 0:
             complete.append(member)
     return complete
@@ -105,8 +105,8 @@ def close(member: Hedge, state: str, error: str = "", only_if: dict | None = Non
     member.updated_at = done
     fields = ("state", "error", "wait_reason", "done_at", "average_price", "pnl_quote", "pnl_bps",
               "slippage_bps", "hedge_ms", "expected_price", "limit_price", "step", "updated_at")
-    return bool(rows.update(Hedge, {"id": member.pk, **(only_if or {})},
-                            **{name: getattr(member, name) for name in fields}))
+    return bool(sql.update(Hedge, {"id": member.pk, **(only_if or {})},
+                           **{name: getattr(member, name) for name in fields}))
 
 
 def close_complete(members: Sequence[Hedge], state: str = Hedge.FILLED) -> None:

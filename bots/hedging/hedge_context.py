@@ -2,8 +2,8 @@
 
 Two plain SQL statements instead of the ORM's select_related over the market and its settings,
 which measured about 10 ms of query building and model loading per hedge (bench/hedge_latency):
-more than the whole hedge may take. Names of tables and columns come from the models, values go
-as parameters. The Market instance carries only the fields loaded here; others load on access.
+more than the whole hedge may take. Names of tables and columns come from the models through
+bots/platform/sql.py, values go as parameters. The Market instance carries only the fields loaded here; others load on access.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from decimal import Decimal
 from django.db import connection
 
 from bots.models import Account, HedgeSettings, Market, QuoteSettings, Venue
-from bots.platform import rows
-from bots.venues.paper_store import num
+from bots.platform import sql
+from bots.platform.sql import column, columns, num, statement, table
 
 # ruff: noqa: S608 - only model table/column names are formatted into the SQL
 
@@ -33,44 +33,41 @@ class MarketContext:
     accounts: list[Account]  # its hedge accounts, the primary first, each with its venue
 
 
-def _q(model, field: str = "") -> str:
-    name = model._meta.db_table if not field else model._meta.get_field(field).column
-    return connection.ops.quote_name(name)
-
-
-def _sql() -> tuple[str, str]:
-    market_columns = ", ".join(f"m.{_q(Market, f.removesuffix('_id'))}" for f in MARKET_FIELDS)
-    setting_columns = ", ".join(f"h.{_q(HedgeSettings, f)}" for f in SETTING_FIELDS)
-    settings = (
-        f"SELECT {market_columns}, q.{_q(QuoteSettings, 'hedge_slippage_bps')}, {setting_columns} "
-        f"FROM {_q(Market)} m JOIN {_q(QuoteSettings)} q ON q.{_q(QuoteSettings, 'market')} = m.id "
-        f"LEFT JOIN {_q(HedgeSettings)} h ON h.{_q(HedgeSettings, 'market')} = m.id WHERE m.id = %s"
+@statement
+def _settings_sql() -> str:
+    market_id = column(Market, "id", "m")
+    return (
+        f"SELECT {columns(Market, MARKET_FIELDS, 'm')}, "
+        f"{column(QuoteSettings, 'hedge_slippage_bps', 'q')}, "
+        f"{columns(HedgeSettings, SETTING_FIELDS, 'h')} FROM {table(Market)} m "
+        f"JOIN {table(QuoteSettings)} q ON {column(QuoteSettings, 'market', 'q')} = {market_id} "
+        f"LEFT JOIN {table(HedgeSettings)} h ON {column(HedgeSettings, 'market', 'h')} = {market_id} "
+        f"WHERE {market_id} = %s"
     )
+
+
+@statement
+def _accounts_sql() -> str:
     through = Market.extra_hedge_accounts.through
-    account_columns = ", ".join(f"a.{_q(Account, f.removesuffix('_id'))}" for f in ACCOUNT_FIELDS)
-    venue_columns = ", ".join(f"v.{_q(Venue, f)}" for f in VENUE_FIELDS)
-    accounts = (
-        f"SELECT {account_columns}, {venue_columns} FROM {_q(Account)} a "
-        f"JOIN {_q(Venue)} v ON v.id = a.{_q(Account, 'venue')} "
-        f"WHERE a.id = %s OR a.id IN (SELECT {_q(through, 'account')} FROM {_q(through)} "
-        f"WHERE {_q(through, 'market')} = %s)"
+    account_id = column(Account, "id", "a")
+    return (
+        f"SELECT {columns(Account, ACCOUNT_FIELDS, 'a')}, {columns(Venue, VENUE_FIELDS, 'v')} "
+        f"FROM {table(Account)} a "
+        f"JOIN {table(Venue)} v ON {column(Venue, 'id', 'v')} = {column(Account, 'venue', 'a')} "
+        f"WHERE {account_id} = %s OR {account_id} IN (SELECT {column(through, 'account')} "
+        f"FROM {table(through)} WHERE {column(through, 'market')} = %s)"
     )
-    return settings, accounts
-
-
-_statements: dict[str, tuple[str, str]] = {}
 
 
 def load(market_id: int) -> MarketContext:
-    if connection.vendor not in _statements:
-        _statements[connection.vendor] = _sql()
-    settings_sql, accounts_sql = _statements[connection.vendor]
+    """Market.objects.select_related("quote_settings", "hedge_settings") and the market's hedge
+    accounts (the primary, then the extra ones by id), each with select_related("venue")."""
     with connection.cursor() as cursor:
-        cursor.execute(settings_sql, [market_id])
+        cursor.execute(_settings_sql(), [market_id])
         row = cursor.fetchone()
         if row is None:
             raise Market.DoesNotExist(f"no market {market_id} with quote settings")
-        market = rows.instance(Market, dict(zip(MARKET_FIELDS, row[: len(MARKET_FIELDS)], strict=True)))
+        market = sql.instance(Market, dict(zip(MARKET_FIELDS, row[: len(MARKET_FIELDS)], strict=True)))
         slippage = num(row[len(MARKET_FIELDS)])
         values = row[len(MARKET_FIELDS) + 1 :]
         if values[0] is None:
@@ -79,15 +76,15 @@ def load(market_id: int) -> MarketContext:
             found = dict(zip(SETTING_FIELDS, values, strict=True))
             for name in ("max_notional", "ladder_step_bps"):
                 found[name] = num(found[name])
-            settings = rows.instance(HedgeSettings, {**found, "market_id": market.pk})
-        cursor.execute(accounts_sql, [market.hedge_account_id, market_id])
+            settings = sql.instance(HedgeSettings, {**found, "market_id": market.pk})
+        cursor.execute(_accounts_sql(), [market.hedge_account_id, market_id])
         account_rows = cursor.fetchall()
     options = Venue._meta.get_field("options")
     accounts = []
     for row in sorted(account_rows, key=lambda r: (r[0] != market.hedge_account_id, r[0])):
-        account = rows.instance(Account, dict(zip(ACCOUNT_FIELDS, row[: len(ACCOUNT_FIELDS)], strict=True)))
+        account = sql.instance(Account, dict(zip(ACCOUNT_FIELDS, row[: len(ACCOUNT_FIELDS)], strict=True)))
         venue = dict(zip(VENUE_FIELDS, row[len(ACCOUNT_FIELDS) :], strict=True))
         venue["options"] = options.from_db_value(venue["options"], None, connection)
-        account.venue = rows.instance(Venue, venue)
+        account.venue = sql.instance(Venue, venue)
         accounts.append(account)
     return MarketContext(market, slippage, settings, accounts)

@@ -34,7 +34,7 @@ from bots.engine.hedging.pnl import fee_in_quote
 from bots.engine.rules import ZERO, MarketRules, dec
 from bots.hedging import hedge_book, hedge_context, venue_health
 from bots.models import Fill, Hedge, HedgeOrder
-from bots.platform import rows
+from bots.platform import sql
 from bots.streams import state as streams
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import limiter, venue_for
@@ -101,23 +101,28 @@ def execute_hedge(hedge_id: int) -> Outcome:
         return run.failed_call(exc)
 
 
-_HEDGE, _FILL = rows.Reader(Hedge, "h"), rows.Reader(Fill, "f")
+_HEDGE, _FILL = sql.Reader(Hedge, "h"), sql.Reader(Fill, "f")
+
+
+@sql.statement
+def _claim_sql() -> str:
+    # Model table and column names only; the id is a parameter.
+    statement = (
+        f"SELECT {_HEDGE.columns}, {_FILL.columns} FROM {sql.table(Hedge)} h "  # noqa: S608
+        f"JOIN {sql.table(Fill)} f ON {sql.column(Fill, 'id', 'f')} = {sql.column(Hedge, 'fill', 'h')} "
+        f"WHERE {sql.column(Hedge, 'id', 'h')} = %s"
+    )
+    if connection.features.has_select_for_update_of:
+        statement += " FOR UPDATE OF h"
+    return statement
 
 
 def _claim(hedge_id: int) -> tuple[Hedge, bool]:
     """Lock the intent and take it (attempts + 1 is the lease) unless a run holds it or it is
     done; the intent, and whether this run took it."""
-    # Model table and column names only; the id is a parameter.
-    sql = (
-        f"SELECT {_HEDGE.columns}, {_FILL.columns} FROM {rows.table(Hedge)} h "  # noqa: S608
-        f"JOIN {rows.table(Fill)} f ON f.id = h.{rows.qn(Hedge._meta.get_field('fill').column)} "
-        "WHERE h.id = %s"
-    )
-    if connection.features.has_select_for_update_of:
-        sql += " FOR UPDATE OF h"
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(sql, [hedge_id])
+            cursor.execute(_claim_sql(), [hedge_id])
             found = cursor.fetchone()
         if found is None:
             raise Hedge.DoesNotExist(f"no hedge {hedge_id}")
@@ -126,8 +131,8 @@ def _claim(hedge_id: int) -> tuple[Hedge, bool]:
         if hedge.state not in (Hedge.PENDING, Hedge.WAITING) or hedge.carrier_id:
             return hedge, False
         hedge.state, hedge.attempts, hedge.updated_at = Hedge.SENDING, hedge.attempts + 1, timezone.now()
-        rows.update(Hedge, {"id": hedge.pk}, state=hedge.state, attempts=hedge.attempts,
-                    updated_at=hedge.updated_at)
+        sql.update(Hedge, {"id": hedge.pk}, state=hedge.state, attempts=hedge.attempts,
+                   updated_at=hedge.updated_at)
     return hedge, True
 
 
@@ -263,14 +268,14 @@ class _Run:
         if hedge.expected_price is None:
             first = {"expected_price": child.expected_price, "limit_price": child.limit_price}
         with transaction.atomic():
-            claimed = rows.update(
+            claimed = sql.update(
                 Hedge,
                 {"id": hedge.pk, "state": Hedge.SENDING, "attempts": self.lease, "orders_opened": number - 1},
                 orders_opened=number, updated_at=now, **first,
             )
             if not claimed:
                 raise _LeaseLost()
-            row = rows.insert(HedgeOrder(
+            row = sql.insert(HedgeOrder(
                 hedge=hedge,
                 account_id=int(child.venue),
                 client_order_id=f"{hedge.client_order_id[:31]}-{number}",
@@ -354,17 +359,17 @@ class _Run:
         row.filled, row.cost, row.fee, row.fee_currency = filled, cost, fee_cost, fee_currency
         row.accepted_at = timezone.now()
         with transaction.atomic():
-            rows.update(HedgeOrder, {"id": row.pk}, state=row.state, status=row.status,
-                        exchange_order_id=row.exchange_order_id, filled=filled, cost=cost,
-                        fee=fee_cost, fee_currency=fee_currency, accepted_at=row.accepted_at)
+            sql.update(HedgeOrder, {"id": row.pk}, state=row.state, status=row.status,
+                       exchange_order_id=row.exchange_order_id, filled=filled, cost=cost,
+                       fee=fee_cost, fee_currency=fee_currency, accepted_at=row.accepted_at)
             if filled <= 0:
                 return
             fee_quote = fee_in_quote(fee_cost, fee_currency, cost / filled, base, quote)
             for member in self.members:
                 if member.expected_price is None:
                     member.expected_price, member.limit_price = row.expected_price, row.limit_price
-                    rows.update(Hedge, {"id": member.pk}, expected_price=member.expected_price,
-                                limit_price=member.limit_price)
+                    sql.update(Hedge, {"id": member.pk}, expected_price=member.expected_price,
+                               limit_price=member.limit_price)
             needed = sum((m.remaining for m in self.members), ZERO)
             if filled > needed:
                 # Cannot happen while orders are opened under the lease; if a venue ever

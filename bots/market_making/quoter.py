@@ -43,6 +43,7 @@ from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, dec
 from bots.hedging.capture import capture_fills
 from bots.market_making import tick_reads
 from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings, Venue
+from bots.platform.sql import update_statement
 from bots.streams import state as streams
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
@@ -634,11 +635,8 @@ def record_answers(orders: list[Order]) -> None:
     """
     if not orders:
         return
-    quote = connection.ops.quote_name
     fields = [Order._meta.get_field(name) for name in ANSWER_FIELDS]
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    # Only the model's own table and column names go into the text; the values are parameters.
-    sql = f"UPDATE {quote(Order._meta.db_table)} SET {assignments} WHERE {quote(Order._meta.pk.column)} = %s"  # noqa: S608
+    sql = update_statement(Order, ANSWER_FIELDS, ("id",))
     rows = [
         [f.get_db_prep_save(getattr(order, f.attname), connection) for f in fields] + [order.pk]
         for order in orders

@@ -4,7 +4,8 @@ A hedge is measured from the fill to the order accepted, and the paper venue is 
 three times: the book, the balance and the order itself. Through the ORM each statement cost
 0.5 to 1 ms of query building here against 0.05 ms for the SQL it builds (bench/hedge_latency),
 so the statements on that path are written out once, below, with the tables' and columns' names
-taken from the models. Everything else in the paper venue stays on the ORM.
+taken from the models through bots/platform/sql.py. Everything else in the paper venue stays on
+the ORM.
 
 Amounts go in as their columns hold them and come back as Decimal, exactly, on every backend
 (SQLite keeps them as text: bots.models.fields.ExactDecimalField).
@@ -23,13 +24,18 @@ from django.db import IntegrityError, connection, transaction
 from bots.engine import matching
 from bots.engine.rules import MarketRules
 from bots.models import PaperBalance, PaperCancelDeadline, PaperMarket, PaperOrder, PaperTrade
-
-
-def num(value) -> Decimal | None:
-    """A money column's value as a Decimal: numeric on PostgreSQL, text on SQLite."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    return Decimal(value)
+from bots.platform.sql import (
+    column,
+    columns,
+    fetchall,
+    insert_statement,
+    marks,
+    num,
+    prepared,
+    statement,
+    table,
+    update_statement,
+)
 
 
 def _each(cursor, sql: str, rows: list) -> None:
@@ -39,21 +45,22 @@ def _each(cursor, sql: str, rows: list) -> None:
         cursor.execute(sql, row)
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _exact(model, field: str, value: Decimal):
-    return model._meta.get_field(field).get_db_prep_value(value, connection)
-
-
 def _money(model, fields: tuple[str, ...], values) -> list:
     """Amounts as their columns hold them (on SQLite, the canonical text)."""
-    return [_exact(model, field, value) for field, value in zip(fields, values, strict=True)]
+    return [prepared(model, field, value) for field, value in zip(fields, values, strict=True)]
+
+
+def _open_of_symbol() -> str:
+    """The condition on the open PaperOrder rows of a venue's symbol (two parameters)."""
+    return (
+        f"{column(PaperOrder, 'venue')} = %s AND {column(PaperOrder, 'symbol')} = %s "
+        f"AND {column(PaperOrder, 'status')} = 'open'"
+    )
 
 
 PROGRESS = ("filled", "cost", "fee")
 TRADE_MONEY = ("price", "amount", "cost", "fee")
+BALANCE_MONEY = ("free", "used")
 
 
 ORDER_COLUMNS = (
@@ -63,6 +70,10 @@ ORDER_COLUMNS = (
 TRADE_COLUMNS = (
     "venue_id", "symbol", "trade_id", "order_id", "client_order_id", "account_id", "side",
     "price", "amount", "cost", "fee", "fee_currency", "taker_or_maker", "timestamp",
+)
+NEW_ORDER_COLUMNS = (
+    "venue_id", "symbol", "order_id", "client_order_id", "account_id", "side", "type",
+    "time_in_force", "price", "amount", "filled", "cost", "fee", "status", "seq", "timestamp",
 )
 MARKET_COLUMNS = (
     "id", "symbol", "base", "quote", "price_tick", "amount_step", "min_amount", "min_cost",
@@ -83,32 +94,37 @@ class MarketRow:
         )
 
 
-def market(venue_id: int, symbol: str, lock: bool = False) -> MarketRow | None:
+@statement
+def _market(lock: bool) -> str:
     sql = (
-        f"SELECT {', '.join(MARKET_COLUMNS)} FROM {_table(PaperMarket)} "
-        "WHERE venue_id = %s AND symbol = %s"
+        f"SELECT {columns(PaperMarket, MARKET_COLUMNS)} FROM {table(PaperMarket)} "
+        f"WHERE {column(PaperMarket, 'venue')} = %s AND {column(PaperMarket, 'symbol')} = %s"
     )
-    if lock and connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [venue_id, symbol])
-        row = cursor.fetchone()
-    return MarketRow(row) if row else None
+    return sql + " FOR UPDATE" if lock and connection.features.has_select_for_update else sql
+
+
+def market(venue_id: int, symbol: str, lock: bool = False) -> MarketRow | None:
+    """PaperMarket.objects.filter(venue=..., symbol=...) (select_for_update() with `lock`)."""
+    found = fetchall(_market(lock), [venue_id, symbol])
+    return MarketRow(found[0]) if found else None
 
 
 def depth(venue_id: int, symbol: str) -> tuple[list, list]:
-    """[(price, amount)] per side, best first, summed per price."""
+    """[(price, amount)] per side, best first, summed per price, of the open PaperOrder rows of
+    the venue's symbol."""
     levels: dict[str, dict[Decimal, Decimal]] = {"buy": {}, "sell": {}}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT side, price, amount, filled FROM {_table(PaperOrder)} "
-            "WHERE venue_id = %s AND symbol = %s AND status = 'open'",
-            [venue_id, symbol],
-        )
-        for side, price, amount, filled in cursor.fetchall():
-            price = num(price)
-            levels[side][price] = levels[side].get(price, Decimal(0)) + num(amount) - num(filled)
+    for side, price, amount, filled in fetchall(_depth(), [venue_id, symbol]):
+        price = num(price)
+        levels[side][price] = levels[side].get(price, Decimal(0)) + num(amount) - num(filled)
     return sorted(levels["buy"].items(), reverse=True), sorted(levels["sell"].items())
+
+
+@statement
+def _depth() -> str:
+    return (
+        f"SELECT {columns(PaperOrder, ('side', 'price', 'amount', 'filled'))} "
+        f"FROM {table(PaperOrder)} WHERE {_open_of_symbol()}"
+    )
 
 
 def open_orders(
@@ -117,26 +133,15 @@ def open_orders(
 ) -> list[matching.Order]:
     """Resting orders, in time priority; for a taker, only one side, only those within its
     limit; with `account_id`, only that account's; with `order_id`, only that one."""
-    sql = (
-        f"SELECT {', '.join(ORDER_COLUMNS)} FROM {_table(PaperOrder)} "
-        "WHERE venue_id = %s AND symbol = %s AND status = 'open'"
-    )
     params: list = [venue_id, symbol]
-    if account_id is not None:
-        sql += " AND account_id = %s"
-        params.append(account_id)
-    if order_id is not None:
-        sql += " AND order_id = %s"
-        params.append(order_id)
-    if side is not None:
-        sql += " AND side = %s"
-        params.append(side)
-        if price_bound is not None:
-            sql += " AND price <= %s" if side == "sell" else " AND price >= %s"
-            params.append(price_bound)
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " ORDER BY seq", params)
-        rows = cursor.fetchall()
+    for value in (account_id, order_id, side):
+        if value is not None:
+            params.append(value)
+    bound = None if side is None or price_bound is None else ("<=" if side == "sell" else ">=")
+    if bound:
+        params.append(price_bound)
+    sql = _open_orders(account_id is not None, order_id is not None, side is not None, bound)
+    rows = fetchall(sql, params)
     orders = []
     for row in rows:
         v = dict(zip(ORDER_COLUMNS, row, strict=True))
@@ -149,53 +154,86 @@ def open_orders(
     return orders
 
 
+@statement
+def _open_orders(by_account: bool, by_order: bool, by_side: bool, bound: str | None) -> str:
+    sql = f"SELECT {columns(PaperOrder, ORDER_COLUMNS)} FROM {table(PaperOrder)} WHERE {_open_of_symbol()}"
+    for wanted, field in ((by_account, "account"), (by_order, "order_id"), (by_side, "side")):
+        if wanted:
+            sql += f" AND {column(PaperOrder, field)} = %s"
+    if bound:
+        sql += f" AND {column(PaperOrder, 'price')} {bound} %s"
+    return sql + f" ORDER BY {column(PaperOrder, 'seq')}"
+
+
 def my_trades(venue_id: int, account_id: int, symbol: str | None, since: int | None, limit: int | None):
     """One account's trades as (symbol, matching.Trade, its order's type), oldest first (then by
     row id). Without `since` the newest `limit` of them, as ccxt's exchanges answer; from
     `since` on, the oldest `limit`."""
-    where = "t.venue_id = %s AND t.account_id = %s"
     params: list = [venue_id, account_id]
     if symbol:
-        where += " AND t.symbol = %s"
         params.append(symbol)
     if since is not None:
-        where += " AND t.timestamp >= %s"
         params.append(since)
     newest = since is None and bool(limit)
-    order = " ORDER BY t.timestamp DESC, t.id DESC" if newest else " ORDER BY t.timestamp, t.id"
     if limit:
-        order += " LIMIT %s"
         params.append(int(limit))
-    found = _trades(where, params, order)
+    found = _trades(_my_trades(bool(symbol), since is not None, newest, bool(limit)), params)
     return found[::-1] if newest else found
+
+
+@statement
+def _my_trades(by_symbol: bool, by_since: bool, newest: bool, limited: bool) -> str:
+    sql = (
+        f"{_trades_select()} WHERE {column(PaperTrade, 'venue', 't')} = %s "
+        f"AND {column(PaperTrade, 'account', 't')} = %s"
+    )
+    if by_symbol:
+        sql += f" AND {column(PaperTrade, 'symbol', 't')} = %s"
+    if by_since:
+        sql += f" AND {column(PaperTrade, 'timestamp', 't')} >= %s"
+    direction = " DESC" if newest else ""
+    sql += (
+        f" ORDER BY {column(PaperTrade, 'timestamp', 't')}{direction}, "
+        f"{column(PaperTrade, 'id', 't')}{direction}"
+    )
+    return sql + " LIMIT %s" if limited else sql
 
 
 def order_trades(venue_id: int, order_ids: list[str]) -> dict[str, list[matching.Trade]]:
     """The trades of these orders (theirs, not their counterparties'), oldest first per order."""
     if not order_ids:
         return {}
-    where = f"t.venue_id = %s AND t.order_id IN ({', '.join(['%s'] * len(order_ids))})"
     found: dict[str, list[matching.Trade]] = {order_id: [] for order_id in order_ids}
-    for _, trade, _ in _trades(where, [venue_id, *order_ids], " ORDER BY t.timestamp, t.id"):
+    for _, trade, _ in _trades(_order_trades(len(order_ids)), [venue_id, *order_ids]):
         found[trade.order_id].append(trade)
     return found
+
+
+@statement
+def _order_trades(count: int) -> str:
+    return (
+        f"{_trades_select()} WHERE {column(PaperTrade, 'venue', 't')} = %s "
+        f"AND {column(PaperTrade, 'order_id', 't')} IN ({marks(count)}) "
+        f"ORDER BY {column(PaperTrade, 'timestamp', 't')}, {column(PaperTrade, 'id', 't')}"
+    )
 
 
 _TRADE_READ = [c for c in TRADE_COLUMNS if c != "venue_id"]
 
 
-def _trades(where: str, params: list, order: str) -> list[tuple[str, matching.Trade, str | None]]:
+def _trades_select() -> str:
     # Each trade row belongs to one account's order; the join brings that order's type.
-    sql = (
-        f"SELECT {', '.join('t.' + c for c in _TRADE_READ)}, o.type FROM {_table(PaperTrade)} t "
-        f"LEFT JOIN {_table(PaperOrder)} o ON o.venue_id = t.venue_id AND o.order_id = t.order_id "
-        f"WHERE {where}{order}"
+    return (
+        f"SELECT {columns(PaperTrade, _TRADE_READ, 't')}, {column(PaperOrder, 'type', 'o')} "
+        f"FROM {table(PaperTrade)} t LEFT JOIN {table(PaperOrder)} o "
+        f"ON {column(PaperOrder, 'venue', 'o')} = {column(PaperTrade, 'venue', 't')} "
+        f"AND {column(PaperOrder, 'order_id', 'o')} = {column(PaperTrade, 'order_id', 't')}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
+
+
+def _trades(sql: str, params: list) -> list[tuple[str, matching.Trade, str | None]]:
     trades = []
-    for row in found:
+    for row in fetchall(sql, params):
         v = dict(zip(_TRADE_READ, row[:-1], strict=True))
         trades.append((v["symbol"], matching.Trade(
             id=v["trade_id"], order_id=v["order_id"], client_order_id=v["client_order_id"],
@@ -208,18 +246,21 @@ def _trades(where: str, params: list, order: str) -> list[tuple[str, matching.Tr
 
 
 def balances(account_ids: Iterable[int], assets: Iterable[str] | None = None) -> list[tuple[int, str, Decimal, Decimal]]:
+    """(account id, asset, free, used) of these accounts' PaperBalance rows, of these assets
+    only when given."""
     ids, wanted = list(account_ids), list(assets) if assets is not None else None
+    sql = _balances(len(ids), None if wanted is None else len(wanted))
+    rows = fetchall(sql, ids + (wanted or []))
+    return [(a, asset, num(free), num(used)) for a, asset, free, used in rows]
+
+
+@statement
+def _balances(accounts: int, assets: int | None) -> str:
     sql = (
-        f"SELECT account_id, asset, free, used FROM {_table(PaperBalance)} "
-        f"WHERE account_id IN ({', '.join(['%s'] * len(ids))})"
+        f"SELECT {columns(PaperBalance, ('account', 'asset', 'free', 'used'))} "
+        f"FROM {table(PaperBalance)} WHERE {column(PaperBalance, 'account')} IN ({marks(accounts)})"
     )
-    params: list = list(ids)
-    if wanted is not None:
-        sql += f" AND asset IN ({', '.join(['%s'] * len(wanted))})"
-        params += wanted
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(a, asset, num(free), num(used)) for a, asset, free, used in cursor.fetchall()]
+    return sql if assets is None else sql + f" AND {column(PaperBalance, 'asset')} IN ({marks(assets)})"
 
 
 def save(
@@ -233,7 +274,7 @@ def save(
     """
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {_table(PaperMarket)} SET last_id = %s WHERE id = %s", [market.last_id, market.id]
+            update_statement(PaperMarket, ("last_id",), ("id",)), [market.last_id, market.id]
         )
         changed, new = [], []
         for order in orders:
@@ -254,25 +295,15 @@ def save(
         if changed:
             _each(
                 cursor,
-                f"UPDATE {_table(PaperOrder)} SET filled = %s, cost = %s, fee = %s, status = %s "
-                "WHERE venue_id = %s AND order_id = %s",
+                update_statement(PaperOrder, (*PROGRESS, "status"), ("venue_id", "order_id")),
                 changed,
             )
         if new:
-            columns = ("venue_id", "symbol", "order_id", "client_order_id", "account_id", "side",
-                       "type", "time_in_force", "price", "amount", "filled", "cost", "fee",
-                       "status", "seq", "timestamp")
-            _each(
-                cursor,
-                f"INSERT INTO {_table(PaperOrder)} ({', '.join(columns)}) "
-                f"VALUES ({', '.join(['%s'] * len(columns))})",
-                new,
-            )
+            _each(cursor, insert_statement(PaperOrder, NEW_ORDER_COLUMNS), new)
         if trades:
             _each(
                 cursor,
-                f"INSERT INTO {_table(PaperTrade)} ({', '.join(TRADE_COLUMNS)}) "
-                f"VALUES ({', '.join(['%s'] * len(TRADE_COLUMNS))})",
+                insert_statement(PaperTrade, TRADE_COLUMNS),
                 [[venue_id, market.symbol, t.id, t.order_id, t.client_order_id, int(t.account),
                   t.side, *_money(PaperTrade, TRADE_MONEY, (t.price, t.amount, t.cost, t.fee)),
                   t.fee_currency, t.taker_or_maker, t.timestamp] for t in trades],
@@ -287,20 +318,16 @@ def write_balances(cursor, rows: list[tuple[int, str, Decimal, Decimal]], existi
     """Set (account, asset) balances, creating those not in `existing` yet."""
     if not rows:
         return
-    updates = [[_exact(PaperBalance, "free", f), _exact(PaperBalance, "used", u), a, asset]
+    updates = [[*_money(PaperBalance, BALANCE_MONEY, (f, u)), a, asset]
                for a, asset, f, u in rows if (a, asset) in existing]
-    inserts = [[a, asset, _exact(PaperBalance, "free", f), _exact(PaperBalance, "used", u)]
+    inserts = [[a, asset, *_money(PaperBalance, BALANCE_MONEY, (f, u))]
                for a, asset, f, u in rows if (a, asset) not in existing]
     if updates:
-        _each(
-                cursor,
-            f"UPDATE {_table(PaperBalance)} SET free = %s, used = %s WHERE account_id = %s AND asset = %s",
-            updates,
-        )
+        _each(cursor, update_statement(PaperBalance, BALANCE_MONEY, ("account_id", "asset")), updates)
     if inserts:
         _each(
-                cursor,
-            f"INSERT INTO {_table(PaperBalance)} (account_id, asset, free, used) VALUES (%s, %s, %s, %s)",
+            cursor,
+            insert_statement(PaperBalance, ("account_id", "asset", *BALANCE_MONEY)),
             inserts,
         )
 
@@ -311,40 +338,57 @@ def write_balances(cursor, rows: list[tuple[int, str, Decimal, Decimal]], existi
 
 def due_switches(venue_id: int, now: int) -> list[tuple[int, int]]:
     """(account id, deadline) of every switch on the venue whose deadline has passed."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT account_id, deadline FROM {_table(PaperCancelDeadline)} "
-            "WHERE venue_id = %s AND deadline <= %s ORDER BY account_id",
-            [venue_id, now],
-        )
-        return list(cursor.fetchall())
+    return fetchall(_due_switches(), [venue_id, now])
+
+
+@statement
+def _due_switches() -> str:
+    account = column(PaperCancelDeadline, "account")
+    deadline = column(PaperCancelDeadline, "deadline")
+    return (
+        f"SELECT {account}, {deadline} FROM {table(PaperCancelDeadline)} "
+        f"WHERE {column(PaperCancelDeadline, 'venue')} = %s AND {deadline} <= %s ORDER BY {account}"
+    )
 
 
 def arm_switch(venue_id: int, account_id: int, deadline: int) -> None:
-    table = _table(PaperCancelDeadline)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET deadline = %s WHERE account_id = %s", [deadline, account_id])
+        cursor.execute(
+            update_statement(PaperCancelDeadline, ("deadline",), ("account",)), [deadline, account_id]
+        )
         if cursor.rowcount:
             return
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {table} (venue_id, account_id, deadline) VALUES (%s, %s, %s)",
+                insert_statement(PaperCancelDeadline, ("venue", "account", "deadline")),
                 [venue_id, account_id, deadline],
             )
     except IntegrityError:  # armed at the same moment by another process: the later time wins
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET deadline = %s WHERE account_id = %s AND deadline < %s",
-                [deadline, account_id, deadline],
-            )
+            cursor.execute(_rearm(), [deadline, account_id, deadline])
+
+
+@statement
+def _rearm() -> str:
+    deadline = column(PaperCancelDeadline, "deadline")
+    return (
+        f"UPDATE {table(PaperCancelDeadline)} SET {deadline} = %s "
+        f"WHERE {column(PaperCancelDeadline, 'account')} = %s AND {deadline} < %s"
+    )
 
 
 def disarm_switch(account_id: int, deadline: int | None = None) -> None:
     """Remove the account's switch; with `deadline`, only if it was not armed again since."""
-    sql, params = f"DELETE FROM {_table(PaperCancelDeadline)} WHERE account_id = %s", [account_id]
-    if deadline is not None:
-        sql += " AND deadline = %s"
-        params.append(deadline)
+    params = [account_id] if deadline is None else [account_id, deadline]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_disarm(deadline is not None), params)
+
+
+@statement
+def _disarm(if_deadline: bool) -> str:
+    sql = (
+        f"DELETE FROM {table(PaperCancelDeadline)} "
+        f"WHERE {column(PaperCancelDeadline, 'account')} = %s"
+    )
+    return sql + f" AND {column(PaperCancelDeadline, 'deadline')} = %s" if if_deadline else sql
