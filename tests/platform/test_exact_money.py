@@ -25,6 +25,7 @@ from bots.models import (
     TransferProposal,
 )
 from bots.models.fields import ExactSum
+from bots.platform import sql
 from bots.venues import paper_store
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +122,7 @@ def test_a_transfer_of_nothing_is_refused_by_the_database_itself(rebalance_marke
 def test_the_migration_makes_values_stored_before_it_readable_and_exact(rebalance_market):
     executor = MigrationExecutor(connection)
     executor.migrate([("bots", "0009_dead_man_switch")])
-    table = connection.ops.quote_name(RebalancePolicy._meta.db_table)
+    table = sql.table(RebalancePolicy)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET two_approvers_above = %s, runway_alert_hours = %s WHERE asset = %s",  # noqa: S608
