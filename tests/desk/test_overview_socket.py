@@ -14,13 +14,13 @@ from ballast.asgi import application
 from bots.desk import health
 from bots.desk.tasks import sample_health
 from dashboard.live.overview_push import publish_overview
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.sockets import HOST, ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def connect(user=None) -> WebsocketCommunicator:
-    headers = [ORIGIN]
+    headers = [ORIGIN, HOST]
     if user is not None:
         headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(application, "/ws/overview/", headers=headers)

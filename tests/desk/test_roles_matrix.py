@@ -17,7 +17,7 @@ from ballast.routing import websocket_urlpatterns
 from bots.desk.alerts import raise_alert
 from bots.desk.roles import ADMIN, OPERATOR, RANKS, VIEWER
 from bots.models import Alert
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.sockets import HOST, ORIGIN, session_cookie
 
 PUBLIC = None
 PERSONAS = ["anonymous", VIEWER, OPERATOR, ADMIN]
@@ -208,7 +208,7 @@ async def test_each_websocket_lets_in_exactly_the_roles_it_should_and_checks_the
 ):
     needed, path, answer_is_right = WEBSOCKETS[route]
     user = await sync_to_async(_user)(persona, request)
-    headers = [ORIGIN]
+    headers = [ORIGIN, HOST]
     if user is not None:
         headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(application, path(world), headers=headers)

@@ -14,7 +14,7 @@ from bots.hedging.capture import capture_fills
 from bots.simulation.paper_flow import user_trade
 from bots.venues import venue_for
 from dashboard.live.publisher import publish_market
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.sockets import HOST, ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +28,7 @@ def trade_and_publish(market):
 async def test_a_logged_in_client_receives_the_fill_after_a_trade(running_market, operator):
     cookie = await sync_to_async(session_cookie)(operator)
     communicator = WebsocketCommunicator(
-        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     connected, _ = await communicator.connect()
     assert connected
@@ -44,7 +44,7 @@ async def test_a_logged_in_client_receives_the_fill_after_a_trade(running_market
 
 async def test_an_anonymous_client_is_refused(running_market):
     communicator = WebsocketCommunicator(
-        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN]
+        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST]
     )
     connected, _ = await communicator.connect()
     assert not connected
@@ -53,7 +53,7 @@ async def test_an_anonymous_client_is_refused(running_market):
 async def test_an_unknown_market_is_refused(operator):
     cookie = await sync_to_async(session_cookie)(operator)
     communicator = WebsocketCommunicator(
-        application, "/ws/markets/no-such-market/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, "/ws/markets/no-such-market/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     connected, _ = await communicator.connect()
     assert not connected
@@ -62,7 +62,7 @@ async def test_an_unknown_market_is_refused(operator):
 async def test_messages_from_the_page_are_answered_with_an_error(running_market, operator):
     cookie = await sync_to_async(session_cookie)(operator)
     communicator = WebsocketCommunicator(
-        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     assert (await communicator.connect())[0]
     await communicator.send_to(text_data='{"cmd": "kill"}')
@@ -78,7 +78,7 @@ async def test_messages_from_the_page_are_answered_with_an_error(running_market,
 async def test_a_burst_of_updates_reaches_the_page_coalesced(running_market, operator):
     cookie = await sync_to_async(session_cookie)(operator)
     communicator = WebsocketCommunicator(
-        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     assert (await communicator.connect())[0]
     for _ in range(10):

@@ -16,7 +16,7 @@ from ballast.asgi import application
 from bots.engine.simulation.sizing import required_pools, summary
 from bots.models import SizingRun
 from bots.simulation import sizing_runs
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.sockets import HOST, ORIGIN, session_cookie
 
 exact = sizing_runs.as_decimal  # the figure as stored
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
@@ -47,7 +47,7 @@ async def test_a_run_reports_progress_over_the_socket_and_ends_with_the_engines_
 ):
     cookie = await sync_to_async(session_cookie)(operator)
     communicator = WebsocketCommunicator(
-        application, "/ws/sizing/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, "/ws/sizing/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     assert (await communicator.connect())[0]
 
@@ -100,6 +100,6 @@ async def test_a_run_reports_progress_over_the_socket_and_ends_with_the_engines_
 
 
 async def test_an_anonymous_client_cannot_watch_runs():
-    communicator = WebsocketCommunicator(application, "/ws/sizing/", headers=[ORIGIN])
+    communicator = WebsocketCommunicator(application, "/ws/sizing/", headers=[ORIGIN, HOST])
     connected, _ = await communicator.connect()
     assert not connected

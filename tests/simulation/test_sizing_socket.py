@@ -12,7 +12,7 @@ from channels.testing import WebsocketCommunicator
 
 from ballast.asgi import application
 from dashboard.live.sizing_push import SIZING_GROUP
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.sockets import HOST, ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def event(run: int, state: str, progress: float) -> dict:
 async def test_a_burst_of_two_runs_progress_keeps_each_runs_latest_message(viewer):
     cookie = await sync_to_async(session_cookie)(viewer)
     communicator = WebsocketCommunicator(
-        application, "/ws/sizing/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, "/ws/sizing/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     assert (await communicator.connect())[0]
     layer = get_channel_layer()

@@ -11,7 +11,9 @@ from django.test import Client
 from ballast.asgi import application
 from tests.support.users import PASSWORD
 
+# A browser's page on the desk sends both; the origin must be the desk's own, port included.
 ORIGIN = (b"origin", b"http://127.0.0.1")
+HOST = (b"host", b"127.0.0.1")
 
 
 def session_cookie(user) -> bytes:
@@ -24,7 +26,7 @@ async def socket_for(user, market):
     """A market page's websocket, connected as `user`."""
     cookie = await sync_to_async(session_cookie)(user)
     communicator = WebsocketCommunicator(
-        application, f"/ws/markets/{market.slug}/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, f"/ws/markets/{market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     assert (await communicator.connect())[0]
     return communicator

@@ -14,7 +14,7 @@ from ballast.asgi import application
 from bots.models import PaperBalance
 from bots.treasury import rebalancing
 from bots.treasury.balances import refresh_balances
-from tests.support.sockets import ORIGIN, session_cookie
+from tests.support.sockets import HOST, ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +28,7 @@ def drain_and_plan(market):
 async def connected(user) -> WebsocketCommunicator:
     cookie = await sync_to_async(session_cookie)(user)
     communicator = WebsocketCommunicator(
-        application, "/ws/rebalance/", headers=[ORIGIN, (b"cookie", cookie)]
+        application, "/ws/rebalance/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     assert (await communicator.connect())[0]
     return communicator
@@ -49,6 +49,6 @@ async def test_a_new_proposal_and_its_approval_reach_an_open_panel(
 
 
 async def test_an_anonymous_panel_is_refused(rebalance_market):
-    communicator = WebsocketCommunicator(application, "/ws/rebalance/", headers=[ORIGIN])
+    communicator = WebsocketCommunicator(application, "/ws/rebalance/", headers=[ORIGIN, HOST])
     connected, _ = await communicator.connect()
     assert not connected
