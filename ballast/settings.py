@@ -199,6 +199,9 @@ CELERY_BEAT_SCHEDULE |= {
 # Liquidity health: every market's book sampled and graded against its targets (bots.desk.health).
 HEALTH_SAMPLE_SECONDS = env_number("BALLAST_HEALTH_SECONDS", 5.0, 1.0, 300.0)
 REFERENCE_STALE_SECONDS = env_number("BALLAST_REFERENCE_STALE_SECONDS", 120.0, 5.0, 3600.0)
+# A spread or depth breach raises its alert only once this many samples in a row saw it: a fill
+# takes a quote level out for a few seconds, and one sample catching that is no incident.
+LIQUIDITY_ALERT_SAMPLES = int(env_number("BALLAST_LIQUIDITY_ALERT_SAMPLES", 3, 1, 100))
 HEARTBEAT_SECONDS = 10.0
 WORKER_SILENT_SECONDS = env_number("BALLAST_WORKER_SILENT_SECONDS", 60.0, 30.0, 3600.0)
 CELERY_BEAT_SCHEDULE |= {

@@ -224,9 +224,30 @@ def track_breaches(market: Market, grades: dict[str, str], details: dict[str, st
         Breach.objects.filter(pk__in=[open_rows[f].pk for f in changes.closed]).update(ended_at=now)
 
 
+DEPTH_FIGURES = tuple(DEPTH_LABELS)
+
+
+def _held(market: Market, figures: tuple[str, ...]) -> bool:
+    """Whether the market's last LIQUIDITY_ALERT_SAMPLES samples (this one included) each had
+    one of `figures` red. A fill takes a quote level out for a few seconds: a breach that one
+    sample catches colours that sample, and raises an alert only when it persists."""
+    count = settings.LIQUIDITY_ALERT_SAMPLES
+    recent = (
+        HealthSample.objects.filter(market=market)
+        .order_by("-taken_at", "-id")
+        .values_list("grades", flat=True)[:count]
+    )
+    runs = [any(grades.get(f) == liquidity.RED for f in figures) for grades in recent]
+    return len(runs) == count and all(runs)
+
+
 def _band_alerts(market: Market, health: liquidity.BookHealth, grades: dict[str, str], targets) -> None:
+    """Spread and depth alerts: raised once a breach has held for LIQUIDITY_ALERT_SAMPLES samples
+    in a row (an open alert stays open while it lasts), resolved by the first sample without it."""
     url = market_url(market)
-    if grades[liquidity.SPREAD] == liquidity.RED:
+    if grades[liquidity.SPREAD] != liquidity.RED:
+        resolve_cause(Alert.SPREAD_OUT_OF_BAND, market)
+    elif _held(market, (liquidity.SPREAD,)):
         if health.spread_bps is None:
             message = "Only one side of the book is quoted: there is no spread."
         else:
@@ -235,18 +256,16 @@ def _band_alerts(market: Market, health: liquidity.BookHealth, grades: dict[str,
                 f"(listing rule {targets.listing.max_spread_bps.normalize():f} bps)."
             )
         raise_alert(Alert.SPREAD_OUT_OF_BAND, market, message, url)
-    else:
-        resolve_cause(Alert.SPREAD_OUT_OF_BAND, market)
     short = [
         f"{DEPTH_LABELS[liquidity.figure_key(side, pct)]} {amount:,.0f} {market.quote}"
         f" (red below {max(targets.depth[pct].alarm, _listing_floor(targets, pct)):,.0f})"
         for (side, pct), amount in health.depth.items()
         if grades[liquidity.figure_key(side, pct)] == liquidity.RED
     ]
-    if short:
-        raise_alert(Alert.DEPTH_OUT_OF_BAND, market, "Depth short: " + "; ".join(short) + ".", url)
-    else:
+    if not short:
         resolve_cause(Alert.DEPTH_OUT_OF_BAND, market)
+    elif _held(market, DEPTH_FIGURES):
+        raise_alert(Alert.DEPTH_OUT_OF_BAND, market, "Depth short: " + "; ".join(short) + ".", url)
 
 
 def _listing_floor(targets: liquidity.Targets, pct: Decimal) -> Decimal:
