@@ -102,20 +102,22 @@ class AccountStream:
     async def fills(self) -> None:
         delay = RETRY_FIRST
         while True:
+            # The reader only reads: it is back in the watch as soon as a message is handed
+            # over. A trade that arrived while nobody waited stays in ccxt's cache until the
+            # next message, so the capture (database, hedge) runs beside it, not in its way.
+            arrived: asyncio.Queue = asyncio.Queue()
+            reader = asyncio.ensure_future(self.read(arrived))
             try:
-                pending = asyncio.ensure_future(self.watch())
-                try:
-                    await self.subscribed()
-                    self.live = True
-                    state.mark_fills_streamed(self.plan.account_id, self.via)
-                    await self.resync()
-                    delay = RETRY_FIRST
-                    while True:
-                        await self.received(await pending)
-                        pending = asyncio.ensure_future(self.watch())
-                finally:
-                    if not pending.done():
-                        pending.cancel()
+                await self.subscribed()
+                self.live = True
+                state.mark_fills_streamed(self.plan.account_id, self.via)
+                await self.resync()
+                delay = RETRY_FIRST
+                while True:
+                    items = await arrived.get()
+                    if isinstance(items, BaseException):
+                        raise items
+                    await self.received(items)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a stream that fails is opened again, whatever the error
@@ -126,6 +128,17 @@ class AccountStream:
                             type(exc).__name__, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MOST)
+            finally:
+                reader.cancel()
+
+    async def read(self, arrived: asyncio.Queue) -> None:
+        try:
+            while True:
+                arrived.put_nowait(await self.watch())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            arrived.put_nowait(exc)
 
     async def subscribed(self) -> None:
         confirm = SUBSCRIBED.get(self.plan.exchange_id)
