@@ -224,7 +224,7 @@ def measure_streams(market, env: dict, folder: Path, processes: list, warmup: in
     """The same market, its MM bot quoting on one binance stub and hedging on another, fills
     streamed to `manage.py stream`."""
     from bots.models import Account, Hedge, Market, Venue
-    from bots.streams import state
+    from bots.venues import stream_state as state
     from bots.venues import venue_for
     from tests.support.exchange_stub import BinanceStub
     from tests.support.exchange_ws_stub import BinanceWsStub

@@ -9,6 +9,7 @@ class BotsConfig(AppConfig):
         """Register every task and connect the domain's events to the tasks that follow them up,
         in every process (Daphne, workers, beat, commands), not only in those that import a task."""
         # Imported once the app registry is ready: the tasks modules import models.
+        from bots.desk import alerts
         from bots.desk import tasks as desk
         from bots.hedging import tasks as hedging
         from bots.market_making import tasks as market_making
@@ -22,3 +23,5 @@ class BotsConfig(AppConfig):
         events.alert_raised.connect(desk.queue_notification, dispatch_uid="notify alert")
         events.withdrawal_due.connect(treasury.queue_withdrawal, dispatch_uid="withdraw transfer")
         events.sizing_run_queued.connect(simulation.queue_sizing_run, dispatch_uid="run sizing")
+        events.venue_clock_off.connect(alerts.on_venue_clock_off, dispatch_uid="clock alert")
+        events.venue_clock_ok.connect(alerts.on_venue_clock_ok, dispatch_uid="clock alert resolved")

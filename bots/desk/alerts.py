@@ -90,3 +90,13 @@ def resolve(alert_id: int, user) -> Alert:
         record("alert resolved", user=user, market=alert.market, subject=f"alert {alert.pk}",
                reason=alert.message, kind=alert.kind)
     return alert
+
+
+def on_venue_clock_off(sender, venue: str, message: str, **kwargs) -> None:
+    """Listener of `venue_clock_off` (wired in bots/apps.py)."""
+    raise_alert(Alert.VENUE_ERROR, None, message, key=f"clock-{venue}")
+
+
+def on_venue_clock_ok(sender, venue: str, **kwargs) -> None:
+    """Listener of `venue_clock_ok` (wired in bots/apps.py)."""
+    resolve_cause(Alert.VENUE_ERROR, None, key=f"clock-{venue}")

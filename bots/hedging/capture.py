@@ -111,3 +111,25 @@ def refuse(market: Market, trades: list[dict]) -> None:
     log.error("%s", message)
     raise_alert(Alert.VENUE_ERROR, market, message, reverse("market", args=[market.slug]),
                 key=f"fill-identity-{venue.name}")
+
+
+# The paper venue's push asks this for every trade, the hedge's own included: plain SQL
+# (bots/platform/sql.py), as the tick's reads are.
+@sql.statement
+def _markets_quoted_by(count: int) -> str:
+    pk, account = sql.column(Market, "id"), sql.column(Market, "mm_account")
+    symbol, enabled = sql.column(Market, "symbol"), sql.column(Market, "enabled")
+    # Only the model's table and column names and placeholders go into the text.
+    return (
+        f"SELECT {pk} FROM {sql.table(Market)} WHERE {account} IN ({sql.marks(count)}) "  # noqa: S608
+        f"AND {symbol} = %s AND {enabled} = %s ORDER BY {pk}"
+    )
+
+
+def markets_quoted_by(account_ids: list[int], symbol: str) -> list[int]:
+    """Enabled markets of `symbol` whose MM account is among `account_ids` (a paper trade's
+    accounts): Market.objects.filter(mm_account_id__in=..., symbol=..., enabled=True)."""
+    if not account_ids:
+        return []
+    found = sql.fetchall(_markets_quoted_by(len(account_ids)), [*account_ids, symbol, True])
+    return [row[0] for row in found]

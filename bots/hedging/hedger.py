@@ -35,9 +35,9 @@ from bots.engine.rules import ZERO, MarketRules, dec
 from bots.hedging import hedge_book, hedge_context, venue_health
 from bots.models import Fill, Hedge, HedgeOrder
 from bots.platform import sql
-from bots.streams import state as streams
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import limiter, venue_for
+from bots.venues import stream_state as streams
 from bots.venues.errors import PERMANENT, describe, is_transient
 from bots.venues.order_lookup import find_order
 

@@ -17,8 +17,7 @@ from celery import shared_task
 from django.conf import settings
 
 from bots.hedging import hedger, reconcile
-from bots.hedging.capture import capture_fills
-from bots.market_making import tick_reads
+from bots.hedging.capture import capture_fills, markets_quoted_by
 from bots.models import Market
 from bots.platform import events
 from bots.platform.locks import market_lock, throttle
@@ -57,7 +56,7 @@ def capture_pushed_trades(sender, venue: int, symbol: str, accounts: list[int], 
     """Listener of `trades_made` (the paper venue's trade stream): a market-making account
     traded, capture its fills."""
     # On the hedge path too (a hedge's own trade is pushed): plain SQL, no query building.
-    for market_id in tick_reads.markets_quoted_by(accounts, symbol):
+    for market_id in markets_quoted_by(accounts, symbol):
         capture_market_fills.delay(market_id)
 
 

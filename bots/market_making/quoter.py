@@ -44,8 +44,8 @@ from bots.hedging.capture import capture_fills
 from bots.market_making import tick_reads
 from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings, Venue
 from bots.platform.sql import update_statement
-from bots.streams import state as streams
 from bots.venues import ccxt_errors as ccxt
+from bots.venues import stream_state as streams
 from bots.venues import venue_for
 from bots.venues.errors import describe
 

@@ -100,21 +100,3 @@ def stopped(market_id: int) -> bool:
     Market.objects.filter(pk=..., state__in=Market.STOPPED).exists()
     or KillSwitch.objects.filter(pk=1, engaged=True).exists()"""
     return bool(fetchall(_stopped(), [market_id, *Market.STOPPED, True]))
-
-
-@statement
-def _markets_quoted_by(count: int) -> str:
-    pk = column(Market, "id")
-    return (
-        f"SELECT {pk} FROM {table(Market)} WHERE {column(Market, 'mm_account')} IN ({marks(count)}) "
-        f"AND {column(Market, 'symbol')} = %s AND {column(Market, 'enabled')} = %s ORDER BY {pk}"
-    )
-
-
-def markets_quoted_by(account_ids: list[int], symbol: str) -> list[int]:
-    """Enabled markets of `symbol` whose MM account is among `account_ids` (a paper trade's
-    accounts): Market.objects.filter(mm_account_id__in=..., symbol=..., enabled=True)."""
-    if not account_ids:
-        return []
-    found = fetchall(_markets_quoted_by(len(account_ids)), [*account_ids, symbol, True])
-    return [row[0] for row in found]

@@ -55,6 +55,13 @@ reference_moved = Event("reference moved", "market_id")
 # publisher (dashboard/live/publisher.py).
 market_changed = Event("market changed", "market_id", "force")
 
+# A venue's clock and this host's disagree beyond what signed requests tolerate (InvalidNonce
+# after a resync, or a measured offset over the limit). Listener: the desk's alerts.
+venue_clock_off = Event("venue clock off", "venue", "message")
+
+# Signed requests to that venue succeed again with the clocks in line. Listener: the desk's alerts.
+venue_clock_ok = Event("venue clock ok", "venue")
+
 # --- the desk -----------------------------------------------------------------------------------
 
 # Every market's liquidity was graded again. Listener: the overview's publisher.

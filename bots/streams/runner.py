@@ -7,7 +7,7 @@
 - After every (re)connection, a REST resync of the account's trades since the last fill
   recorded: a fill made while the stream was away is captured, once.
 - Books: `watch_order_book` for every hedge venue a market uses; the freshest book of each is
-  kept in Redis (bots/streams/state.py) where ticks and hedges read it instead of asking by REST.
+  kept in Redis (bots/venues/stream_state.py) where ticks and hedges read it instead of asking by REST.
 - Event-driven quoting: a reference that moves beyond a market's refresh tolerance queues its
   tick at once (`reference_moved`); the tick lock still keeps one tick per market at a time.
 
@@ -32,7 +32,8 @@ from bots.engine.rules import dec
 from bots.engine.streams import cross_mid, filled_more, moved_beyond
 from bots.platform import events
 from bots.platform.locks import throttle
-from bots.streams import state, work
+from bots.streams import work
+from bots.venues import stream_state as state
 from bots.venues.ccxt_venue import to_decimals
 
 log = logging.getLogger(__name__)

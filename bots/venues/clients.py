@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 import ccxt
 
+from bots.platform import events
 from bots.venues import limiter, request_weights
 
 log = logging.getLogger(__name__)
@@ -226,18 +227,12 @@ class KeptClient:
         log.error("%s", message)
         if not self._alerts:
             return
-        from bots.desk.alerts import raise_alert  # Django's models: not for bare clients (scripts)
-        from bots.models import Alert  # Django's models: not for bare clients (scripts)
-
-        raise_alert(Alert.VENUE_ERROR, None, message, key=f"clock-{self.name}")
+        events.venue_clock_off.emit(venue=self.name, message=message)
         self._clock_alert = True
 
     def _resolve_clock_alert(self) -> None:
         self._clock_alert = False
-        from bots.desk.alerts import resolve_cause  # Django's models: not for bare clients
-        from bots.models import Alert  # Django's models: not for bare clients (scripts)
-
-        resolve_cause(Alert.VENUE_ERROR, None, key=f"clock-{self.name}")
+        events.venue_clock_ok.emit(venue=self.name)
 
 
 def _offset_text(offset: int | None) -> str:

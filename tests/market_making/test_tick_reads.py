@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from bots.hedging import capture
 from bots.market_making import tick_reads
 from bots.models import Fill, Hedge, KillSwitch, Market, Order
 
@@ -72,8 +73,8 @@ def test_live_orders_and_the_stop_check(demo_market):
 def test_markets_quoted_by_an_account(demo_market):
     mm, hedge = demo_market.mm_account_id, demo_market.hedge_account_id
 
-    assert tick_reads.markets_quoted_by([mm, hedge], demo_market.symbol) == [demo_market.pk]
-    assert tick_reads.markets_quoted_by([hedge], demo_market.symbol) == []
-    assert tick_reads.markets_quoted_by([mm], "ETH/USDT") == []
+    assert capture.markets_quoted_by([mm, hedge], demo_market.symbol) == [demo_market.pk]
+    assert capture.markets_quoted_by([hedge], demo_market.symbol) == []
+    assert capture.markets_quoted_by([mm], "ETH/USDT") == []
     Market.objects.filter(pk=demo_market.pk).update(enabled=False)
-    assert tick_reads.markets_quoted_by([mm], demo_market.symbol) == []
+    assert capture.markets_quoted_by([mm], demo_market.symbol) == []

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from bots.engine import matching
 from bots.engine.rules import MarketRules
-from bots.hedging import hedge_context
+from bots.hedging import capture, hedge_context
 from bots.market_making import quoter, tick_reads
 from bots.models import (
     Account,
@@ -117,7 +117,7 @@ def test_markets_quoted_by(world):
         orm = Market.objects.filter(
             mm_account_id__in=ids, symbol=symbol, enabled=True
         ).order_by("id").values_list("id", flat=True)
-        same(tick_reads.markets_quoted_by(ids, symbol), list(orm))
+        same(capture.markets_quoted_by(ids, symbol), list(orm))
 
 
 # --- what a hedge run reads about its market (bots/hedging/hedge_context.py) ------------------

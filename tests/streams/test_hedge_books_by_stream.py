@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from bots.market_making import quoter
 from bots.models import Market
 from bots.platform import events
-from bots.streams import state
+from bots.venues import stream_state as state
 from tests.support.streams import Stubs, eventually, hedge_on_stub, running
 
 D = Decimal
