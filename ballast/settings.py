@@ -8,6 +8,7 @@ servers; that is all it takes to run several Daphne and worker processes on seve
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -225,7 +226,8 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ballast@localhost")
 
-# Failed log-ins, counted in Redis, before the form refuses that username or address a while.
+# Failed log-ins, counted in Redis, before the form refuses a username from one address (or the
+# address) a while.
 LOGIN_FAILURES_PER_USER = int(env_number("LOGIN_FAILURES_PER_USER", 5, 1, 1000))
 LOGIN_FAILURES_PER_ADDRESS = int(env_number("LOGIN_FAILURES_PER_ADDRESS", 20, 1, 10000))
 LOGIN_LOCKOUT_MINUTES = env_number("LOGIN_LOCKOUT_MINUTES", 15.0, 1.0, 1440.0)
@@ -293,3 +295,14 @@ if PRODUCTION and (not env_str("CREDENTIALS_KEY") or CREDENTIALS_KEY == SECRET_K
         "the exchange API keys, and a leaked SECRET_KEY should not also reveal them. Make one with "
         "`python -c 'import secrets; print(secrets.token_urlsafe(50))'` and keep it apart."
     )
+
+# Log-in limits count per (client address, username) pair and per address (dashboard/desk/
+# login_limit.py). Behind reverse proxies, the header they set with the client's address (e.g.
+# X-Forwarded-For) and how many proxies there are; unset, the header is never read.
+TRUSTED_PROXY_HEADER = env_str("BALLAST_TRUSTED_PROXY_HEADER").strip()
+if TRUSTED_PROXY_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_PROXY_HEADER):
+    raise ImproperlyConfigured(
+        f"BALLAST_TRUSTED_PROXY_HEADER must be a header name such as X-Forwarded-For, "
+        f"not {TRUSTED_PROXY_HEADER!r}"
+    )
+TRUSTED_PROXIES = int(env_number("BALLAST_TRUSTED_PROXIES", 1, 1, 10))

@@ -40,6 +40,8 @@ def check(**env) -> subprocess.CompletedProcess:
         ("BALLAST_DEMO_STEPS_PER_MINUTE", "-1", "BALLAST_DEMO_STEPS_PER_MINUTE must be between 0 and 100000"),
         ("BALLAST_DEMO_RUNS_PER_MINUTE", "many", "BALLAST_DEMO_RUNS_PER_MINUTE must be a number, not 'many'"),
         ("BALLAST_DEMO_TIMEOUT_SECONDS", "0.5", "BALLAST_DEMO_TIMEOUT_SECONDS must be between 1.0 and 120.0"),
+        ("BALLAST_TRUSTED_PROXY_HEADER", "X-Real-IP: 1", "BALLAST_TRUSTED_PROXY_HEADER must be a header name"),
+        ("BALLAST_TRUSTED_PROXIES", "0", "BALLAST_TRUSTED_PROXIES must be between 1 and 10"),
         (
             "BALLAST_DEADMAN_SECONDS", "5",
             "BALLAST_DEADMAN_SECONDS (5) must be at least 3 times BALLAST_TICK_SECONDS (2)",
