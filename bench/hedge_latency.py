@@ -7,7 +7,7 @@ hedge order accepted by the hedge venue, on two paths.
 Prints one line per path, `end to end paper: p50 X ms p99 Y ms` and
 `end to end ccxt streams: p50 X ms p99 Y ms`, after the detail of each.
 
-The ccxt streams path: the MM bot quotes on a local binance stub (tests/support/exchange_stub.py,
+The ccxt streams path: the MM bot quotes on a local binance stub (bots/simulation/stub_exchanges/binance.py,
 REST, with its websocket stub beside it) and hedges on a second one; `manage.py stream` runs as
 its own process, receives the fill by ccxt.pro's watch_my_trades, captures it and hedges it
 through ccxt (REST order to the hedge stub), reading the hedge book it streams. Over loopback,
@@ -224,10 +224,10 @@ def measure_streams(market, env: dict, folder: Path, processes: list, warmup: in
     """The same market, its MM bot quoting on one binance stub and hedging on another, fills
     streamed to `manage.py stream`."""
     from bots.models import Account, Hedge, Market, Venue
+    from bots.simulation.stub_exchanges.binance import BinanceStub
+    from bots.simulation.stub_exchanges.binance_ws import BinanceWsStub
     from bots.venues import stream_state as state
     from bots.venues import venue_for
-    from tests.support.exchange_stub import BinanceStub
-    from tests.support.exchange_ws_stub import BinanceWsStub
 
     deep = {"BTC": "1000", "USDT": "100000000"}
     own, outside = BinanceStub(balances=deep), BinanceStub(balances=deep)

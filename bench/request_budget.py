@@ -3,7 +3,7 @@
     .venv/bin/python bench/request_budget.py [--markets 10] [--minutes 5]
 
 Builds a throwaway desk in a temporary folder (SQLite, a private embedded Redis): one local
-Binance REST stub (tests/support/exchange_stub.py) as the hedge venue every market hedges on,
+Binance REST stub (bots/simulation/stub_exchanges/binance.py) as the hedge venue every market hedges on,
 with a deep book on both sides, and one stub per market as its own venue, all reached through
 the real ccxt client (so through the kept clients and the shared request budget). Each market
 quotes with the demo's settings, and simulated users trade with the MM bot at the demo's rate
@@ -79,7 +79,7 @@ def main() -> None:
         from ballast.celery import app
 
         app.conf.task_always_eager = True  # every queued task runs here, as a worker would
-        from tests.support.exchange_stub import BinanceStub
+        from bots.simulation.stub_exchanges.binance import BinanceStub
 
         hedge_stub = BinanceStub(balances={"BTC": "1000", "USDT": "100000000"})
         own_stubs = [BinanceStub(balances={"BTC": "100", "USDT": "10000000"}) for _ in range(args.markets)]

@@ -10,8 +10,8 @@ import pytest
 
 from bots.hedging.capture import capture_fills
 from bots.models import Account, Fill, Hedge
+from bots.simulation.stub_exchanges.hollaex import HollaExStub
 from bots.venues import venue_for
-from tests.support.hollaex_stub import HollaExStub
 from tests.support.hollaex_world import on_hollaex
 
 pytestmark = pytest.mark.django_db

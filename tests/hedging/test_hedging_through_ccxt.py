@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from bots.hedging import hedger
 from bots.models import Account, Hedge, HedgeOrder, Market, Venue
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues import venue_for
-from tests.support.exchange_stub import BinanceStub
 from tests.support.hedging_world import one_fill, run_until_done
 
 pytestmark = pytest.mark.django_db

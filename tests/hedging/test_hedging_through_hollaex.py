@@ -15,9 +15,9 @@ import pytest
 from bots.hedging import hedger
 from bots.hedging.capture import capture_fills
 from bots.models import Account, Fill, Hedge, HedgeOrder
+from bots.simulation.stub_exchanges.hollaex import HollaExStub
 from bots.venues import venue_for
 from tests.support.hedging_world import one_fill, run_until_done
-from tests.support.hollaex_stub import HollaExStub
 from tests.support.hollaex_world import on_hollaex
 
 pytestmark = pytest.mark.django_db

@@ -25,9 +25,9 @@ from ballast.settings import _celery_broker
 from bots.models import Account, AuditEntry, Hedge, KillSwitch, Market
 from bots.platform import locks
 from bots.simulation.paper_flow import user_trade
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues import clients, venue_for
 from tests.support.ccxt_accounts import requests_to, stub_account
-from tests.support.exchange_stub import BinanceStub
 from tests.support.quoting import market_row, resting
 from tests.support.sockets import ask, socket_for
 

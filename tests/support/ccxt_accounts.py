@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bots.models import Account, Venue
-from tests.support.exchange_stub import BinanceStub
+from bots.simulation.stub_exchanges.binance import BinanceStub
 
 
 def stub_account(stub: BinanceStub, name: str = "binance-stub", role: str = Account.HEDGING,

@@ -13,11 +13,11 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 
 from bots.models import Account, Market, Venue
+from bots.simulation.stub_exchanges.binance import BinanceStub
+from bots.simulation.stub_exchanges.binance_ws import BinanceWsStub
 from bots.streams.runner import StreamProcess
 from bots.venues import stream_state as state
 from bots.venues import venue_for
-from tests.support.exchange_stub import BinanceStub
-from tests.support.exchange_ws_stub import BinanceWsStub
 
 D = Decimal
 

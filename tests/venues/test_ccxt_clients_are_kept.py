@@ -8,9 +8,9 @@ import threading
 import pytest
 
 from bots.models import Account
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues import clients, venue_for
 from tests.support.ccxt_accounts import requests_to, stub_account
-from tests.support.exchange_stub import BinanceStub
 
 pytestmark = pytest.mark.django_db
 SYMBOL = "BTC/USDT"

@@ -10,10 +10,10 @@ import ccxt
 import pytest
 
 from bots.models import Alert
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues import clients, venue_for
 from bots.venues.errors import is_transient
 from tests.support.ccxt_accounts import requests_to, stub_account
-from tests.support.exchange_stub import BinanceStub
 
 pytestmark = pytest.mark.django_db
 REFUSED = '{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}'

@@ -12,8 +12,8 @@ from urllib.parse import parse_qsl
 import ccxt
 import pytest
 
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues.ccxt_venue import CcxtVenue
-from tests.support.exchange_stub import BinanceStub
 
 
 class KrakenStub:

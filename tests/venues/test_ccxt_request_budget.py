@@ -8,10 +8,10 @@ import ccxt
 import pytest
 
 from bots.platform import locks
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues import limiter, request_weights
 from bots.venues.ccxt_venue import CcxtVenue
 from bots.venues.errors import is_transient
-from tests.support.exchange_stub import BinanceStub
 
 SYMBOL = "BTC/USDT"
 

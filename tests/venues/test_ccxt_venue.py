@@ -10,10 +10,10 @@ import pytest
 
 from bots.engine.rules import MarketRules
 from bots.models import Account, Venue
+from bots.simulation.stub_exchanges.binance import RULES, BinanceStub
 from bots.venues import venue_for
 from bots.venues.ccxt_venue import CcxtVenue
 from bots.venues.errors import is_transient
-from tests.support.exchange_stub import RULES, BinanceStub
 
 SYMBOL = "BTC/USDT"
 D = Decimal

@@ -8,9 +8,9 @@ from decimal import Decimal as D
 import ccxt
 import pytest
 
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues.ccxt_venue import CcxtVenue
 from bots.venues.errors import is_transient
-from tests.support.exchange_stub import BinanceStub
 
 ADDRESS = "bc1qballastdestinationaddress0000"
 

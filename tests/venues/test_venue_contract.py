@@ -27,10 +27,10 @@ from pathlib import Path
 import ccxt
 import pytest
 
+from bots.simulation.stub_exchanges.binance import BinanceStub
+from bots.simulation.stub_exchanges.hollaex import HollaExStub
 from bots.venues.ccxt_venue import CcxtVenue, to_decimals
 from bots.venues.order_lookup import find_order
-from tests.support.exchange_stub import BinanceStub
-from tests.support.hollaex_stub import HollaExStub
 from tests.support.venue_contract import BOT_FUNDS, SYMBOL, balance, ccxt_contract, paper_contract
 
 D = Decimal

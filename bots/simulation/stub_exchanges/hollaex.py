@@ -1,6 +1,6 @@
 """A local stand-in for a HollaEx Kit exchange's REST API (v2), for the real ccxt `hollaex` class.
 
-The exchange behind it is the one every stub shares (tests/support/stub_exchange.py): BTC/USDT on
+The exchange behind it is the one every stub shares (bots/simulation/stub_exchanges/exchange.py): BTC/USDT on
 Ballast's matching engine, a "bot" account for the API key and a "liquidity" account tests seed.
 What goes over the wire is what ccxt 4.5.90's hollaex.py sends and parses, checked against the
 hollaex-kit server (server/api/swagger/order.yaml, user.yaml; controllers/order.js):
@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl
 
 from bots.engine.matching import INSUFFICIENT_FUNDS, WOULD_TAKE, Order, Rejected, Trade
 from bots.engine.rules import on_grid
-from tests.support.stub_exchange import BOT, RULES, StubExchange, now_ms
+from bots.simulation.stub_exchanges.exchange import BOT, RULES, StubExchange, now_ms
 
 PAIR = "btc-usdt"
 COINS = ("btc", "usdt")

@@ -32,8 +32,8 @@ from decimal import Decimal
 
 from aiohttp import WSMsgType, web
 
-from tests.support.exchange_stub import MARKET_ID, BinanceStub, fmt
-from tests.support.stub_exchange import Change
+from bots.simulation.stub_exchanges.binance import MARKET_ID, BinanceStub, fmt
+from bots.simulation.stub_exchanges.exchange import Change
 
 USER, DEPTH = "user", "depth"
 DEPTH_STREAM = MARKET_ID.lower() + "@depth"

@@ -1,6 +1,6 @@
 """A local stand-in for binance's spot REST API, so tests drive the real ccxt library over loopback.
 
-Behind the HTTP is a real exchange (tests/support/stub_exchange.py, shared with the hollaex stub):
+Behind the HTTP is a real exchange (bots/simulation/stub_exchanges/exchange.py, shared with the hollaex stub):
 one market (BTC/USDT) on Ballast's pure matching engine, with
 balances for the API-key account ("bot") and a "liquidity" account whose resting orders tests seed.
 Answers, error codes and messages copy binance's, so that ccxt's own parsing and exception
@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from bots.engine.matching import INSUFFICIENT_FUNDS, WOULD_TAKE, Order, Rejected, Trade
 from bots.engine.rules import on_grid
-from tests.support.stub_exchange import BOT, LIQUIDITY, RULES, StubExchange, now_ms
+from bots.simulation.stub_exchanges.exchange import BOT, LIQUIDITY, RULES, StubExchange, now_ms
 
 __all__ = ["BOT", "LIQUIDITY", "RULES", "BinanceStub", "now_ms"]
 MARKET_ID = "BTCUSDT"

@@ -3,11 +3,11 @@
 `StubExchange` is the state of one exchange (one BTC/USDT market on Ballast's pure matching
 engine, balances for the API-key account "bot" and a "liquidity" account whose resting orders
 tests seed, the orders and trades so far, one lock) plus a threaded HTTP server on loopback
-with faults on demand. Each stub (exchange_stub.py for binance, hollaex_stub.py) is a subclass
-that speaks its exchange's protocol in `serve`. A websocket front can share the same object:
+with faults on demand. Each stub (binance.py, hollaex.py) is a subclass that speaks its
+exchange's protocol in `serve`. A websocket front can share the same object:
 everything it would push is in `orders`, `trades` and `book`, read under `lock`, and every
 change to them is announced to `listeners` (a `Change`, under one sequence of update ids that
-the depth snapshot gives too: tests/support/exchange_ws_stub.py turns them into stream events).
+the depth snapshot gives too: binance_ws.py turns them into stream events).
 """
 
 from __future__ import annotations
