@@ -1,4 +1,6 @@
-"""A local stand-in for binance's spot websockets, beside the REST stub and on its state.
+"""Local websocket stubs beside the REST stubs and on their state: the machinery every one shares
+(`WsStub`: an aiohttp server in a thread of its own, connections of two kinds, faults on demand)
+and binance's spot websockets. hollaex_ws.py is HollaEx's.
 
 ccxt.pro's binance class is what talks to it, so what it sends is what that class parses:
 
@@ -47,8 +49,15 @@ class _Connection:
     subscribed: bool = False
 
 
-class BinanceWsStub:
-    def __init__(self, rest: BinanceStub):
+class WsStub:
+    """The server and its faults; a subclass speaks one exchange's protocol: `routes` (path to
+    the kind of its connections), `accept` (may refuse a connection), `welcome` (messages sent on
+    connecting), `answer` (to a client's message) and `events` (what a change of the REST stub's
+    state makes, as (kind, message) pairs)."""
+
+    routes: dict[str, str] = {}
+
+    def __init__(self, rest):
         self.rest = rest
         self.sent: list[tuple[str, dict]] = []  # (kind, message) as sent, for assertions
         self.received: list[tuple[str, dict]] = []  # (kind, request) from clients
@@ -63,12 +72,6 @@ class BinanceWsStub:
         rest.listeners.append(self._on_change)
 
     # --- for tests ------------------------------------------------------------------------
-
-    def ccxt_config(self) -> dict:
-        """The REST stub's ccxt options plus the websocket URLs, for ccxt.pro.binance."""
-        config = self.rest.ccxt_config()
-        config["urls"]["api"]["ws"] = {"spot": self.base_url + "/ws", "ws-api": {"spot": self.base_url + "/ws-api/v3"}}
-        return config
 
     def connections(self, kind: str) -> int:
         return sum(1 for c in self._connections if c.kind == kind and c.subscribed)
@@ -102,7 +105,7 @@ class BinanceWsStub:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
-    def __enter__(self) -> BinanceWsStub:
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc):
@@ -113,8 +116,8 @@ class BinanceWsStub:
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         app = web.Application()
-        app.router.add_get("/ws/{stream}", self._public)
-        app.router.add_get("/ws-api/v3", self._api)
+        for path, kind in self.routes.items():
+            app.router.add_get(path, self._handler(kind))
         self._runner = web.AppRunner(app)
         self._loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -139,46 +142,60 @@ class BinanceWsStub:
             self._connections.remove(connection)
             await connection.socket.close()
 
-    async def _public(self, request: web.Request) -> web.StreamResponse:
-        return await self._session(request, DEPTH)
+    def _handler(self, kind: str):
+        async def handle(request: web.Request) -> web.StreamResponse:
+            return await self._session(request, kind)
 
-    async def _api(self, request: web.Request) -> web.StreamResponse:
-        return await self._session(request, USER)
+        return handle
 
     async def _session(self, request: web.Request, kind: str) -> web.StreamResponse:
+        kind = self.kind_of(request, kind)
         if kind in self._down:
             return web.Response(status=503, text="stub is down")
+        refused = self.accept(request, kind)
+        if refused is not None:
+            return refused
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         connection = _Connection(kind, socket)
         self._connections.append(connection)
         sender = asyncio.ensure_future(self._send_loop(connection))
         try:
+            for text in self.welcome(connection):
+                await socket.send_str(json.dumps(text))
             async for message in socket:
                 if message.type != WSMsgType.TEXT:
                     continue
                 payload = json.loads(message.data)
                 self.received.append((kind, payload))
-                answer = self._answer(connection, payload)
-                await socket.send_str(json.dumps(answer))
+                # Answers go through the outbox, behind any event queued before them.
+                for answer in self.answer(connection, payload):
+                    connection.outbox.put_nowait((0, json.dumps(answer)))
         finally:
             sender.cancel()
             if connection in self._connections:
                 self._connections.remove(connection)
         return socket
 
-    def _answer(self, connection: _Connection, payload: dict) -> dict:
-        method, request_id = payload.get("method"), payload.get("id")
-        if connection.kind == DEPTH and method == "SUBSCRIBE":
-            connection.subscribed = any(p.startswith(DEPTH_STREAM) for p in payload.get("params", []))
-            return {"result": None, "id": request_id}
-        if connection.kind == USER and method == "userDataStream.subscribe.signature":
-            if not _signed(payload.get("params") or {}):
-                return {"id": request_id, "status": 401,
-                        "error": {"code": -1022, "msg": "Signature for this request is not valid."}}
-            connection.subscribed = True
-            return {"id": request_id, "status": 200, "result": {"subscriptionId": 0}}
-        return {"id": request_id, "status": 400, "error": {"code": -1100, "msg": f"stub does not serve {method}"}}
+    # --- the protocol, per exchange -------------------------------------------------------
+
+    def kind_of(self, request: web.Request, kind: str) -> str:
+        """The kind of a connection to this path (a subclass may tell by the query)."""
+        return kind
+
+    def accept(self, request: web.Request, kind: str) -> web.Response | None:
+        """None to accept the connection, else the HTTP answer that refuses it."""
+        return None
+
+    def welcome(self, connection: _Connection) -> list[dict]:
+        return []
+
+    def answer(self, connection: _Connection, payload: dict) -> list[dict]:
+        raise NotImplementedError
+
+    def events(self, change: Change) -> list[tuple[str, dict]]:
+        raise NotImplementedError
+
 
     async def _send_loop(self, connection: _Connection) -> None:
         while True:
@@ -193,18 +210,7 @@ class BinanceWsStub:
     def _on_change(self, change: Change) -> None:
         """The REST stub's listener, called in its request thread with its lock held: the events
         are built here, in the order the changes happened, and sent from the server's loop."""
-        events = []
-        if change.bids or change.asks:
-            events.append((DEPTH, {
-                "e": "depthUpdate", "E": change.time, "s": MARKET_ID,
-                "U": change.update_id, "u": change.update_id,
-                "b": [[fmt(p), fmt(a)] for p, a in change.bids],
-                "a": [[fmt(p), fmt(a)] for p, a in change.asks],
-            }))
-        for order in change.orders:
-            for report in _execution_reports(order, [t for t in change.trades if t.order_id == order.id], change.time):
-                events.append((USER, {"subscriptionId": 0, "event": report}))
-        for kind, message in events:
+        for kind, message in self.events(change):
             self._loop.call_soon_threadsafe(self._publish, kind, message)
 
     def _publish(self, kind: str, message: dict) -> None:
@@ -219,6 +225,46 @@ class BinanceWsStub:
                 for _ in range(copies):
                     connection.outbox.put_nowait((delay, text))
                     self.sent.append((kind, message))
+
+
+class BinanceWsStub(WsStub):
+    routes = {"/ws/{stream}": DEPTH, "/ws-api/v3": USER}
+
+    def ccxt_config(self) -> dict:
+        """The REST stub's ccxt options plus the websocket URLs, for ccxt.pro.binance."""
+        config = self.rest.ccxt_config()
+        config["urls"]["api"]["ws"] = {"spot": self.base_url + "/ws", "ws-api": {"spot": self.base_url + "/ws-api/v3"}}
+        return config
+
+    def answer(self, connection: _Connection, payload: dict) -> list[dict]:
+        return [self._answer(connection, payload)]
+
+    def _answer(self, connection: _Connection, payload: dict) -> dict:
+        method, request_id = payload.get("method"), payload.get("id")
+        if connection.kind == DEPTH and method == "SUBSCRIBE":
+            connection.subscribed = any(p.startswith(DEPTH_STREAM) for p in payload.get("params", []))
+            return {"result": None, "id": request_id}
+        if connection.kind == USER and method == "userDataStream.subscribe.signature":
+            if not _signed(payload.get("params") or {}):
+                return {"id": request_id, "status": 401,
+                        "error": {"code": -1022, "msg": "Signature for this request is not valid."}}
+            connection.subscribed = True
+            return {"id": request_id, "status": 200, "result": {"subscriptionId": 0}}
+        return {"id": request_id, "status": 400, "error": {"code": -1100, "msg": f"stub does not serve {method}"}}
+
+    def events(self, change: Change) -> list[tuple[str, dict]]:
+        events = []
+        if change.bids or change.asks:
+            events.append((DEPTH, {
+                "e": "depthUpdate", "E": change.time, "s": MARKET_ID,
+                "U": change.update_id, "u": change.update_id,
+                "b": [[fmt(p), fmt(a)] for p, a in change.bids],
+                "a": [[fmt(p), fmt(a)] for p, a in change.asks],
+            }))
+        for order in change.orders:
+            for report in _execution_reports(order, [t for t in change.trades if t.order_id == order.id], change.time):
+                events.append((USER, {"subscriptionId": 0, "event": report}))
+        return events
 
 
 def _execution_reports(order, trades, time: int) -> list[dict]:

@@ -1,0 +1,131 @@
+"""A local stand-in for a HollaEx Kit exchange's websocket (/stream), beside the REST stub and on
+its state, for ccxt.pro's `hollaex` class. The server and its faults are the binance stub's
+(binance_ws.py, `WsStub`); what goes over the wire is what ccxt 4.5.90's
+pro/hollaex.py sends and parses, checked against the hollaex-kit server (server/ws/server.js,
+index.js, sub.js, hub.js):
+
+- one URL, /stream; a private connection carries its HMAC in the query (api-key, api-expires,
+  api-signature = HMAC-SHA256(secret, "CONNECT/stream" + expires)) and is refused with HTTP 401
+  when it is wrong; the kit greets with {"message": "Welcome!"} and, when authenticated, a second
+  message; {"op": "ping"} is answered {"message": "pong"};
+- {"op": "subscribe", "args": ["order"]} on the private connection: a "partial" of the bot's open
+  orders, then an "insert" or "update" message with the whole order (its cumulative `filled`,
+  no trade) each time one of its orders changes: a fill is only the growth of `filled`;
+- {"op": "subscribe", "args": ["orderbook:btc-usdt"]}: the whole book at once ("partial"), again
+  after every change, with no sequence number (the kit relays the network's snapshots);
+- errors as {"error": "..."} in the kit's words.
+
+Faults as the binance stub's, by kind: "user" (the order topic) and "depth" (the order book). A
+gap on the order topic is a lost message: the next one shows the order's filled grown by both.
+
+    with HollaExStub() as rest, HollaExWsStub(rest) as ws:
+        client = ccxt.pro.hollaex({**ws.ccxt_config(), "apiKey": ..., "secret": ...})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from aiohttp import web
+
+from bots.simulation.stub_exchanges.binance_ws import DEPTH, USER, WsStub, _Connection
+from bots.simulation.stub_exchanges.exchange import BOT, Change, now_ms
+from bots.simulation.stub_exchanges.hollaex import PAIR, HollaExStub, iso, number
+
+USER_ID = 1
+ORDERBOOK = f"orderbook:{PAIR}"
+
+
+class HollaExWsStub(WsStub):
+    routes = {"/stream": DEPTH}
+
+    def __init__(self, rest: HollaExStub):
+        self._announced: set[str] = set()  # orders already sent once: later messages "update"
+        super().__init__(rest)
+
+    def ccxt_config(self) -> dict:
+        """The REST stub's ccxt options plus the websocket URL, for ccxt.pro.hollaex."""
+        config = self.rest.ccxt_config()
+        config["urls"]["api"]["ws"] = self.base_url + "/stream"
+        return config
+
+    # --- the protocol ---------------------------------------------------------------------
+
+    def kind_of(self, request: web.Request, kind: str) -> str:
+        return USER if "api-key" in request.query else DEPTH
+
+    def accept(self, request: web.Request, kind: str) -> web.Response | None:
+        if kind != USER:
+            return None
+        query = request.query
+        expires = query.get("api-expires") or "0"
+        signed = hmac.new(HollaExStub.SECRET.encode(), f"CONNECT/stream{expires}".encode(),
+                          hashlib.sha256).hexdigest()
+        if query.get("api-key") != HollaExStub.API_KEY:
+            return web.Response(status=401, text="Access Denied: Invalid API Key")
+        if not expires.isdigit() or int(expires) < int(time.time()):
+            return web.Response(status=401, text="Access Denied: API request is expired")
+        if not hmac.compare_digest(query.get("api-signature") or "", signed):
+            return web.Response(status=401, text="Access Denied: Invalid API Signature")
+        return None
+
+    def welcome(self, connection: _Connection) -> list[dict]:
+        hello = [{"message": "Welcome!"}]
+        if connection.kind == USER:
+            hello.append({"message": "User bot@stub.test authenticated"})
+        return hello
+
+    def answer(self, connection: _Connection, payload: dict) -> list[dict]:
+        op, args = payload.get("op"), payload.get("args")
+        if op == "ping":
+            return [{"message": "pong"}]
+        if op != "subscribe" or not isinstance(args, list):
+            return [{"error": "Error: wrong input"}]
+        answers = []
+        with self.rest.lock:
+            for topic in args:
+                if topic == "order" and connection.kind == USER:
+                    connection.subscribed = True
+                    open_orders = [o for o in self.rest.orders.values()
+                                   if o.account == BOT and o.status == "open"]
+                    self._announced |= {o.id for o in open_orders}
+                    answers.append(self._message("order", "partial",
+                                                 [self.rest.order_json(o) for o in open_orders]))
+                elif topic == ORDERBOOK and connection.kind == DEPTH:
+                    connection.subscribed = True
+                    answers.append(self._book())
+                elif topic in ("order", "usertrade", "wallet"):
+                    answers.append({"error": "Bearer or HMAC authentication required"})
+                else:
+                    answers.append({"error": f"Topic {topic} is not supported"})
+        return answers
+
+    def events(self, change: Change) -> list[tuple[str, dict]]:
+        events = []
+        if change.bids or change.asks:
+            events.append((DEPTH, self._book()))
+        for order in change.orders:
+            action = "update" if order.id in self._announced else "insert"
+            self._announced.add(order.id)
+            message = self._message("order", action, self.rest.order_json(order))
+            events.append((USER, {**message, "symbol": PAIR}))
+        return events
+
+    def _message(self, topic: str, action: str, data) -> dict:
+        return {"topic": topic, "action": action, "user_id": USER_ID, "data": data,
+                "time": int(time.time())}
+
+    def _book(self) -> dict:
+        """The whole book, as the kit relays it on every change (read under the REST lock)."""
+        book = self.rest.book
+        return {
+            "topic": "orderbook", "action": "partial", "symbol": PAIR,
+            "data": {
+                "bids": [[number(p), number(a)] for p, a in book.depth("buy")],
+                "asks": [[number(p), number(a)] for p, a in book.depth("sell")],
+                "timestamp": iso(now_ms()),
+            },
+            "time": int(time.time()),
+        }
