@@ -1,9 +1,10 @@
 """The stream process: one ccxt.pro connection set per venue account the enabled markets use.
 
-- Fills: `watch_my_trades` where the exchange streams trades, else `watch_orders`, where a fill
-  is the growth of an order's `filled` and triggers the REST read of its trades (an exchange's
-  own trade identity is then the only one; a venue can plug in its own way, FILL_WAYS). Every
-  fill goes at once to the one capture (bots/hedging/capture.py) and its hedge runs here.
+- Fills: `watch_my_trades` where the exchange streams trades, else `watch_orders` (hollaex),
+  where a fill is the growth of an order's `filled` and triggers the REST read of its trades: a
+  trade made from the growth could not get the id REST gives the same trade (no trade time, one
+  message for several trades; docs/hedging.md, Fill identity), so REST's stays the only one.
+  Every fill goes at once to the one capture (bots/hedging/capture.py) and its hedge runs here.
 - After every (re)connection, a REST resync of the account's trades since the last fill
   recorded: a fill made while the stream was away is captured, once.
 - Books: `watch_order_book` for every hedge venue a market uses; the freshest book of each is
@@ -32,7 +33,7 @@ from bots.engine.rules import dec
 from bots.engine.streams import cross_mid, filled_more, moved_beyond
 from bots.platform import events
 from bots.platform.locks import throttle
-from bots.streams import work
+from bots.streams import clients, work
 from bots.venues import stream_state as state
 from bots.venues.ccxt_venue import to_decimals
 
@@ -43,14 +44,22 @@ WATCHES_SECONDS = 1.0  # how old the markets' references may be when a book move
 RETRY_FIRST, RETRY_MOST = 0.2, 5.0  # seconds before a reconnection, doubling
 
 
+SUBSCRIBE_SECONDS = 10.0  # for a venue to confirm a private subscription
+
+
 async def _authenticated(client) -> None:
     await client.authenticate()
 
 
+async def _orders_partial(client) -> None:
+    await asyncio.wait_for(client.orders_subscribed.wait(), SUBSCRIBE_SECONDS)
+
+
 # How a venue confirms its private stream is subscribed, so that the resync that follows cannot
-# miss a fill: binance answers its user data subscription (ccxt's authenticate() awaits it).
-# Elsewhere the open connection is taken as subscribed.
-SUBSCRIBED: dict[str, Callable] = {"binance": _authenticated}
+# miss a fill: binance answers its user data subscription (ccxt's authenticate() awaits it);
+# hollaex sends the order topic's partial (bots/streams/clients.py notes it). Elsewhere the open
+# connection is taken as subscribed.
+SUBSCRIBED: dict[str, Callable] = {"binance": _authenticated, "hollaex": _orders_partial}
 
 
 def streams_fills(client) -> str:
@@ -63,9 +72,8 @@ def streams_fills(client) -> str:
 
 
 def pro_client(plan: work.AccountPlan):
-    """A ccxt.pro client for the account, configured as its REST one (bots/venues/ccxt_venue.py)."""
-    config = {"enableRateLimit": True, "timeout": 10000, **plan.options, **plan.credentials}
-    return getattr(ccxt.pro, plan.exchange_id)(config)
+    """The account's kept ccxt.pro client, configured as its REST one (bots/venues/clients.py)."""
+    return clients.kept(plan.venue, plan.account_id, plan.exchange_id, plan.options, plan.credentials)
 
 
 class AccountStream:
@@ -89,9 +97,9 @@ class AccountStream:
         return [asyncio.ensure_future(job) for job in jobs]
 
     async def close(self) -> None:
+        # The client stays, kept for the process (bots/streams/clients.py closes it).
         self.live = False
         await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
-        await self.client.close()
 
     # --- fills ------------------------------------------------------------------------------
 
@@ -226,6 +234,7 @@ class StreamProcess:
                     pass
         finally:
             await self.stop_streams()
+            await clients.close_except(set())
 
     async def replan(self) -> None:
         plans = await sync_to_async(work.plan)()
@@ -242,6 +251,7 @@ class StreamProcess:
                 continue
             usable.append(plan)
         if not usable:
+            await clients.close_except(set())
             if not self.said_idle:
                 log.info("nothing to stream: no enabled market uses a ccxt venue (paper venues "
                          "push their own trades); looking again every %.0f s", REPLAN_SECONDS)
@@ -255,6 +265,7 @@ class StreamProcess:
             fills = f"{sorted(plan.fill_markets)} by {stream.via or 'polling'}" if plan.fill_markets else "none"
             log.info("streaming %s: fills of %s, books of %s", plan.venue, fills,
                      sorted(plan.book_symbols) or "none")
+        await clients.close_except({(p.venue, p.account_id) for p in usable})
 
     async def stop_streams(self) -> None:
         for task in self.tasks:

@@ -112,7 +112,7 @@ class KeptClient:
                  credentials: dict | None, label: str = "", alerts: bool = False):
         self.name, self.label = name, label or name
         self.client = build_client(name, exchange_id, options, credentials)
-        self.budget = _budget_for(self.client, self.label)
+        self.budget = budget_for(self.client, self.label)
         # ccxt's switch for pacing now switches the shared budget (off: tests against stubs).
         self.paced = bool((options or {}).get("enableRateLimit", True))
         self._alerts = alerts  # only a venue with a row has alerts to raise
@@ -193,9 +193,7 @@ class KeptClient:
         return self._send(path, api, method, params, config)
 
     def weight(self, path, api, method, params, config) -> float:
-        if self.client.id == "binance":
-            return request_weights.binance_weight(method, path, params)
-        return self.client.calculate_rate_limiter_cost(api, method, path, params, config)
+        return weight_of(self.client, path, api, method, params, config)
 
     # --- the clock --------------------------------------------------------------------------
 
@@ -241,7 +239,14 @@ def _offset_text(offset: int | None) -> str:
     return f"{abs(offset)} ms {'ahead of' if offset >= 0 else 'behind'}"
 
 
-def _budget_for(client, label: str) -> limiter.RequestBudget:
+def weight_of(client, path, api, method, params, config) -> float:
+    """A request's weight as the exchange counts it (binance's published weights, else ccxt's)."""
+    if client.id == "binance":
+        return request_weights.binance_weight(method, path, params)
+    return client.calculate_rate_limiter_cost(api, method, path, params, config)
+
+
+def budget_for(client, label: str) -> limiter.RequestBudget:
     """One budget per exchange and API host: the limits are per IP address."""
     api = client.urls.get("api")
     if isinstance(api, dict):
