@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "ballast.content_security_policy.content_security_policy",  # CONTENT_SECURITY_POLICY below
     "ballast.static_files.CollectedFirstWhiteNoiseMiddleware",  # whitenoise, .gz after collectstatic
     "ballast.nul_guard.refuse_nul",  # a NUL in any field: 400 before any view reaches the database
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -306,3 +307,35 @@ if TRUSTED_PROXY_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", TRUSTED_PROXY_HEA
         f"not {TRUSTED_PROXY_HEADER!r}"
     )
 TRUSTED_PROXIES = int(env_number("BALLAST_TRUSTED_PROXIES", 1, 1, 10))
+
+# Behind TLS (BALLAST_TLS, or SECURE_PROXY_SSL_HEADER naming the header a proxy that ends TLS
+# sets, e.g. X-Forwarded-Proto): cookies only over https, HSTS, and the policy upgrades requests.
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER").strip()
+if _proxy_ssl_header:
+    if not re.fullmatch(r"[A-Za-z0-9-]+", _proxy_ssl_header):
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must be the name of the header a proxy sets to https, such "
+            f"as X-Forwarded-Proto, not {_proxy_ssl_header!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+TLS = env_bool("BALLAST_TLS", False) or bool(_proxy_ssl_header)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = TLS
+SECURE_HSTS_SECONDS = int(env_number("BALLAST_HSTS_SECONDS", 31_536_000, 0, 63_072_000)) if TLS else 0
+# Every page of the desk passes this (tests/desk/test_pages_pass_the_content_security_policy.py).
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        *(["upgrade-insecure-requests"] if TLS else []),
+    ]
+)
+# A session left idle this long is logged out: each request moves its expiry on.
+SESSION_COOKIE_AGE = round(env_number("BALLAST_SESSION_IDLE_HOURS", 8.0, 0.25, 720.0) * 3600)
+SESSION_SAVE_EVERY_REQUEST = True

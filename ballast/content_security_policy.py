@@ -1,0 +1,22 @@
+"""The Content-Security-Policy header on every response: scripts only from Ballast's own static
+files (no inline script, no inline event handler, no eval), so that markup slipped into a page
+cannot run. Django 5.2 has no CSP of its own (6.0 adds one); this is the whole of it.
+
+Styles may be inline (the inventory bars set their widths in style attributes, and htmx and
+Plotly add style elements); everything else comes from the desk's own origin.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def content_security_policy(get_response):
+    def middleware(request):
+        response = get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response
+
+    return middleware
