@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 from ballast.asgi import application
 from bots.hedging.capture import capture_fills
 from bots.simulation.paper_flow import user_trade
 from bots.venues import venue_for
-from dashboard.live.publisher import publish_market
+from dashboard.live.consumers import MAX_UPDATES_PER_SECOND
+from dashboard.live.publisher import group_name, publish_market
 from tests.support.sockets import HOST, ORIGIN, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,17 +80,29 @@ async def test_messages_from_the_page_are_answered_with_an_error(running_market,
 
 
 async def test_a_burst_of_updates_reaches_the_page_coalesced(running_market, operator):
+    """Ten updates sent at once reach the page coalesced: the first at once, the newest in a
+    trailing update, never two trailing ones within a quarter of a second (at most four a
+    second, however fast the engine publishes)."""
     cookie = await sync_to_async(session_cookie)(operator)
     communicator = WebsocketCommunicator(
         application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
     assert (await communicator.connect())[0]
-    for _ in range(10):
-        await sync_to_async(publish_market)(running_market.pk, force=True)
-    received = [await communicator.receive_from(timeout=5)]
-    while not await communicator.receive_nothing(timeout=0.6):
-        received.append(await communicator.receive_from())
-    # Ten snapshots sent back to back arrive as the first plus one trailing update carrying the
-    # newest: at most four a second reach the browser however fast the engine publishes.
-    assert 1 <= len(received) <= 3
+    layer, group = get_channel_layer(), group_name(running_market.pk)
+    # Raw updates, sent at once: a burst the engine could publish, without building snapshots.
+    await asyncio.gather(*(
+        layer.group_send(group, {"type": "market.update", "text": json.dumps({"n": n})})
+        for n in range(10)
+    ))
+    received = [(await communicator.receive_from(timeout=5), time.monotonic())]
+    while not await communicator.receive_nothing(timeout=1 / MAX_UPDATES_PER_SECOND + 0.5):
+        received.append((await communicator.receive_from(), time.monotonic()))
+    texts = [json.loads(text)["n"] for text, _ in received]
+    # Gaps between the trailing updates, which the consumer times itself (the first one may sit
+    # in the test's queue while the burst is still being sent).
+    trailing = received[1:]
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(trailing, trailing[1:], strict=False)]
+
+    assert texts[-1] == 9 and 2 <= len(texts) <= 3, texts
+    assert all(gap >= 1 / MAX_UPDATES_PER_SECOND - 0.02 for gap in gaps), gaps
     await communicator.disconnect()
