@@ -121,11 +121,13 @@ class AccountStream:
                 self.live = True
                 state.mark_fills_streamed(self.plan.account_id, self.via)
                 await self.resync()
-                delay = RETRY_FIRST
                 while True:
                     items = await arrived.get()
                     if isinstance(items, BaseException):
                         raise items
+                    # Back to a quick retry only once the stream has delivered: a server that
+                    # takes the connection and fails the watch must not cost a resync a moment.
+                    delay = RETRY_FIRST
                     await self.received(items)
             except asyncio.CancelledError:
                 raise
