@@ -1,5 +1,7 @@
 # Ballast: `make demo` runs the whole desk on paper venues; `make test` runs the suite.
+# `make demo VENUES=stub` runs it on local HollaEx and Binance stubs through ccxt, in var/stub.
 PY ?= python3
+VENUES ?= paper
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -12,11 +14,16 @@ $(STAMP): requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+# The stubs keep their books and balances in memory, so the stub demo's database starts afresh too.
+ifeq ($(VENUES),stub)
+demo: export BALLAST_VAR_DIR := $(CURDIR)/var/stub
+endif
 demo: $(STAMP)
+	$(if $(filter stub,$(VENUES)),rm -f var/stub/ballast.sqlite3*)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/python manage.py seed_demo --new-password
-	$(BIN)/python manage.py up
+	$(BIN)/python manage.py seed_demo --new-password --venues $(VENUES)
+	$(BIN)/python manage.py up --venues $(VENUES)
 
 up: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput

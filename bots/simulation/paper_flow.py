@@ -49,9 +49,10 @@ def user_trade(market: Market, side: str, amount: Decimal) -> dict:
 def simulate_users(second: int) -> int:
     """Send this second's user orders for every market that has simulated users; count them."""
     sent = 0
-    markets = Market.objects.filter(enabled=True, sim_trades_per_minute__gt=0).select_related(
-        "mm_account__venue"
-    )
+    # Markets on ccxt venues have their users at the exchange (the stubs bring their own).
+    markets = Market.objects.filter(
+        enabled=True, sim_trades_per_minute__gt=0, mm_account__venue__kind=Venue.PAPER
+    ).select_related("mm_account__venue")
     for market in markets:
         for order in user_orders(
             market.sim_seed, market.slug, second, market.sim_trades_per_minute, market.sim_mean_amount

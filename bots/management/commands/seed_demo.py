@@ -1,5 +1,9 @@
 """Create the demo: one BTC/USDT market between a paper "own exchange" and a paper "external
-exchange", funded bot accounts, simulated users, and an operator login (printed)."""
+exchange", funded bot accounts, simulated users, and an operator login (printed).
+
+With `--venues stub` the two venues are ccxt venues instead, a HollaEx stub and a binance stub
+that `manage.py stubs` serves on loopback (`make demo VENUES=stub`): the stubs hold the funds and
+the users, and Ballast reaches them through ccxt and ccxt.pro as it would real exchanges."""
 
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ from bots.models import (
     WithdrawalNetwork,
 )
 from bots.simulation.paper_flow import move_outside_markets
+from bots.simulation.stub_exchanges.binance import BinanceStub
+from bots.simulation.stub_exchanges.hollaex import HollaExStub
+from bots.simulation.stub_exchanges.served import outside_options, own_options
 from bots.venues.paper import PaperVenue
 
 START_PRICE = Decimal("65000")
@@ -57,13 +64,21 @@ DEMO_SLUG = "btc-usdt"
 DEMO_TRADES_PER_MINUTE = 12  # simulated users' rate on a new demo
 MAX_USERS_RATE = 600  # Market.sim_trades_per_minute's bound
 DEEP_FUNDS = {"BTC": Decimal("1000000"), "USDT": Decimal("100000000000")}
+OWN_VENUE, OUTSIDE_VENUE = "own", "external"
+PAPER, STUB = "paper", "stub"
+# The stubs limit nothing; a real exchange's limit is set the same way (docs/operations.md).
+STUB_CLIENT_OPTIONS = {"rateLimit": 10, "timeout": 3000}
 
 
-def _account(venue: Venue, name: str, role: str, funds: dict[str, Decimal]) -> Account:
+def _account(venue: Venue, name: str, role: str, funds: dict[str, Decimal], stub=None) -> Account:
+    """An account with paper funds, or with the API keys of the stub class given."""
     account, created = Account.objects.get_or_create(venue=venue, name=name, defaults={"role": role})
     if created:
         for asset, amount in funds.items():
             PaperBalance.objects.create(account=account, asset=asset, free=amount)
+        if stub is not None:
+            account.set_credentials(stub.API_KEY, stub.SECRET)
+            account.save()
     return account
 
 
@@ -79,34 +94,28 @@ class Command(BaseCommand):
             help=f"Simulated users' rate (0 stops them; a new demo starts at {DEMO_TRADES_PER_MINUTE:g})",
         )
         parser.add_argument(
+            "--venues",
+            choices=[PAPER, STUB],
+            default=PAPER,
+            help="paper venues (the default), or the local exchange stubs through ccxt",
+        )
+        parser.add_argument(
             "--new-password",
             action="store_true",
             help="Give the login a new password and print it (a new login always gets one)",
         )
 
     @transaction.atomic
-    def handle(self, *args, username: str, trades_per_minute, new_password: bool, **options):
+    def handle(
+        self, *args, username: str, trades_per_minute, venues: str, new_password: bool, **options
+    ):
         rate = DEMO_TRADES_PER_MINUTE if trades_per_minute is None else trades_per_minute
         if trades_per_minute is not None:
             check_users_rate(trades_per_minute)
-        own, _ = Venue.objects.get_or_create(
-            name="own", defaults={"label": "Own exchange", "kind": Venue.PAPER}
-        )
-        outside, _ = Venue.objects.get_or_create(
-            name="external", defaults={"label": "External exchange", "kind": Venue.PAPER}
-        )
-        PaperMarket.objects.get_or_create(
-            venue=own, symbol="BTC/USDT", defaults={**MARKET_RULES, **OWN_FEES}
-        )
-        PaperMarket.objects.get_or_create(
-            venue=outside,
-            symbol="BTC/USDT",
-            defaults={**MARKET_RULES, **OUTSIDE_FEES, "reference_price": START_PRICE},
-        )
-        mm = _account(own, "MM bot", Account.MARKET_MAKING, BOT_FUNDS)
-        _account(own, "Simulated users", Account.USERS, DEEP_FUNDS)
-        hedge = _account(outside, "Hedging bot", Account.HEDGING, BOT_FUNDS)
-        _account(outside, "Outside liquidity", Account.LIQUIDITY, DEEP_FUNDS)
+        if venues == STUB:
+            own, outside, mm, hedge = seed_stub_venues()
+        else:
+            own, outside, mm, hedge = seed_paper_venues()
         market, created = Market.objects.get_or_create(
             slug=DEMO_SLUG,
             defaults={
@@ -119,9 +128,10 @@ class Command(BaseCommand):
         )
         QuoteSettings.objects.get_or_create(market=market, defaults=DEMO_QUOTES)
         MarketTargets.for_market(market)  # the playbook's flagship defaults
-        seed_rebalancing(own, outside, mm, hedge)
-        # The outside market's book exists from the start, so the first tick has a reference.
-        move_outside_markets(int(time.time()))
+        if venues == PAPER:
+            seed_rebalancing(own, outside, mm, hedge)
+            # The outside market's book exists from the start, so the first tick has a reference.
+            move_outside_markets(int(time.time()))
         if not created and trades_per_minute is not None:
             Market.objects.filter(pk=market.pk).update(sim_trades_per_minute=trades_per_minute)
         market.refresh_from_db(fields=["sim_trades_per_minute"])
@@ -132,6 +142,51 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(self.style.SUCCESS(login(username, new_password)))
+
+
+def seed_paper_venues() -> tuple[Venue, Venue, Account, Account]:
+    own = _venue(OWN_VENUE, {"label": "Own exchange", "kind": Venue.PAPER})
+    outside = _venue(OUTSIDE_VENUE, {"label": "External exchange", "kind": Venue.PAPER})
+    PaperMarket.objects.get_or_create(
+        venue=own, symbol="BTC/USDT", defaults={**MARKET_RULES, **OWN_FEES}
+    )
+    PaperMarket.objects.get_or_create(
+        venue=outside,
+        symbol="BTC/USDT",
+        defaults={**MARKET_RULES, **OUTSIDE_FEES, "reference_price": START_PRICE},
+    )
+    mm = _account(own, "MM bot", Account.MARKET_MAKING, BOT_FUNDS)
+    _account(own, "Simulated users", Account.USERS, DEEP_FUNDS)
+    hedge = _account(outside, "Hedging bot", Account.HEDGING, BOT_FUNDS)
+    _account(outside, "Outside liquidity", Account.LIQUIDITY, DEEP_FUNDS)
+    return own, outside, mm, hedge
+
+
+def seed_stub_venues() -> tuple[Venue, Venue, Account, Account]:
+    """The own exchange on the HollaEx stub, the hedge venue on the binance stub; the stubs hold
+    the bots' funds (BOT_FUNDS) and the users. Rebalancing is left out: the stubs move no funds
+    between them."""
+    own = _venue(OWN_VENUE, {
+        "label": "Own exchange (HollaEx stub)", "kind": Venue.CCXT, "exchange_id": "hollaex",
+        "options": {**own_options(), **STUB_CLIENT_OPTIONS},
+    })
+    outside = _venue(OUTSIDE_VENUE, {
+        "label": "External exchange (Binance stub)", "kind": Venue.CCXT, "exchange_id": "binance",
+        "options": {**outside_options(), **STUB_CLIENT_OPTIONS},
+    })
+    mm = _account(own, "MM bot", Account.MARKET_MAKING, {}, HollaExStub)
+    hedge = _account(outside, "Hedging bot", Account.HEDGING, {}, BinanceStub)
+    return own, outside, mm, hedge
+
+
+def _venue(name: str, defaults: dict) -> Venue:
+    venue, _ = Venue.objects.get_or_create(name=name, defaults=defaults)
+    if venue.kind != defaults["kind"]:
+        raise CommandError(
+            f"This database's demo has {venue.kind} venues, not {defaults['kind']} ones: seed the "
+            "other kind in a database of its own (make demo VENUES=stub keeps its own, in var/stub)."
+        )
+    return venue
 
 
 def check_users_rate(rate: float) -> None:

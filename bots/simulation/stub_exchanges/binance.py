@@ -28,6 +28,21 @@ MARKET_ID = "BTCUSDT"
 STATUSES = {"closed": "FILLED", "canceled": "CANCELED", "expired": "EXPIRED"}
 
 
+def ccxt_config(base_url: str) -> dict:
+    """ccxt constructor options that point binance at a stub and keep it off every other host."""
+    api = base_url + "/api/v3"
+    return {
+        "urls": {"api": {"public": api, "private": api}},
+        "options": {
+            "fetchMarkets": {"types": ["spot"]},
+            # With API keys set, binance also asks sapi (on api.binance.com) for currencies
+            # and margin pairs while loading markets.
+            "fetchCurrencies": False,
+            "fetchMargins": False,
+        },
+    }
+
+
 class ApiError(Exception):
     """An error answer, in binance's shape: HTTP status and {"code": ..., "msg": ...}."""
 
@@ -48,27 +63,16 @@ class BinanceStub(StubExchange):
     API_KEY = "stub-api-key"
     SECRET = "stub-secret"
 
-    def __init__(self, balances: dict[str, str] | None = None):
+    def __init__(self, balances: dict[str, str] | None = None, **served):
         self.withdrawals: list[dict] = []  # binance's withdraw history rows, newest last
         self.deposits: list[dict] = []  # binance's deposit history rows, newest last
         self.clock_offset_ms = 0  # the exchange's clock ahead of this host's (negative: behind)
-        super().__init__(balances)
+        super().__init__(balances, **served)
 
     # --- for tests ------------------------------------------------------------------------
 
     def ccxt_config(self) -> dict:
-        """ccxt constructor options that point binance here and keep it off every other host."""
-        api = self.base_url + "/api/v3"
-        return {
-            "urls": {"api": {"public": api, "private": api}},
-            "options": {
-                "fetchMarkets": {"types": ["spot"]},
-                # With API keys set, binance also asks sapi (on api.binance.com) for currencies
-                # and margin pairs while loading markets.
-                "fetchCurrencies": False,
-                "fetchMargins": False,
-            },
-        }
+        return ccxt_config(self.base_url)
 
     # --- the exchange ---------------------------------------------------------------------
 

@@ -35,10 +35,18 @@ from decimal import Decimal
 from aiohttp import WSMsgType, web
 
 from bots.simulation.stub_exchanges.binance import MARKET_ID, BinanceStub, fmt
+from bots.simulation.stub_exchanges.binance import ccxt_config as binance_ccxt_config
 from bots.simulation.stub_exchanges.exchange import Change
 
 USER, DEPTH = "user", "depth"
 DEPTH_STREAM = MARKET_ID.lower() + "@depth"
+
+
+def ccxt_config(rest_url: str, ws_url: str) -> dict:
+    """The REST stub's ccxt options plus the websocket URLs, for ccxt.pro.binance."""
+    config = binance_ccxt_config(rest_url)
+    config["urls"]["api"]["ws"] = {"spot": ws_url + "/ws", "ws-api": {"spot": ws_url + "/ws-api/v3"}}
+    return config
 
 
 @dataclass
@@ -57,13 +65,14 @@ class WsStub:
 
     routes: dict[str, str] = {}
 
-    def __init__(self, rest):
+    def __init__(self, rest, port: int = 0):
         self.rest = rest
         self.sent: list[tuple[str, dict]] = []  # (kind, message) as sent, for assertions
         self.received: list[tuple[str, dict]] = []  # (kind, request) from clients
         self._connections: list[_Connection] = []
         self._faults: dict[str, dict[str, float]] = {USER: {}, DEPTH: {}}
         self._down: set[str] = set()
+        self._port = port
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -120,7 +129,7 @@ class WsStub:
             app.router.add_get(path, self._handler(kind))
         self._runner = web.AppRunner(app)
         self._loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         self._loop.run_until_complete(site.start())
         port = site._server.sockets[0].getsockname()[1]
         self.base_url = f"ws://127.0.0.1:{port}"
@@ -232,9 +241,7 @@ class BinanceWsStub(WsStub):
 
     def ccxt_config(self) -> dict:
         """The REST stub's ccxt options plus the websocket URLs, for ccxt.pro.binance."""
-        config = self.rest.ccxt_config()
-        config["urls"]["api"]["ws"] = {"spot": self.base_url + "/ws", "ws-api": {"spot": self.base_url + "/ws-api/v3"}}
-        return config
+        return ccxt_config(self.rest.base_url, self.base_url)
 
     def answer(self, connection: _Connection, payload: dict) -> list[dict]:
         return [self._answer(connection, payload)]

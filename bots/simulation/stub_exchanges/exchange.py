@@ -67,10 +67,12 @@ def _diff(before: Levels, after: Levels) -> Levels:
 class StubExchange:
     """One exchange's state behind a loopback HTTP server; subclasses speak the protocol."""
 
-    def __init__(self, balances: dict[str, str] | None = None):
+    def __init__(self, balances: dict[str, str] | None = None, port: int = 0, first_id: int = 1000):
+        """`port` 0 takes any free one; a stub served for the demo numbers its orders and trades
+        from `first_id` on, so ids of an earlier run in Ballast's records are never reused."""
         funds = balances if balances is not None else {"BTC": "1", "USDT": "100000"}
         self.lock = self._lock = threading.Lock()
-        self._ids = {"order": 1000, "trade": 5000}
+        self._ids = {"order": first_id, "trade": first_id + 4000}
         self.book = Book(
             RULES,
             balances=Balances((BOT, asset, Decimal(v), Decimal(0)) for asset, v in funds.items()),
@@ -85,7 +87,7 @@ class StubExchange:
         self._faults: deque[tuple[int, str | None]] = deque()
         self._delay = 0.0
         self._faults_only = self._delay_only = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.handle_error = lambda request, address: None  # clients that timed out
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         # A short poll interval: stop() waits for one, and every test stops a stub.
@@ -120,6 +122,24 @@ class StubExchange:
         with self._lock:
             self.book.balances.deposit(LIQUIDITY, asset, need)
             return self._submit(LIQUIDITY, side, "limit", amount, price, None, "GTC").order
+
+    def lay_liquidity(self, levels: list[tuple[str, Decimal, Decimal]]) -> None:
+        """Replace the liquidity account's resting orders by these (side, price, amount) levels,
+        as one change: one depth event, so a stream never sees the book empty in between."""
+        with self._lock:
+            before = self._depth()
+            touched, trades = [], []
+            for order in self.book.open_orders(LIQUIDITY):
+                touched.append(self.book.cancel(LIQUIDITY, order.id))
+            for side, price, amount in levels:
+                asset, need = (RULES.quote, price * amount) if side == "buy" else (RULES.base, amount)
+                self.book.balances.deposit(LIQUIDITY, asset, need)
+                execution = self.book.submit(LIQUIDITY, side, "limit", amount, price, None, "GTC")
+                self.orders[execution.order.id] = execution.order
+                self.trades += execution.trades
+                touched += execution.touched.values()
+                trades += execution.trades
+            self._announce(before, touched, trades)
 
     def take(self, side: str, amount, account: str = "user") -> list[Trade]:
         """Another account's market order (a user of the exchange), funded first; its trades."""

@@ -43,6 +43,11 @@ POST_ONLY_REFUSED = (
 PRIVATE = {"/v2/user/balance", "/v2/order", "/v2/orders", "/v2/user/trades"}
 
 
+def ccxt_config(base_url: str) -> dict:
+    """ccxt constructor options that point hollaex at a stub."""
+    return {"urls": {"api": {"rest": base_url}}}
+
+
 class KitError(Exception):
     """An error answer as the kit gives it: {"message": ...} with an HTTP status."""
 
@@ -70,16 +75,15 @@ class HollaExStub(StubExchange):
     API_KEY = "stub-hollaex-key"
     SECRET = "stub-hollaex-secret"
 
-    def __init__(self, balances: dict[str, str] | None = None):
+    def __init__(self, balances: dict[str, str] | None = None, **served):
         self.frozen_ms: int | None = None  # set to stamp every order and trade at one instant
-        super().__init__(balances)
+        super().__init__(balances, **served)
 
     def clock(self) -> int:
         return self.frozen_ms if self.frozen_ms is not None else now_ms()
 
     def ccxt_config(self) -> dict:
-        """ccxt constructor options that point hollaex here."""
-        return {"urls": {"api": {"rest": self.base_url}}}
+        return ccxt_config(self.base_url)
 
     def _next_id(self, kind: str) -> str:
         # The kit's order ids are UUIDs (it refuses any other order_id); trades have none.

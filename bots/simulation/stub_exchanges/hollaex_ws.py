@@ -33,23 +33,28 @@ from aiohttp import web
 from bots.simulation.stub_exchanges.binance_ws import DEPTH, USER, WsStub, _Connection
 from bots.simulation.stub_exchanges.exchange import BOT, Change, now_ms
 from bots.simulation.stub_exchanges.hollaex import PAIR, HollaExStub, iso, number
+from bots.simulation.stub_exchanges.hollaex import ccxt_config as hollaex_ccxt_config
 
 USER_ID = 1
+
+
+def ccxt_config(rest_url: str, ws_url: str) -> dict:
+    """The REST stub's ccxt options plus the websocket URL, for ccxt.pro.hollaex."""
+    config = hollaex_ccxt_config(rest_url)
+    config["urls"]["api"]["ws"] = ws_url + "/stream"
+    return config
 ORDERBOOK = f"orderbook:{PAIR}"
 
 
 class HollaExWsStub(WsStub):
     routes = {"/stream": DEPTH}
 
-    def __init__(self, rest: HollaExStub):
+    def __init__(self, rest: HollaExStub, port: int = 0):
         self._announced: set[str] = set()  # orders already sent once: later messages "update"
-        super().__init__(rest)
+        super().__init__(rest, port)
 
     def ccxt_config(self) -> dict:
-        """The REST stub's ccxt options plus the websocket URL, for ccxt.pro.hollaex."""
-        config = self.rest.ccxt_config()
-        config["urls"]["api"]["ws"] = self.base_url + "/stream"
-        return config
+        return ccxt_config(self.rest.base_url, self.base_url)
 
     # --- the protocol ---------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, the public demo's
 worker, Celery beat, the dead man's switch and the stream process (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
+With `--venues stub`, first the local exchange stubs the stub demo trades on (`manage.py stubs`).
 
 In production run the same commands under your process manager instead (docs/operations.md).
 """
@@ -21,10 +22,14 @@ DEMO_NICENESS = 10
 
 
 def process_commands(
-    host: str, port: int, concurrency: int, demo_concurrency: int = 1
+    host: str, port: int, concurrency: int, demo_concurrency: int = 1, venues: str = "paper"
 ) -> dict[str, list[str]]:
     python = sys.executable
-    return {
+    stubs = {}
+    if venues == "stub":
+        # The exchanges themselves, first: HollaEx and binance stubs on loopback.
+        stubs["stubs"] = [python, str(settings.BASE_DIR / "manage.py"), "stubs"]
+    return stubs | {
         "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "ballast.asgi:application"],
         "worker": [
             python, "-m", "celery", "--quiet", "-A", "ballast", "worker", "--hostname", "main@%h",
@@ -66,9 +71,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo-concurrency", type=int, default=1, help="processes of the public demo's worker"
         )
+        parser.add_argument(
+            "--venues", choices=["paper", "stub"], default="paper",
+            help="stub: also serve the local exchange stubs (seed_demo --venues stub)",
+        )
 
     def handle(
-        self, *args, host: str, port: int, concurrency: int, demo_concurrency: int, **options
+        self, *args, host: str, port: int, concurrency: int, demo_concurrency: int, venues: str,
+        **options,
     ):
         env = dict(os.environ)
         redis_server = None
@@ -90,7 +100,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            for name, command in process_commands(host, port, concurrency, demo_concurrency).items():
+            commands = process_commands(host, port, concurrency, demo_concurrency, venues)
+            for name, command in commands.items():
                 # Own process groups: a Ctrl-C reaches us once, and we stop the children in order.
                 children[name] = subprocess.Popen(command, env=env, start_new_session=True)
             self.stdout.write(self.style.SUCCESS(f"Ballast is up on http://{host}:{port}  (Ctrl-C stops it)"))
