@@ -1,6 +1,12 @@
+"""Ballast's records in Django's admin (admins only): every edit is audited with before and after
+(bots.desk.admin_audit); fills, hedges and the audit log itself are read-only."""
+
+from __future__ import annotations
+
 from django.contrib import admin
 from django.utils import timezone
 
+from bots.desk.admin_audit import AuditedAdmin
 from bots.models import (
     Account,
     AuditEntry,
@@ -14,12 +20,12 @@ from bots.models import (
 
 
 @admin.register(Venue)
-class VenueAdmin(admin.ModelAdmin):
+class VenueAdmin(AuditedAdmin):
     list_display = ("name", "label", "kind", "exchange_id", "fault")
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(AuditedAdmin):
     # Credentials are never shown: they are set through Account.set_credentials.
     list_display = ("name", "venue", "role")
     exclude = ("api_key_enc", "secret_enc", "password_enc")
@@ -35,7 +41,7 @@ class QuoteSettingsInline(admin.StackedInline):
 
 
 @admin.register(Market)
-class MarketAdmin(admin.ModelAdmin):
+class MarketAdmin(AuditedAdmin):
     list_display = ("symbol", "slug", "mm_account", "hedge_account", "state", "last_tick_at")
     inlines = [QuoteSettingsInline]
     exclude = ("started_at",)
@@ -48,7 +54,7 @@ class MarketAdmin(admin.ModelAdmin):
 
 
 @admin.register(Fill)
-class FillAdmin(admin.ModelAdmin):
+class FillAdmin(AuditedAdmin):
     list_display = ("trade_id", "market", "side", "amount", "price", "timestamp")
     list_filter = ("market", "side")
 
@@ -57,7 +63,7 @@ class FillAdmin(admin.ModelAdmin):
 
 
 @admin.register(Hedge)
-class HedgeAdmin(admin.ModelAdmin):
+class HedgeAdmin(AuditedAdmin):
     list_display = ("fill", "side", "amount", "filled", "average_price", "state", "attempts", "error")
     list_filter = ("state",)
 
@@ -66,7 +72,7 @@ class HedgeAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(AuditedAdmin):
     list_display = ("at", "actor", "action", "market", "subject", "reason")
     list_filter = ("action", "market")
 
@@ -81,7 +87,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(HedgeSettings)
-class HedgeSettingsAdmin(admin.ModelAdmin):
+class HedgeSettingsAdmin(AuditedAdmin):
     """How each market's fills are hedged; the slippage itself is in its quote settings."""
 
     list_display = ("market", "max_notional", "ladder_steps", "ladder_step_bps", "ladder_pause_ms")

@@ -3,6 +3,7 @@ hedges and balances, and the paper venues' own exchange state."""
 
 from .alerts import Alert, Delivery, NotificationChannel
 from .audit import AuditEntry
+from .changes import ChangeRequest, UserOrigin
 from .checks import CheckItem, MorningCheck
 from .health import Breach, HealthSample, Heartbeat
 from .markets import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
@@ -35,6 +36,7 @@ __all__ = [
     "Alert",
     "AuditEntry",
     "BalanceSnapshot",
+    "ChangeRequest",
     "Breach",
     "CheckItem",
     "Delivery",
@@ -66,6 +68,7 @@ __all__ = [
     "TargetChange",
     "TransferApproval",
     "TransferProposal",
+    "UserOrigin",
     "Venue",
     "WhitelistAddress",
     "WithdrawalNetwork",

@@ -116,6 +116,25 @@ class RebalancePolicy(models.Model):
         default=False,
         help_text="Withdraw through the venue's API once approved, to whitelisted addresses only",
     )
+    velocity_window_minutes = models.PositiveIntegerField(
+        default=1440,
+        validators=[MinValueValidator(5), MaxValueValidator(43200)],
+        help_text="The rolling window the velocity limits count over (a day by default)",
+    )
+    velocity_amount = money(
+        low=0,
+        null=True,
+        blank=True,
+        help_text="At most this much of the asset approved within the window, across all "
+        "accounts; beyond it a transfer needs one more approval. Empty: no limit",
+    )
+    velocity_count = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100000)],
+        help_text="At most this many transfers approved within the window; beyond it a "
+        "transfer needs one more approval. Empty: no limit",
+    )
     runway_alert_hours = money(
         low=Decimal("0.1"),
         high=720,
@@ -209,6 +228,12 @@ class TransferProposal(models.Model):
         help_text="Each end's holding and band before, and after this transfer",
     )
     approvals_required = models.PositiveSmallIntegerField(default=1)
+    approved_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the last approval it needed came"
+    )
+    over_velocity = models.CharField(
+        max_length=300, blank=True, help_text="The velocity limit it went over, if it did"
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
