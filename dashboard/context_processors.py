@@ -1,7 +1,9 @@
-"""What every page of the desk shows around its content: the count of alerts waiting."""
+"""What every page of the desk shows around its content: the count of alerts waiting, and
+the admins' own links."""
 
 from __future__ import annotations
 
+from bots.desk.roles import ADMIN, has_role
 from bots.models import Alert
 
 
@@ -9,4 +11,7 @@ def desk(request) -> dict:
     if not request.user.is_authenticated:
         return {}
     # A callable: the template evaluates it only where the nav is drawn.
-    return {"unresolved_alerts": lambda: Alert.objects.exclude(state=Alert.RESOLVED).count()}
+    return {
+        "unresolved_alerts": lambda: Alert.objects.exclude(state=Alert.RESOLVED).count(),
+        "is_admin_role": lambda: has_role(request.user, ADMIN),
+    }

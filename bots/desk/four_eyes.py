@@ -17,6 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -402,8 +403,8 @@ def _apply_role(change: ChangeRequest) -> dict:
     if change.kind == C.GRANT_ROLE:
         target.groups.add(group(role))
     else:
-        # Lock the admins so two removals at once cannot leave none.
-        list(active_admins().select_for_update(of=("self",)).values_list("pk", flat=True))
+        # Every removal locks the admin group's row first: two at once cannot leave none.
+        Group.objects.select_for_update().filter(pk=group(ADMIN).pk).first()
         _check_last_admin(target, role)
         target.groups.remove(group(role))
         if role == ADMIN and target.is_superuser:

@@ -70,6 +70,9 @@ class PolicyForm(RefusesControlCharacters, forms.ModelForm):
             "asset",
             "two_approvers_above",
             "auto_execute",
+            "velocity_window_minutes",
+            "velocity_amount",
+            "velocity_count",
             "runway_alert_hours",
             "flow_window_minutes",
             "proposal_ttl_minutes",
@@ -79,6 +82,9 @@ class PolicyForm(RefusesControlCharacters, forms.ModelForm):
         labels = {
             "two_approvers_above": "Two approvers above (amount)",
             "auto_execute": "Automatic execution",
+            "velocity_window_minutes": "Velocity window (minutes)",
+            "velocity_amount": "Velocity limit (amount per window)",
+            "velocity_count": "Velocity limit (transfers per window)",
             "runway_alert_hours": "Runway alert (hours)",
             "flow_window_minutes": "Flow window (minutes)",
             "proposal_ttl_minutes": "Proposal lifetime (minutes)",
@@ -88,6 +94,15 @@ class PolicyForm(RefusesControlCharacters, forms.ModelForm):
 
     def clean_asset(self):
         return self.cleaned_data["asset"].strip().upper()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["velocity_window_minutes"].required = False
+
+    def clean_velocity_window_minutes(self):
+        # Left empty: the model's default window (a day).
+        value = self.cleaned_data["velocity_window_minutes"]
+        return value if value is not None else RebalancePolicy.velocity_window_minutes.field.default
 
 
 class NetworkForm(RefusesControlCharacters, forms.ModelForm):

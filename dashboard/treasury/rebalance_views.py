@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from bots.desk import four_eyes
 from bots.desk.audit import record
 from bots.desk.roles import ADMIN, OPERATOR, has_role, role_required
 from bots.engine.figures import duration, plain
@@ -480,7 +481,30 @@ def save_band(request):
 @login_required
 @role_required(ADMIN)
 def save_policy(request):
-    return _save_setting(request, PolicyForm, ("asset",), "rebalance policy", "policy")
+    """A policy is what protects money: one admin proposes it, another confirms it on the
+    change requests page (bots.desk.four_eyes)."""
+    key = _key(PolicyForm, request.POST, ("asset",))
+    existing = RebalancePolicy.objects.filter(**key).first() if key is not None else None
+    form = PolicyForm(request.POST, instance=existing)
+    if not form.is_valid():
+        messages.error(request, errors_text(form))
+        return render(
+            request, "rebalance_settings.html", settings_context(request, {"policy": form}),
+            status=400,
+        )
+    values = {f: form.cleaned_data[f] for f in PolicyForm._meta.fields if f != "asset"}
+    try:
+        change = four_eyes.propose_policy(
+            request.user, form.cleaned_data["asset"], values, request.POST.get("reason", "")
+        )
+    except four_eyes.ChangeRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("rebalance-settings")
+    messages.success(
+        request, f"Proposed change #{change.pk}: another admin must confirm it on the change "
+        "requests page before it applies."
+    )
+    return redirect("changes")
 
 
 @require_POST

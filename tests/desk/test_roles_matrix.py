@@ -85,6 +85,12 @@ ROUTES = {
     "rebalance-whitelist": ("POST", ADMIN, None),
     "rebalance-whitelist-confirm": ("POST", ADMIN, _missing),
     "rebalance-whitelist-remove": ("POST", ADMIN, _missing),
+    # Four-eyes (issue 14): admins propose, confirm, reject and cancel changes.
+    "changes": ("GET", ADMIN, None),
+    "changes-role": ("POST", ADMIN, None),
+    "change-confirm": ("POST", ADMIN, _missing),
+    "change-reject": ("POST", ADMIN, _missing),
+    "change-cancel": ("POST", ADMIN, _missing),
     # Liquidity sizing (issue 7): everyone sees the runs, operators start them.
     "sizing": ("GET", VIEWER, None),
     "sizing-start": ("POST", OPERATOR, _market),

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from bots.models import (
     AuditEntry,
+    ChangeRequest,
     InventoryBand,
     PaperBalance,
     RebalancePolicy,
@@ -289,7 +290,7 @@ def test_an_operator_cannot_change_a_policy(client, operator, rebalance_market):
     assert RebalancePolicy.objects.get(asset="BTC").two_approvers_above == 2
 
 
-def test_an_admin_sets_a_policy_within_its_bounds(client, admin_user, rebalance_market):
+def test_an_admin_proposes_a_policy_within_its_bounds_and_a_second_confirms_it(client, admin_user, rebalance_market):
     client.force_login(admin_user)
     base = {
         "asset": "BTC",
@@ -303,7 +304,13 @@ def test_an_admin_sets_a_policy_within_its_bounds(client, admin_user, rebalance_
 
     bad = client.post(reverse("rebalance-policy"), {**base, "max_fee_share": "0.9"})
     assert bad.status_code == 400 and "less than or equal to 0.5" in bad.content.decode()
-    client.post(reverse("rebalance-policy"), {**base, "auto_execute": "on"})
+    proposed = client.post(reverse("rebalance-policy"), {**base, "auto_execute": "on"})
+    assert proposed.status_code == 302 and proposed.url == reverse("changes")
+    # Nothing applies until a second admin confirms (tests/desk/test_four_eyes_changes.py).
+    assert RebalancePolicy.objects.get(asset="BTC").auto_execute is False
+    change = ChangeRequest.objects.get(state="pending")
+    client.force_login(make_user("bea", "admin"))
+    client.post(reverse("change-confirm", args=[change.pk]))
     policy = RebalancePolicy.objects.get(asset="BTC")
     assert (policy.two_approvers_above, policy.auto_execute, policy.flow_window_minutes) == (
         1,
