@@ -16,7 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from ballast import var_folder
-from ballast.env import env_bool, env_number, env_str, env_url
+from ballast.env import env_bool, env_choice, env_networks, env_number, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The folder is 0700 and what Ballast creates in it 0600 (ballast/var_folder.py).
@@ -339,3 +339,30 @@ CONTENT_SECURITY_POLICY = "; ".join(
 # A session left idle this long is logged out: each request moves its expiry on.
 SESSION_COOKIE_AGE = round(env_number("BALLAST_SESSION_IDLE_HOURS", 8.0, 0.25, 720.0) * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
+
+# --- Observability: /health/, /metrics and the log format (docs/operations.md) ------------------
+# One block, so that the other settings' edits and this one stay apart.
+INSTALLED_APPS += ["ballast.observability"]  # its ready() connects the metrics to domain events
+# Daphne and every worker write their counters to files here and /metrics sums them
+# (prometheus-client's multiprocess mode). prometheus-client reads the variable when it is first
+# imported, which is after settings: so the environment is set here, for this process and the
+# processes `manage.py up` starts. `up` empties the folder at start (counters restart at zero).
+PROMETHEUS_MULTIPROC_DIR = Path(env_str("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "metrics")))
+PROMETHEUS_MULTIPROC_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(PROMETHEUS_MULTIPROC_DIR)
+# /metrics answers a request with `Authorization: Bearer <token>`, or from an allowed address
+# (IPs or networks, comma-separated); with neither set it answers nobody.
+METRICS_TOKEN = env_str("BALLAST_METRICS_TOKEN")
+METRICS_ALLOWED_ADDRESSES = env_networks("BALLAST_METRICS_ALLOWED_ADDRESSES")
+# How long /health/ waits for each part (database, Redis, the workers' answers) before it names
+# that part as failing: it answers within about this, whatever is down.
+HEALTH_CHECK_TIMEOUT = env_number("BALLAST_HEALTH_CHECK_TIMEOUT", 2.0, 0.5, 30.0)
+LOG_FORMAT = env_choice("LOG_FORMAT", ("plain", "json"), "plain")
+if LOG_FORMAT == "json":
+    LOGGING["formatters"]["json"] = {"()": "ballast.observability.json_logs.JsonFormatter"}
+    LOGGING["handlers"]["console"]["formatter"] = "json"
+# ccxt logs every request and answer, headers included (API keys), at DEBUG; urllib3 and aiohttp
+# log URLs with signed query strings. Pinned at WARNING whatever LOG_LEVEL says.
+LOGGING["loggers"] |= {
+    name: {"level": "WARNING"} for name in ("ccxt", "urllib3", "requests", "aiohttp")
+}

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from ballast.observability import health_view, metrics_view
 from dashboard.desk import (
     alerts_views,
     audit_views,
@@ -80,4 +81,6 @@ urlpatterns = [
     path("login/", login_limit.login, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("health/", health_view.health, name="health"),
+    path("metrics", metrics_view.metrics, name="metrics"),
 ]

@@ -21,7 +21,7 @@ from django.urls import reverse
 from bots.desk.alerts import raise_alert
 from bots.engine.rules import dec, opposite
 from bots.models import Alert, Fill, Hedge, Market
-from bots.platform import sql
+from bots.platform import events, sql
 from bots.venues.base import Venue
 from bots.venues.fill_identity import usable
 
@@ -86,6 +86,7 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
                     client_order_id=hedge_client_order_id(venue.name, fill.trade_id),
                 ))
                 transaction.on_commit(lambda hedge_id=hedge.pk: on_hedge(hedge_id))
+                events.fill_captured.emit_on_commit(market=market.slug, venue=venue.name)
         except IntegrityError:
             continue  # another capture recorded it first: the unique venue and trade id held
         fill.hedge = hedge

@@ -34,7 +34,8 @@ from bots.engine.hedging.pnl import fee_in_quote
 from bots.engine.rules import ZERO, MarketRules, dec
 from bots.hedging import hedge_book, hedge_context, venue_health
 from bots.models import Fill, Hedge, HedgeOrder
-from bots.platform import sql
+from bots.platform import events, sql
+from bots.platform.log_context import log_context
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import limiter, venue_for
 from bots.venues import stream_state as streams
@@ -84,11 +85,18 @@ class Outcome:
 
 
 def execute_hedge(hedge_id: int) -> Outcome:
-    hedge, claimed = _claim(hedge_id)
-    market_id = hedge.fill.market_id
-    if not claimed:
-        return Outcome(hedge.state, market_id)
-    run = _Run(hedge)
+    with log_context(hedge=hedge_id):
+        hedge, claimed = _claim(hedge_id)
+        with log_context(fill=hedge.fill_id):
+            if not claimed:
+                return Outcome(hedge.state, hedge.fill.market_id)
+            run = _Run(hedge)
+            with log_context(market=run.market.slug):
+                return _execute(run)
+
+
+def _execute(run: _Run) -> Outcome:
+    market_id = run.market.pk
     try:
         with limiter.priority(limiter.HEDGE):  # the hedge's requests come first at the venue
             return run.go()
@@ -286,6 +294,7 @@ class _Run:
                 step=hedge.step,
                 sent_at=now,
             ))
+        row.number = number  # not stored: record() tells the hedge's first order by it
         hedge.orders_opened = number
         for key, value in first.items():
             setattr(hedge, key, value)
@@ -362,6 +371,13 @@ class _Run:
             sql.update(HedgeOrder, {"id": row.pk}, state=row.state, status=row.status,
                        exchange_order_id=row.exchange_order_id, filled=filled, cost=cost,
                        fee=fee_cost, fee_currency=fee_currency, accepted_at=row.accepted_at)
+            if getattr(row, "number", None) == 1:
+                # The hedge's first order (opened by this run): the end of the fill's hedge path.
+                fill_ms = self.hedge.fill.timestamp
+                events.hedge_order_accepted.emit_on_commit(
+                    market=self.market.slug, venue=self.accounts[row.account_id].venue.name,
+                    latency_seconds=row.accepted_at.timestamp() - fill_ms / 1000,
+                )
             if filled <= 0:
                 return
             fee_quote = fee_in_quote(fee_cost, fee_currency, cost / filled, base, quote)

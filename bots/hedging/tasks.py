@@ -21,6 +21,7 @@ from bots.hedging.capture import capture_fills, markets_quoted_by
 from bots.models import Market
 from bots.platform import events
 from bots.platform.locks import market_lock, throttle
+from bots.platform.log_context import log_context
 from bots.treasury.balances import refresh_balances
 from bots.venues import venue_for
 from bots.venues.errors import TRANSIENT, describe
@@ -47,7 +48,8 @@ def capture_market_fills(self, market_id: int) -> int:
             # The capture running now may have read the trades before this push's: run again
             # right after it rather than leave the new fill to the next tick.
             raise self.retry(countdown=0.05)
-        fills = capture_fills(market, venue_for(market.mm_account), hedge_now)
+        with log_context(market=market.slug, venue=market.mm_account.venue.name):
+            fills = capture_fills(market, venue_for(market.mm_account), hedge_now)
     # No page refresh here: each hedge asks for one when it is done.
     return len(fills)
 

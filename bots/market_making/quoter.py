@@ -43,6 +43,8 @@ from bots.engine.rules import BUY, SELL, SIDES, ZERO, MarketRules, dec
 from bots.hedging.capture import capture_fills
 from bots.market_making import tick_reads
 from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings, Venue
+from bots.platform import events
+from bots.platform.log_context import log_context
 from bots.platform.sql import update_statement
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import stream_state as streams
@@ -95,9 +97,19 @@ def run_tick(market_id: int, on_hedge: Callable[[int], None], now_ms: int | None
 def tick_market(
     market_id: int, on_hedge: Callable[[int], None], now_ms: int | None = None
 ) -> TickReport:
+    started = time.perf_counter()
     market = Market.objects.get_for_work(market_id)
     if not market.enabled:
         return TickReport(market.state, False)
+    with log_context(market=market.slug, venue=market.mm_account.venue.name):
+        report = _tick(market, on_hedge, now_ms)
+    events.tick_finished.emit(
+        market=market.slug, outcome=report.state, seconds=time.perf_counter() - started
+    )
+    return report
+
+
+def _tick(market: Market, on_hedge: Callable[[int], None], now_ms: int | None) -> TickReport:
     tick = MarketTick(market, on_hedge, now_ms)
     # The desk's kill switch stops every market it finds running; the tick checks the switch
     # itself again before it places anything (stopped_meanwhile).

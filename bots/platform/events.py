@@ -62,6 +62,24 @@ venue_clock_off = Event("venue clock off", "venue", "message")
 # Signed requests to that venue succeed again with the clocks in line. Listener: the desk's alerts.
 venue_clock_ok = Event("venue clock ok", "venue")
 
+# A fill was recorded (committed), by the slug of its market and the name of its venue.
+# Listener: the metrics (ballast/observability/metrics.py).
+fill_captured = Event("fill captured", "market", "venue")
+
+# A hedge's first order was accepted by its venue, `latency_seconds` after the fill's venue
+# timestamp. Listener: the metrics.
+hedge_order_accepted = Event("hedge order accepted", "market", "venue", "latency_seconds")
+
+# A market-making tick ended: the market's state after it (`outcome`) and how long it took.
+# Listener: the metrics.
+tick_finished = Event("tick finished", "market", "outcome", "seconds")
+
+# --- venues -------------------------------------------------------------------------------------
+
+# A venue's client says how much request weight its current rate-limit window has used. For the
+# request limiter to emit. Listener: the metrics.
+request_weight_used = Event("request weight used", "venue", "weight")
+
 # --- the desk -----------------------------------------------------------------------------------
 
 # Every market's liquidity was graded again. Listener: the overview's publisher.

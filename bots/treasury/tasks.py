@@ -14,6 +14,7 @@ from celery import shared_task
 from bots.desk.audit import record
 from bots.models import Account, InventoryBand
 from bots.platform.locks import market_lock
+from bots.platform.log_context import log_context
 from bots.treasury import rebalancing, transfer_watch
 from bots.treasury.balances import refresh_balances
 from bots.treasury.inventory import read_inventory
@@ -65,12 +66,14 @@ def execute_transfer(self, proposal_id: int) -> str:
     cannot be reached is retried with backoff, the transfer approved again meanwhile."""
 
     try:
-        return execute(proposal_id).message
+        with log_context(transfer=proposal_id):
+            return execute(proposal_id).message
     except WithdrawalRetry as exc:
         raise self.retry(countdown=min(300, 5 * 2**self.request.retries)) from exc
     except TransferError as exc:
 
-        log.warning("transfer %s not withdrawn automatically: %s", proposal_id, exc)
+        log.warning("transfer %s not withdrawn automatically: %s", proposal_id, exc,
+                    extra={"transfer": proposal_id})
         record("transfer not withdrawn", actor="automatic execution", subject=f"transfer {proposal_id}",
                reason=str(exc))
         return str(exc)

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -61,6 +62,12 @@ def process_commands(
     }
 
 
+def clear_metrics(folder: Path) -> None:
+    """Files of processes of an earlier run: their counts would be summed with the new ones."""
+    for path in folder.glob("*.db"):
+        path.unlink()
+
+
 class Command(BaseCommand):
     help = __doc__
 
@@ -81,6 +88,7 @@ class Command(BaseCommand):
         **options,
     ):
         env = dict(os.environ)
+        clear_metrics(settings.PROMETHEUS_MULTIPROC_DIR)
         redis_server = None
         if not os.environ.get("REDIS_URL"):
             redis_server = EmbeddedRedis(settings.EMBEDDED_REDIS_SOCKET)

@@ -1,0 +1,202 @@
+"""The parts /health/ looks at, as django-health-check checks, and the registry that lists them.
+
+Each check is a HealthCheck (django-health-check's plugin API): `run()` returns when its part is
+well and raises ServiceUnavailable with a short reason otherwise; the library runs them at once,
+each bounded by its `timeout`. A process of Ballast that more parts depend on (the stream process,
+say) adds its own checks with `register(factory)` in its app's ready(): the factory is called on
+every request and returns the checks to run, named by `name`.
+
+Nothing here may say a secret: the endpoint answers anyone. Reasons name parts, not URLs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import threading
+from collections.abc import Callable, Iterable
+
+import redis.asyncio
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+from health_check import checks as library
+from health_check.base import HealthCheck
+from health_check.contrib.redis import Redis as LibraryRedis
+from health_check.exceptions import ServiceUnavailable
+
+from ballast.celery import app as celery_app
+from bots.desk.health import worker_silence
+from bots.models import Market
+
+
+def _timeout() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.HEALTH_CHECK_TIMEOUT)
+
+
+@dataclasses.dataclass
+class Database(library.Database):
+    name = "database"
+
+    def __post_init__(self):
+        self.timeout = _timeout()
+
+
+@dataclasses.dataclass
+class Redis(LibraryRedis):
+    name = "redis"
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.timeout = _timeout()
+
+
+def redis_client() -> redis.asyncio.Redis:
+    seconds = settings.HEALTH_CHECK_TIMEOUT
+    return redis.asyncio.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=seconds, socket_timeout=seconds
+    )
+
+
+class WorkerAnswers:
+    """The queues each Celery worker consumes, asked once per request (one broadcast, on a
+    connection of its own with short timeouts: a Redis that is down fails it at once) and
+    shared by the queue checks."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._queues: dict[str, list[str]] | None = None
+        self._error = ""
+
+    def consumers(self, queue: str) -> list[str]:
+        with self._lock:
+            if self._queues is None and not self._error:
+                self._ask()
+        if self._error:
+            raise ServiceUnavailable(self._error)
+        return self._queues.get(queue, [])
+
+    def _ask(self) -> None:
+        options = {"socket_connect_timeout": self.seconds, "socket_timeout": self.seconds, "max_retries": 0}
+        try:
+            with celery_app.connection_for_write(transport_options=options) as connection:
+                replies = celery_app.control.inspect(
+                    timeout=self.seconds, connection=connection
+                ).active_queues() or {}
+        except Exception as exc:  # kombu's OperationalError, redis' errors, OSError: all "down"
+            self._error = f"the broker did not answer ({type(exc).__name__})"
+            return
+        queues: dict[str, list[str]] = {}
+        for worker, consumed in replies.items():
+            for queue in consumed:
+                queues.setdefault(queue["name"], []).append(worker)
+        self._queues = queues
+
+
+@dataclasses.dataclass
+class QueueAnswering(HealthCheck):
+    """Some live worker consumes this queue and answered within the timeout."""
+
+    queue: str
+    answers: WorkerAnswers = dataclasses.field(repr=False, compare=False)
+
+    def __post_init__(self):
+        self.timeout = _timeout()
+
+    @property
+    def name(self) -> str:
+        return f"queue:{self.queue}"
+
+    def run(self) -> None:
+        if not self.answers.consumers(self.queue):
+            raise ServiceUnavailable(f"no worker consuming the {self.queue!r} queue answered")
+
+
+class _DatabaseCheck(HealthCheck):
+    """A check reading the database from the library's executor thread: it closes that thread's
+    connection afterwards, so none is left open per request."""
+
+    def __post_init__(self):
+        self.timeout = _timeout()
+
+    def run(self) -> None:
+        try:
+            self.look()
+        finally:
+            connections.close_all()
+
+    def look(self) -> None:
+        raise NotImplementedError
+
+
+@dataclasses.dataclass
+class BeatAlive(_DatabaseCheck):
+    """Beat schedules the heartbeat task every HEARTBEAT_SECONDS and a worker of the default
+    queue writes it: with that queue answering, an old heartbeat means beat is down."""
+
+    name = "beat"
+
+    def look(self) -> None:
+        silence = worker_silence()
+        if silence is None:
+            raise ServiceUnavailable("no heartbeat written yet: beat has not run it")
+        if silence > settings.WORKER_SILENT_SECONDS:
+            raise ServiceUnavailable(f"the heartbeat is {silence:.0f} s old: beat or its workers stopped")
+
+
+@dataclasses.dataclass
+class TicksFresh(_DatabaseCheck):
+    """Every market that should be quoted (enabled, not paused or killed) ticked within the dead
+    man's switch limit, counted from the later of its last tick and its last resume."""
+
+    name = "ticks"
+
+    def look(self) -> None:
+        now = timezone.now()
+        late = []
+        rows = Market.objects.filter(enabled=True).exclude(state__in=Market.STOPPED).values_list(
+            "slug", "last_tick_at", "started_at"
+        )
+        for slug, last_tick, started in rows.order_by("slug"):
+            since = max((t for t in (last_tick, started) if t is not None), default=None)
+            if since is None:
+                late.append(f"{slug} never ticked")
+            elif (now - since).total_seconds() > settings.DEADMAN_SECONDS:
+                late.append(f"{slug} silent {(now - since).total_seconds():.0f} s")
+        if late:
+            raise ServiceUnavailable("; ".join(late))
+
+
+def queues() -> list[str]:
+    """Every queue a worker must take: the configured ones and those only routes name (demo)."""
+    named = list(settings.CELERY_TASK_QUEUES)
+    for route in settings.CELERY_TASK_ROUTES.values():
+        if route["queue"] not in named:
+            named.append(route["queue"])
+    return named
+
+
+def core_checks() -> list[HealthCheck]:
+    answers = WorkerAnswers(settings.HEALTH_CHECK_TIMEOUT)
+    return [
+        Database(),
+        Redis(client_factory=redis_client),
+        *(QueueAnswering(queue, answers) for queue in queues()),
+        BeatAlive(),
+        TicksFresh(),
+    ]
+
+
+_factories: list[Callable[[], Iterable[HealthCheck]]] = [core_checks]
+
+
+def register(factory: Callable[[], Iterable[HealthCheck]]) -> None:
+    """Add checks to /health/: `factory()` runs on each request, without the database (the
+    request's event loop calls it), and returns checks with a `name` each."""
+    if factory not in _factories:
+        _factories.append(factory)
+
+
+def all_checks() -> list[HealthCheck]:
+    return [check for factory in _factories for check in factory()]
