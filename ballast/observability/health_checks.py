@@ -28,6 +28,8 @@ from health_check.exceptions import ServiceUnavailable
 from ballast.celery import app as celery_app
 from bots.desk.health import worker_silence
 from bots.models import Market
+from bots.streams import state as streams
+from bots.streams import work as stream_work
 
 
 def _timeout() -> datetime.timedelta:
@@ -168,6 +170,27 @@ class TicksFresh(_DatabaseCheck):
             raise ServiceUnavailable("; ".join(late))
 
 
+@dataclasses.dataclass
+class StreamsFresh(_DatabaseCheck):
+    """Every connection set the stream process should hold (bots/streams/work.py plan: ccxt
+    venues of enabled markets) is live: each account whose fills it streams renews its mark,
+    and each book it streams is younger than BALLAST_STREAM_BOOK_STALE_SECONDS by the venue's
+    time. Paper venues stream nothing, so a desk on paper venues only has nothing to check."""
+
+    name = "streams"
+
+    def look(self) -> None:
+        late = []
+        for plan in stream_work.plan():
+            if plan.fill_markets and not streams.fills_streamed(plan.account_id):
+                late.append(f"{plan.venue}: fills of account {plan.account_id} not streamed")
+            for symbol in sorted(plan.book_symbols):
+                if streams.streamed_book(plan.venue_id, symbol, settings.STREAM_BOOK_STALE_SECONDS) is None:
+                    late.append(f"{plan.venue}: {symbol} book not streamed or stale")
+        if late:
+            raise ServiceUnavailable("; ".join(late))
+
+
 def queues() -> list[str]:
     """Every queue a worker must take: the configured ones and those only routes name (demo)."""
     named = list(settings.CELERY_TASK_QUEUES)
@@ -185,6 +208,7 @@ def core_checks() -> list[HealthCheck]:
         *(QueueAnswering(queue, answers) for queue in queues()),
         BeatAlive(),
         TicksFresh(),
+        StreamsFresh(),
     ]
 
 

@@ -11,7 +11,7 @@ docs/operations.md lists every metric.
 from __future__ import annotations
 
 from django.db.models import Count
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
 from bots.engine.market_making.protection import Unhedged, unhedged_net
@@ -33,11 +33,10 @@ TICK_DURATION = Histogram(
     ["market"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-REQUEST_WEIGHT = Gauge(
-    "ballast_venue_request_weight_used",
-    "Request weight used in the venue's current rate-limit window, as its client last reported it",
+REQUEST_WEIGHT = Counter(
+    "ballast_venue_request_weight",
+    "Request weight sent to the venue's API by every process, by the exchange's own weights",
     ["venue"],
-    multiprocess_mode="mostrecent",
 )
 
 
@@ -55,7 +54,7 @@ def on_tick_finished(sender, market, outcome, seconds, **kwargs) -> None:
 
 
 def on_request_weight_used(sender, venue, weight, **kwargs) -> None:
-    REQUEST_WEIGHT.labels(venue).set(weight)
+    REQUEST_WEIGHT.labels(venue).inc(weight)
 
 
 def connect() -> None:

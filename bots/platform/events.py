@@ -76,8 +76,8 @@ tick_finished = Event("tick finished", "market", "outcome", "seconds")
 
 # --- venues -------------------------------------------------------------------------------------
 
-# A venue's client says how much request weight its current rate-limit window has used. For the
-# request limiter to emit. Listener: the metrics.
+# A venue's client took `weight` of the exchange's request budget for one request
+# (bots/venues/clients.py). Listener: the metrics.
 request_weight_used = Event("request weight used", "venue", "weight")
 
 # --- the desk -----------------------------------------------------------------------------------

@@ -189,7 +189,9 @@ class KeptClient:
 
     def _limited(self, path, api, method, params, config):
         if self.paced:
-            self.budget.take(self.weight(path, api, method, params, config), cancel=method == "DELETE")
+            weight = self.weight(path, api, method, params, config)
+            self.budget.take(weight, cancel=method == "DELETE")
+            events.request_weight_used.emit(venue=self.name, weight=weight)
         return self._send(path, api, method, params, config)
 
     def weight(self, path, api, method, params, config) -> float:

@@ -22,7 +22,9 @@ from tests.support import processes
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
-EVERY_PART = {"database", "redis", "queue:celery", "queue:hedging", "queue:demo", "beat", "ticks"}
+EVERY_PART = {
+    "database", "redis", "queue:celery", "queue:hedging", "queue:demo", "beat", "ticks", "streams",
+}
 
 
 def get(url: str) -> tuple[int, dict]:

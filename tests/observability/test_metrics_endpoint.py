@@ -12,7 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bots.market_making import tasks as mm_tasks
 from bots.models import Alert, Hedge
+from bots.venues.ccxt_venue import CcxtVenue
 from dashboard.management.commands.up import clear_metrics
+from tests.support.exchange_stub import BinanceStub
 from tests.support.hedging_world import one_fill, run_until_done
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.1/32")]
@@ -126,3 +128,18 @@ def test_up_clears_the_files_of_an_earlier_run(tmp_path):
     (tmp_path / "keep.txt").write_text("not ours")
     clear_metrics(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.django_db
+def test_request_weight_is_counted_per_venue_as_the_budget_takes_it(client, open_metrics):
+    key = ("ballast_venue_request_weight_total", (("venue", "binance-weighed"),))
+    before = scrape(client).get(key, 0)
+    with BinanceStub(balances={"BTC": "1", "USDT": "10000"}) as stub:
+        venue = CcxtVenue.from_settings(
+            "binance-weighed", "binance", stub.ccxt_config(),
+            {"apiKey": stub.API_KEY, "secret": stub.SECRET},
+        )
+        venue.load_markets()
+        counted = scrape(client)[key] - before
+        venue.fetch_order_book("BTC/USDT", limit=5)  # binance weighs a book of 5 levels 5
+        assert scrape(client)[key] - before - counted == 5

@@ -1,0 +1,50 @@
+"""/health/'s `streams` part: every book and fill stream the stream process should hold is live
+and fresh; a desk on paper venues only streams nothing and is well."""
+
+from __future__ import annotations
+
+import pytest
+from health_check.exceptions import ServiceUnavailable
+
+from ballast.observability.health_checks import StreamsFresh, core_checks
+from bots.streams import state
+from tests.support.streams import Stubs, hedge_on_stub
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def stubs():
+    stubs = Stubs()
+    yield stubs
+    stubs.stop()
+
+
+@pytest.fixture
+def market(demo_market, stubs, redis_client):
+    market = hedge_on_stub(demo_market, stubs)
+    redis_client.delete(f"ballast:stream:book:{market.hedge_account.venue_id}:BTC/USDT")
+    return market
+
+
+def test_it_is_one_of_the_parts():
+    assert "streams" in {check.name for check in core_checks()}
+
+
+def test_paper_venues_stream_nothing_and_are_well(demo_market):
+    StreamsFresh().run()
+
+
+def test_a_hedge_book_not_streamed_is_named(market):
+    with pytest.raises(ServiceUnavailable, match="BTC/USDT book not streamed or stale"):
+        StreamsFresh().run()
+
+
+def test_a_fresh_streamed_book_is_well_and_a_stale_one_is_not(market, settings):
+    venue_id = market.hedge_account.venue_id
+    state.save_book(venue_id, "BTC/USDT", [["100", "1"]], [["101", "1"]], state.now_ms())
+    StreamsFresh().run()
+    old = state.now_ms() - int(settings.STREAM_BOOK_STALE_SECONDS * 1000) - 5000
+    state.save_book(venue_id, "BTC/USDT", [["100", "1"]], [["101", "1"]], old)
+    with pytest.raises(ServiceUnavailable, match="stale"):
+        StreamsFresh().run()
