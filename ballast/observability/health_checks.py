@@ -28,8 +28,8 @@ from health_check.exceptions import ServiceUnavailable
 from ballast.celery import app as celery_app
 from bots.desk.health import worker_silence
 from bots.models import Market
-from bots.streams import state as streams
 from bots.streams import work as stream_work
+from bots.venues import stream_state as streams
 
 
 def _timeout() -> datetime.timedelta:

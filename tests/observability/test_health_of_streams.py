@@ -7,7 +7,7 @@ import pytest
 from health_check.exceptions import ServiceUnavailable
 
 from ballast.observability.health_checks import StreamsFresh, core_checks
-from bots.streams import state
+from bots.venues import stream_state as state
 from tests.support.streams import Stubs, hedge_on_stub
 
 pytestmark = pytest.mark.django_db(transaction=True)
