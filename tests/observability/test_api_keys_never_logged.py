@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from ballast.observability.json_logs import JsonFormatter
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues.ccxt_venue import CcxtVenue
-from tests.support.exchange_stub import BinanceStub
 
 PLANTED_KEY = "PLANTEDKEY-7f3a9c1e5b2d4f60a8e7"
 PLANTED_SECRET = "PLANTEDSECRET-2b8d6e0f4a1c9e73"

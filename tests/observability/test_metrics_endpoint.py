@@ -12,9 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bots.market_making import tasks as mm_tasks
 from bots.models import Alert, Hedge
+from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues.ccxt_venue import CcxtVenue
 from dashboard.management.commands.up import clear_metrics
-from tests.support.exchange_stub import BinanceStub
 from tests.support.hedging_world import one_fill, run_until_done
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.1/32")]
