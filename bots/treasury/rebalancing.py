@@ -23,9 +23,16 @@ from bots.desk.audit import record
 from bots.desk.roles import ADMIN, OPERATOR, has_role
 from bots.engine.figures import plain
 from bots.engine.treasury import planner
-from bots.models import Account, TransferApproval, TransferProposal, WithdrawalNetwork
+from bots.models import (
+    Account,
+    RebalancePolicy,
+    TransferApproval,
+    TransferProposal,
+    WithdrawalNetwork,
+)
 from bots.platform import events
 from bots.platform.text import TextRefused, check_text
+from bots.treasury import velocity
 from bots.treasury.balances import refresh_balances
 from bots.treasury.inventory import Inventory, account_label, market_of, policy_for, read_inventory
 from bots.venues import ccxt_errors as ccxt
@@ -446,14 +453,27 @@ def approve(proposal_id: int, user, comment: str = "") -> Done:
         except IntegrityError:
             raise TransferConflict(f"You have already approved transfer #{p.pk}.") from None
         count = p.approvals.count()
+        over = ""
+        if count >= p.approvals_required and not p.over_velocity:
+            # The policy's row, locked: two approvals at once count each other's transfers.
+            policy = RebalancePolicy.objects.select_for_update().filter(asset=p.asset).first()
+            over = velocity.over_limit(p, policy) if policy is not None else ""
+            if over:
+                p.over_velocity, p.approvals_required = over[:300], p.approvals_required + 1
+                p.save(update_fields=["over_velocity", "approvals_required", "updated_at"])
         if count >= p.approvals_required:
             moved = P.objects.filter(pk=p.pk, state=P.PROPOSED).update(
-                state=P.APPROVED, updated_at=timezone.now()
+                state=P.APPROVED, approved_at=timezone.now(), updated_at=timezone.now()
             )
             if moved != 1:
                 raise TransferConflict(state_message(p))
             p.state = P.APPROVED
             message = f"Approved transfer #{p.pk}: it may be sent."
+        elif over:
+            message = (
+                f"Approval {count} recorded for transfer #{p.pk}, but {over}: it needs "
+                f"{p.approvals_required} approvals, so another operator must approve."
+            )
         else:
             message = (
                 f"Approval {count} of {p.approvals_required} recorded for transfer #{p.pk}: "
@@ -467,6 +487,7 @@ def approve(proposal_id: int, user, comment: str = "") -> Done:
             inventory=inventory,
             approvals=count,
             required=p.approvals_required,
+            over_velocity=p.over_velocity,
         )
         announce(p)
         if p.state == P.APPROVED and policy_for(p.asset).auto_execute:
