@@ -189,6 +189,11 @@ REQUEST_WAIT_SECONDS = env_number("BALLAST_REQUEST_WAIT_SECONDS", 2.0, 0.0, 60.0
 # the venue's own time, is not used; ticks and hedges fetch the book by REST instead (a tick
 # also holds to its market's own stale limit, whichever is shorter).
 STREAM_BOOK_STALE_SECONDS = env_number("BALLAST_STREAM_BOOK_STALE_SECONDS", 5.0, 0.5, 300.0)
+# Hosts a venue's URL override may point at (bots/venues/venue_options.py): the local stubs and,
+# when listed, an exchange's testnet. Keys go wherever these URLs say, so nothing else is allowed.
+VENUE_URL_HOSTS = frozenset(
+    h.strip() for h in env_str("BALLAST_VENUE_URL_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+)
 # A market's tick queued by a streamed reference move at most this often (milliseconds).
 STREAM_TICK_MIN_MS = int(env_number("BALLAST_STREAM_TICK_MIN_MS", 100.0, 0.0, 10000.0))
 # Hedge intents untouched this long and not final are queued again (bots.hedging.reconcile.due_for_sweep).

@@ -14,6 +14,7 @@ from dashboard.desk import (
 )
 from dashboard.hedging import hedges_views
 from dashboard.market_making import controls_views, market_views, settings_views
+from dashboard.onboarding import accounts_views, markets_views, venues_views
 from dashboard.simulation import demo_views, sizing_views
 from dashboard.treasury import rebalance_views
 
@@ -72,6 +73,20 @@ urlpatterns = [
         rebalance_views.remove_whitelist,
         name="rebalance-whitelist-remove",
     ),
+    path("onboarding/venues/", venues_views.venues, name="onboarding-venues"),
+    path("onboarding/venues/add", venues_views.add_venue, name="onboarding-venue-add"),
+    path("onboarding/accounts/", accounts_views.accounts, name="onboarding-accounts"),
+    path("onboarding/accounts/add", accounts_views.add_account, name="onboarding-account-add"),
+    path("onboarding/accounts/<int:pk>/keys/<slug:which>", accounts_views.set_keys, name="onboarding-keys"),
+    path(
+        "onboarding/accounts/<int:pk>/keys/<slug:which>/remove",
+        accounts_views.remove_key,
+        name="onboarding-key-remove",
+    ),
+    path("onboarding/accounts/<int:pk>/test", accounts_views.check, name="onboarding-test"),
+    path("onboarding/markets/", markets_views.markets, name="onboarding-markets"),
+    path("onboarding/markets/add", markets_views.add_market, name="onboarding-market-add"),
+    path("onboarding/markets/<slug:slug>/enable", markets_views.enable, name="onboarding-enable"),
     path("sizing/", sizing_views.sizing, name="sizing"),
     path("sizing/<slug:slug>/run", sizing_views.start_run, name="sizing-start"),
     path("sizing/runs/<int:pk>/", sizing_views.run_result, name="sizing-run"),

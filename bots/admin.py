@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
@@ -17,18 +18,41 @@ from bots.models import (
     QuoteSettings,
     Venue,
 )
+from bots.venues.venue_options import InvalidVenue, check_exchange_id, check_options, check_sandbox
+
+
+class VenueAdminForm(forms.ModelForm):
+    """The checks the desk's venues page makes (bots.venues.venue_options), here too."""
+
+    class Meta:
+        model = Venue
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == Venue.CCXT:
+            try:
+                check_exchange_id(cleaned.get("exchange_id") or "")
+                check_sandbox(cleaned.get("exchange_id"), cleaned.get("sandbox", False))
+                check_options(cleaned.get("options") or {})
+            except InvalidVenue as exc:
+                self.add_error(exc.field if exc.field in self.fields else None, str(exc))
+        return cleaned
 
 
 @admin.register(Venue)
 class VenueAdmin(AuditedAdmin):
-    list_display = ("name", "label", "kind", "exchange_id", "fault")
+    form = VenueAdminForm
+    list_display = ("name", "label", "kind", "exchange_id", "sandbox", "fault")
 
 
 @admin.register(Account)
 class AccountAdmin(AuditedAdmin):
     # Credentials are never shown: they are set through Account.set_credentials.
     list_display = ("name", "venue", "role")
-    exclude = ("api_key_enc", "secret_enc", "password_enc")
+    # Nor is the connection test's result: only a test sets it (bots.desk.onboarding).
+    exclude = ("api_key_enc", "secret_enc", "password_enc", "checked_at", "check_passed",
+               "check_report")
 
 
 class QuoteSettingsInline(admin.StackedInline):

@@ -431,6 +431,29 @@ def resume_all(*, reason: str, user=None, actor: str = "") -> Outcome:
 # --- settings -----------------------------------------------------------------------------------
 
 
+def enable_market(market: Market, *, reason: str = "", user=None, actor: str = "") -> Outcome:
+    """Let a market quote from its next tick: only on accounts whose keys passed their
+    connection test (bots.desk.onboarding), and only with quote settings saved."""
+    why = _reason(reason or "enabled")
+    with transaction.atomic():
+        untested = [
+            str(account) for account in [market.mm_account, *market.hedge_accounts()]
+            if account.venue.kind != account.venue.PAPER and not account.check_passed
+        ]
+        if untested:
+            raise CommandRefused(
+                f"{market.symbol} cannot be enabled: the keys of {', '.join(untested)} have not "
+                "passed a connection test. Test them on the accounts page first."
+            )
+        if not QuoteSettings.objects.filter(market=market).exists():
+            raise CommandRefused(f"{market.symbol} has no quote settings yet: save them first.")
+        market.enabled = True
+        _set_state(market, Market.RUNNING, "", enabled=True, started_at=timezone.now())
+        record("enable", user=user, actor=actor, market=market, reason=why)
+    _publish(market)
+    return Outcome(f"{market.symbol} enabled: it quotes from its next tick.")
+
+
 def _text(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"

@@ -27,6 +27,10 @@ class Venue(models.Model):
     options = models.JSONField(
         default=dict, blank=True, help_text="Extra ccxt constructor options, e.g. urls of a sandbox"
     )
+    sandbox = models.BooleanField(
+        default=False,
+        help_text="Testnet: ccxt's sandbox mode (the exchange's test environment, no real money)",
+    )
     fault = models.CharField(
         max_length=40,
         blank=True,
@@ -35,7 +39,8 @@ class Venue(models.Model):
     )
 
     def __str__(self) -> str:
-        return self.label
+        # Everywhere a venue is named, a testnet says so.
+        return f"{self.label} (testnet)" if self.sandbox else self.label
 
 
 class Account(models.Model):
@@ -57,17 +62,48 @@ class Account(models.Model):
     api_key_enc = models.TextField(blank=True, editable=False)
     secret_enc = models.TextField(blank=True, editable=False)
     password_enc = models.TextField(blank=True, editable=False)
+    # An optional second key used only to withdraw, so the trading key can stay trade-only.
+    withdraw_api_key_enc = models.TextField(blank=True, editable=False)
+    withdraw_secret_enc = models.TextField(blank=True, editable=False)
+    withdraw_password_enc = models.TextField(blank=True, editable=False)
+    # The last connection test (bots.venues.connection_check): a market is enabled only on
+    # accounts whose keys passed it, and setting new keys clears it.
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_passed = models.BooleanField(default=False)
+    check_report = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["venue", "name"], name="account_unique_per_venue")]
 
     def __str__(self) -> str:
-        return f"{self.name} @ {self.venue.label}"
+        return f"{self.name} @ {self.venue}"
 
     def set_credentials(self, api_key: str = "", secret: str = "", password: str = ""):
         self.api_key_enc = encrypt(api_key)
         self.secret_enc = encrypt(secret)
         self.password_enc = encrypt(password)
+
+    def set_withdrawal_credentials(self, api_key: str = "", secret: str = "", password: str = ""):
+        self.withdraw_api_key_enc = encrypt(api_key)
+        self.withdraw_secret_enc = encrypt(secret)
+        self.withdraw_password_enc = encrypt(password)
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.api_key_enc)
+
+    @property
+    def has_withdrawal_key(self) -> bool:
+        return bool(self.withdraw_api_key_enc)
+
+    def withdrawal_credentials(self) -> dict[str, str]:
+        """The withdrawal key's ccxt constructor keys; empty when the account has none."""
+        values = {
+            "apiKey": decrypt(self.withdraw_api_key_enc),
+            "secret": decrypt(self.withdraw_secret_enc),
+            "password": decrypt(self.withdraw_password_enc),
+        }
+        return {key: value for key, value in values.items() if value}
 
     def credentials(self) -> dict[str, str]:
         """ccxt constructor keys; empty ones are left out."""

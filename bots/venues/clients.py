@@ -39,7 +39,8 @@ _kept: dict[tuple[str, int], tuple[str, KeptClient]] = {}
 _kept_lock = threading.Lock()
 
 
-def build_client(name: str, exchange_id: str, options: dict | None, credentials: dict | None):
+def build_client(name: str, exchange_id: str, options: dict | None, credentials: dict | None,
+                 sandbox: bool = False):
     # getattr(ccxt, ...) would also accept "Exchange", "BadRequest" or a helper function.
     if exchange_id not in ccxt.exchanges:
         raise ccxt.BadRequest(
@@ -52,6 +53,11 @@ def build_client(name: str, exchange_id: str, options: dict | None, credentials:
     config["enableRateLimit"] = False
     config["options"] = {"adjustForTimeDifference": True, **config.get("options", {})}
     client = getattr(ccxt, exchange_id)(config)
+    if sandbox:
+        # ccxt swaps its urls for the exchange's testnet ones; a URL override (a stub) still wins.
+        client.set_sandbox_mode(True)
+        if config.get("urls"):
+            client.urls = client.deep_extend(client.urls, config["urls"])
     _require_json(client)
     return client
 
@@ -89,12 +95,13 @@ def kept_client(venue, account_id: int, credentials: dict) -> KeptClient:
     """The process's client for this account at this venue (a Venue row), built on first use
     and again when the keys or options changed."""
     key = (venue.name, account_id)
-    print_ = fingerprint(venue.exchange_id, venue.options, credentials)
+    sandbox = bool(getattr(venue, "sandbox", False))
+    print_ = fingerprint(venue.exchange_id, venue.options, credentials) + ("-sandbox" if sandbox else "")
     with _kept_lock:
         found = _kept.get(key)
         if found is None or found[0] != print_:
             client = KeptClient(venue.name, venue.exchange_id, venue.options, credentials,
-                                label=venue.label, alerts=True)
+                                label=venue.label, alerts=True, sandbox=sandbox)
             found = _kept[key] = (print_, client)
         return found[1]
 
@@ -109,9 +116,10 @@ class KeptClient:
     """A ccxt client with its markets, its clock and its share of the request budget."""
 
     def __init__(self, name: str, exchange_id: str, options: dict | None,
-                 credentials: dict | None, label: str = "", alerts: bool = False):
+                 credentials: dict | None, label: str = "", alerts: bool = False,
+                 sandbox: bool = False):
         self.name, self.label = name, label or name
-        self.client = build_client(name, exchange_id, options, credentials)
+        self.client = build_client(name, exchange_id, options, credentials, sandbox)
         self.budget = budget_for(self.client, self.label)
         # ccxt's switch for pacing now switches the shared budget (off: tests against stubs).
         self.paced = bool((options or {}).get("enableRateLimit", True))

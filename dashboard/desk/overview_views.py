@@ -60,7 +60,7 @@ def market_row(market: Market, now) -> dict:
     quote_places = DECIMALS.get(market.quote, 2)
     row = {
         "market": market,
-        "venue": market.mm_account.venue.label,
+        "venue": str(market.mm_account.venue),
         "sample": sample,
         "stale": sample is None or now - sample.taken_at > timedelta(seconds=3 * settings.HEALTH_SAMPLE_SECONDS),
         "exposure": in_asset(net_exposure(_latest_base(market), market.target_base), market.base),

@@ -26,11 +26,9 @@ from bots.engine.market_making.quote_config import (
     Param,
     parse,
 )
-from bots.engine.rules import dec
+from bots.market_making import fee_context
 from bots.market_making.operator_commands import CommandRefused, change_quote_settings
 from bots.models import Market, QuoteSettings
-from bots.venues import ccxt_errors as ccxt
-from bots.venues import venue_for
 from dashboard.forms import RefusesControlCharacters
 
 HISTORY_LENGTH = 20
@@ -104,23 +102,9 @@ class QuoteSettingsForm(RefusesControlCharacters, forms.Form):
 
 
 def check_context(market: Market) -> CheckContext:
-    """The venues' fees and the last reference for the cross-field checks; None where a venue
-    cannot say right now (that check is then skipped, and the page says so)."""
-    symbol = market.symbol
-    takers = []
-    for account in market.hedge_accounts():
-        try:
-            takers.append(dec(venue_for(account).market(symbol).get("taker") or 0))
-        except ccxt.BaseError:
-            pass
-    try:
-        maker = dec(venue_for(market.mm_account).market(symbol).get("maker") or 0)
-    except ccxt.BaseError:
-        maker = None
-    return CheckContext(
-        hedge_taker_fee=min(takers) if takers else None,
-        own_maker_fee=maker,
-        reference_price=market.reference_price,
+    """The venues' fees and the last reference for the cross-field checks (bots.market_making.fee_context)."""
+    return fee_context.check_context(
+        market.symbol, market.mm_account, market.hedge_accounts(), market.reference_price
     )
 
 

@@ -353,10 +353,18 @@ def minimum_spread_below_spreads(c: QuoteConfig, ctx: CheckContext) -> Problem:
     return None
 
 
-def spreads_clear_the_floor(c: QuoteConfig, ctx: CheckContext) -> Problem:
-    if c.mode != SPREAD or ctx.hedge_taker_fee is None or ctx.own_maker_fee is None:
+def hedge_floor_bps(ctx: CheckContext, buffer_bps: Decimal) -> Decimal | None:
+    """The narrowest spread that still earns after hedging: both fees and the buffer, in bps;
+    None while a venue's fee is unknown."""
+    if ctx.hedge_taker_fee is None or ctx.own_maker_fee is None:
         return None
-    floor = (ctx.hedge_taker_fee + ctx.own_maker_fee) * BPS + c.hedge_buffer_bps
+    return (ctx.hedge_taker_fee + ctx.own_maker_fee) * BPS + buffer_bps
+
+
+def spreads_clear_the_floor(c: QuoteConfig, ctx: CheckContext) -> Problem:
+    floor = hedge_floor_bps(ctx, c.hedge_buffer_bps)
+    if c.mode != SPREAD or floor is None:
+        return None
     for name, spread in (("ask_spread_bps", c.ask_spread_bps), ("bid_spread_bps", c.bid_spread_bps)):
         if spread < floor:
             label = PARAMS_BY_NAME[name].label

@@ -32,7 +32,7 @@ def ccxt_config(base_url: str) -> dict:
     """ccxt constructor options that point binance at a stub and keep it off every other host."""
     api = base_url + "/api/v3"
     return {
-        "urls": {"api": {"public": api, "private": api}},
+        "urls": {"api": {"public": api, "private": api, "sapi": base_url + "/sapi/v1"}},
         "options": {
             "fetchMarkets": {"types": ["spot"]},
             # With API keys set, binance also asks sapi (on api.binance.com) for currencies
@@ -62,11 +62,23 @@ def fmt(value: Decimal | None) -> str:
 class BinanceStub(StubExchange):
     API_KEY = "stub-api-key"
     SECRET = "stub-secret"
+    # A second key of the same account that can only withdraw (and read), as an exchange
+    # operator would make for Ballast's withdrawals.
+    WITHDRAW_API_KEY = "stub-withdraw-key"
+    WITHDRAW_SECRET = "stub-withdraw-secret"
 
     def __init__(self, balances: dict[str, str] | None = None, **served):
         self.withdrawals: list[dict] = []  # binance's withdraw history rows, newest last
         self.deposits: list[dict] = []  # binance's deposit history rows, newest last
         self.clock_offset_ms = 0  # the exchange's clock ahead of this host's (negative: behind)
+        self.keys = {self.API_KEY: self.SECRET, self.WITHDRAW_API_KEY: self.WITHDRAW_SECRET}
+        # What sapi/v1/account/apiRestrictions answers for each key; tests change them.
+        self.restrictions = {
+            self.API_KEY: {"ipRestrict": False, "enableReading": True, "enableWithdrawals": False,
+                           "enableSpotAndMarginTrading": True},
+            self.WITHDRAW_API_KEY: {"ipRestrict": True, "enableReading": True,
+                                    "enableWithdrawals": True, "enableSpotAndMarginTrading": False},
+        }
         super().__init__(balances, **served)
 
     # --- for tests ------------------------------------------------------------------------
@@ -207,9 +219,12 @@ class BinanceStub(StubExchange):
     def serve(self, method, path, params, raw, headers) -> tuple[int, str]:
         try:
             if path in PRIVATE:
-                _authenticate(headers.get("X-MBX-APIKEY"), raw)
+                _authenticate(self.keys, headers.get("X-MBX-APIKEY"), raw)
                 self.check_time(params)
             with self._lock:
+                if path == "/sapi/v1/account/apiRestrictions":
+                    return 200, json.dumps({**self.restrictions[headers.get("X-MBX-APIKEY")],
+                                            "createTime": now_ms()})
                 return 200, json.dumps(self.route(method, path, params))
         except ApiError as exc:
             return exc.status, json.dumps(exc.body)
@@ -313,14 +328,14 @@ class BinanceStub(StubExchange):
 
 PRIVATE = {"/api/v3/account", "/api/v3/order", "/api/v3/openOrders", "/api/v3/myTrades"}
 PRIVATE |= {"/sapi/v1/capital/withdraw/apply", "/sapi/v1/capital/withdraw/history",
-            "/sapi/v1/capital/deposit/hisrec"}
+            "/sapi/v1/capital/deposit/hisrec", "/sapi/v1/account/apiRestrictions"}
 
 
-def _authenticate(api_key: str | None, raw: str):
-    if api_key != BinanceStub.API_KEY:
+def _authenticate(keys: dict[str, str], api_key: str | None, raw: str):
+    if api_key not in keys:
         raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", status=401)
     query, _, signature = raw.rpartition("&signature=")
-    expected = hmac.new(BinanceStub.SECRET.encode(), query.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(keys[api_key].encode(), query.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(signature, expected):
         raise ApiError(-1022, "Signature for this request is not valid.")
 

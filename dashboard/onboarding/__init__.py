@@ -1,0 +1,1 @@
+"""Connecting exchanges from the desk: venues, accounts and keys, connection tests, markets."""
