@@ -432,7 +432,9 @@ def _apply_key(change: ChangeRequest) -> dict:
         raise _stale(change)
     for name, value in fields.items():
         setattr(account, name, value)
-    account.save(update_fields=list(fields))
+    # New keys were not tested: a market is enabled only after the next connection test passes.
+    account.checked_at, account.check_passed, account.check_report = None, False, {}
+    account.save(update_fields=[*fields, "checked_at", "check_passed", "check_report"])
     # The ciphertext has done its job: the request keeps only what people may see.
     change.payload = {k: v for k, v in change.payload.items() if k != "fields"} | {
         "fields": dict.fromkeys(fields, "(applied)")

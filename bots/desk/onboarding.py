@@ -11,8 +11,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from bots.desk import four_eyes
 from bots.desk.audit import record
-from bots.models import Account, Venue
+from bots.models import Account, ChangeRequest, Venue
+from bots.platform.credentials import encrypt
 from bots.venues import connection_check
 from bots.venues.venue_options import check_exchange_id, check_options, check_sandbox
 
@@ -69,20 +71,15 @@ def remove_keys(account: Account, *, user, withdrawal: bool = False) -> None:
 
 
 def set_withdrawal_key(account: Account, *, user, api_key: str, secret: str,
-                       password: str = "") -> None:
-    """The account's separate withdrawal key, encrypted.
-
-    Adding a withdrawal key moves money, so issue 14 wants it proposed by one admin and confirmed
-    by another. Until bots/desk's change requests land, this is the one place that sets it: it
-    records the change in the audit log; route it through their proposal/confirm here.
-    """
-    replaced = account.has_withdrawal_key
-    account.set_withdrawal_credentials(api_key.strip(), secret.strip(), password.strip())
-    _clear_check(account)
-    with transaction.atomic():
-        account.save()
-        record("key replaced" if replaced else "key set", user=user,
-               subject=f"account {account.pk}", account=str(account), key="withdrawal")
+                       password: str = "", reason: str = "") -> ChangeRequest:
+    """Propose the account's separate withdrawal key: it moves money, so it is set only when
+    another admin confirms (bots.desk.four_eyes, on the Changes page). The request holds the key
+    encrypted; people see its last four characters."""
+    api_key, secret, password = api_key.strip(), secret.strip(), password.strip()
+    encrypted = {"withdraw_api_key_enc": encrypt(api_key), "withdraw_secret_enc": encrypt(secret),
+                 "withdraw_password_enc": encrypt(password)}
+    return four_eyes.propose_key_change(user, account, encrypted, what="withdrawal key",
+                                        reason=reason, fingerprint=api_key[-4:])
 
 
 def check_connection(account: Account, *, user) -> dict:

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from bots.desk import onboarding
+from bots.desk import four_eyes, onboarding
 from bots.desk.roles import ADMIN, role_required
 from bots.models import Account, Venue
 from dashboard.forms import RefusesControlCharacters
@@ -99,10 +99,18 @@ def set_keys(request, pk: int, which: str):
         messages.error(request, f"{account}: API key and secret are both needed; nothing saved.")
         return redirect("onboarding-accounts")
     data = form.cleaned_data
-    setter = onboarding.set_withdrawal_key if which == "withdrawal" else onboarding.set_keys
-    setter(account, user=request.user, api_key=data["api_key"], secret=data["secret"],
-           password=data["password"])
-    messages.success(request, f"{account}: {which} key saved; test the connection again.")
+    keys = {"api_key": data["api_key"], "secret": data["secret"], "password": data["password"]}
+    if which == "withdrawal":
+        try:
+            onboarding.set_withdrawal_key(account, user=request.user, **keys)
+        except four_eyes.ChangeRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{account}: withdrawal key proposed; it is set when "
+                             "another admin confirms it on the Changes page.")
+        return redirect("onboarding-accounts")
+    onboarding.set_keys(account, user=request.user, **keys)
+    messages.success(request, f"{account}: trading key saved; test the connection again.")
     return redirect("onboarding-accounts")
 
 

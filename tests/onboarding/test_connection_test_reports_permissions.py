@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bots.desk.onboarding import check_connection, set_withdrawal_key
+from bots.desk.onboarding import check_connection
 from bots.models import Account, AuditEntry, Venue
 from tests.onboarding.conftest import stub_options
 
@@ -49,8 +49,8 @@ def test_the_clock_offset_is_measured(admin_user, binance_stub):
 def test_a_trading_key_that_can_withdraw_beside_a_withdrawal_key_fails(admin_user, binance_stub):
     binance_stub.restrictions[binance_stub.API_KEY]["enableWithdrawals"] = True
     account = account_on(binance_stub, "binance")
-    set_withdrawal_key(account, user=admin_user, api_key=binance_stub.WITHDRAW_API_KEY,
-                       secret=binance_stub.WITHDRAW_SECRET)
+    account.set_withdrawal_credentials(binance_stub.WITHDRAW_API_KEY, binance_stub.WITHDRAW_SECRET)
+    account.save()
     report = check_connection(account, user=admin_user)
     assert not report["passed"]
     assert report["verdicts"][0] == [

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bots.models import Account, AuditEntry, Venue
+from bots.desk import four_eyes
+from bots.models import Account, AuditEntry, ChangeRequest, Venue
+from tests.support.users import make_user
 
 pytestmark = pytest.mark.django_db
 KEY, SECRET = "AKIA-typed-once-1234", "s3cret-typed-once-5678"
@@ -41,26 +43,39 @@ def test_a_refused_form_does_not_carry_the_keys_back(admin_client, venue):
     assert KEY not in page and SECRET not in page
 
 
-def test_replacing_and_removing_keys_are_audited_without_the_key(admin_client, venue):
+def test_replacing_and_removing_keys_are_audited_without_the_key(admin_client, admin_user, venue):
     add_account(admin_client, venue)
     account = Account.objects.get()
     Account.objects.filter(pk=account.pk).update(check_passed=True)
     admin_client.post(f"/onboarding/accounts/{account.pk}/keys/trading",
                       {"api_key": "new-key", "secret": "new-secret"})
-    admin_client.post(f"/onboarding/accounts/{account.pk}/keys/withdrawal",
-                      {"api_key": "w-key", "secret": "w-secret"})
     account.refresh_from_db()
     assert account.credentials()["apiKey"] == "new-key"
-    assert account.withdrawal_credentials() == {"apiKey": "w-key", "secret": "w-secret"}
     assert not account.check_passed  # new keys need a new test
+    # A withdrawal key moves money: proposed by one admin, set when another confirms.
+    Account.objects.filter(pk=account.pk).update(check_passed=True)
+    admin_client.post(f"/onboarding/accounts/{account.pk}/keys/withdrawal",
+                      {"api_key": "w-key-9876", "secret": "w-secret"})
+    account.refresh_from_db()
+    assert not account.has_withdrawal_key
+    change = ChangeRequest.objects.get(kind=ChangeRequest.KEY)
+    with pytest.raises(four_eyes.ChangeRefused):
+        four_eyes.confirm(admin_user, change.pk)
+    four_eyes.confirm(make_user("bea", "admin"), change.pk)
+    account.refresh_from_db()
+    assert account.withdrawal_credentials() == {"apiKey": "w-key-9876", "secret": "w-secret"}
+    assert not account.check_passed
     admin_client.post(f"/onboarding/accounts/{account.pk}/keys/withdrawal/remove")
     account.refresh_from_db()
     assert not account.has_withdrawal_key and account.has_keys
-    entries = [(e.action, e.details["key"]) for e in AuditEntry.objects.order_by("id")]
+    entries = [(e.action, e.details.get("key")) for e in AuditEntry.objects.order_by("id")
+               if e.action.startswith("key")]
     assert entries == [("key set", "trading"), ("key replaced", "trading"),
-                       ("key set", "withdrawal"), ("key removed", "withdrawal")]
+                       ("key removed", "withdrawal")]
     logged = str(list(AuditEntry.objects.values_list("details", flat=True)))
-    assert "new-key" not in logged and "w-secret" not in logged and KEY not in logged
+    assert "9876" in logged  # the withdrawal key's change, with its last four characters
+    assert "new-key" not in logged and "w-secret" not in logged and "w-key" not in logged
+    assert KEY not in logged
 
 
 def test_an_unknown_key_kind_is_not_found(admin_client, venue):
