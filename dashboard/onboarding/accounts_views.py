@@ -52,7 +52,9 @@ def _accounts():
 
 
 def _render(request, form: AccountForm | None = None, status: int = 200):
-    context = {"form": form or AccountForm(), "accounts": _accounts(), "keys_form": KeysForm()}
+    # One keys form per account card: without ids, so the cards do not repeat one.
+    keys_form = KeysForm(auto_id=False)
+    context = {"form": form or AccountForm(), "accounts": _accounts(), "keys_form": keys_form}
     return render(request, "onboarding_accounts.html", context, status=status)
 
 
