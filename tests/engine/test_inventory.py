@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, localcontext
 from decimal import Decimal as D
 
 from hypothesis import given
@@ -26,6 +27,16 @@ def test_skew_is_the_distance_from_target_over_the_range_clipped():
     assert inventory_skew(D("9"), D("4"), D("2")) == 1
     assert inventory_skew(D("0"), D("4"), D("2")) == -1
     assert inventory_skew(D("9"), D("4"), D("0")) == 0
+
+
+def test_the_size_factors_add_up_to_two_exactly_whatever_the_decimal_context_rounds():
+    # Found by Hypothesis in a full run, where a ccxt call had left the thread's context rounding
+    # down: a 28-digit skew made 1 + skew round, and the factors added up to 2 - 1e-27.
+    with localcontext() as context:
+        context.rounding = ROUND_DOWN
+        factors = size_factors(inventory_skew(D("621.998"), D("606.261"), D("51.59")))
+
+        assert factors[BUY] + factors[SELL] == 2
 
 
 def test_too_much_base_grows_the_asks_and_shrinks_the_bids():

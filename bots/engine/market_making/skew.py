@@ -23,11 +23,19 @@ def base_share_target(
     return value * target_pct / 100 / price if price > 0 else ZERO
 
 
+SKEW_STEP = Decimal("1e-18")
+
+
 def inventory_skew(base_total: Decimal, target_base: Decimal, range_base: Decimal) -> Decimal:
-    """(held - target) / range, clipped to [-1, 1]; 0 when there is no range."""
+    """(held - target) / range, clipped to [-1, 1]; 0 when there is no range.
+
+    Kept to 18 decimals (what the database stores): then 1 - skew and 1 + skew are exact and
+    the two sides' size factors add up to 2 exactly, where a quotient of 28 digits would round
+    one of them."""
     if range_base <= 0:
         return ZERO
-    return max(-ONE, min(ONE, (base_total - target_base) / range_base))
+    skew = ((base_total - target_base) / range_base).quantize(SKEW_STEP)
+    return max(-ONE, min(ONE, skew))
 
 
 def size_factors(skew: Decimal) -> dict[str, Decimal]:
