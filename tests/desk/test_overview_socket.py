@@ -24,7 +24,7 @@ async def connect(user=None) -> WebsocketCommunicator:
     if user is not None:
         headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(application, "/ws/overview/", headers=headers)
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     return communicator if connected else None
 
 

@@ -219,7 +219,7 @@ async def test_each_websocket_lets_in_exactly_the_roles_it_should_and_checks_the
         headers.append((b"cookie", await sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(application, path(world), headers=headers)
 
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
 
     assert connected == _allowed(persona, needed)
     if connected:

@@ -19,7 +19,7 @@ async def opens(user, origin: str | None, host: str = "localhost:8000", extra=()
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     communicator = WebsocketCommunicator(application, "/ws/overview/", headers=[*headers, *extra])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     await communicator.disconnect()
     return connected
 

@@ -34,7 +34,7 @@ async def test_a_logged_in_client_receives_the_fill_after_a_trade(running_market
     communicator = WebsocketCommunicator(
         application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert connected
 
     await sync_to_async(trade_and_publish)(running_market)
@@ -50,7 +50,7 @@ async def test_an_anonymous_client_is_refused(running_market):
     communicator = WebsocketCommunicator(
         application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert not connected
 
 
@@ -59,7 +59,7 @@ async def test_an_unknown_market_is_refused(operator):
     communicator = WebsocketCommunicator(
         application, "/ws/markets/no-such-market/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert not connected
 
 
@@ -68,7 +68,7 @@ async def test_messages_from_the_page_are_answered_with_an_error(running_market,
     communicator = WebsocketCommunicator(
         application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
-    assert (await communicator.connect())[0]
+    assert (await communicator.connect(timeout=10))[0]
     await communicator.send_to(text_data='{"cmd": "kill"}')
     assert json.loads(await communicator.receive_from(timeout=5)) == {
         "reply": {
@@ -87,7 +87,7 @@ async def test_a_burst_of_updates_reaches_the_page_coalesced(running_market, ope
     communicator = WebsocketCommunicator(
         application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
-    assert (await communicator.connect())[0]
+    assert (await communicator.connect(timeout=10))[0]
     layer, group = get_channel_layer(), group_name(running_market.pk)
     # Raw updates, sent at once: a burst the engine could publish, without building snapshots.
     await asyncio.gather(*(

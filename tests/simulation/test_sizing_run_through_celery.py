@@ -49,7 +49,7 @@ async def test_a_run_reports_progress_over_the_socket_and_ends_with_the_engines_
     communicator = WebsocketCommunicator(
         application, "/ws/sizing/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
-    assert (await communicator.connect())[0]
+    assert (await communicator.connect(timeout=10))[0]
 
     run = await sync_to_async(sizing_runs.start)(demo_market, operator, QUESTION)
     messages = []
@@ -101,5 +101,5 @@ async def test_a_run_reports_progress_over_the_socket_and_ends_with_the_engines_
 
 async def test_an_anonymous_client_cannot_watch_runs():
     communicator = WebsocketCommunicator(application, "/ws/sizing/", headers=[ORIGIN, HOST])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert not connected

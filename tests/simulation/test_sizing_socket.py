@@ -29,7 +29,7 @@ async def test_a_burst_of_two_runs_progress_keeps_each_runs_latest_message(viewe
     communicator = WebsocketCommunicator(
         application, "/ws/sizing/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
-    assert (await communicator.connect())[0]
+    assert (await communicator.connect(timeout=10))[0]
     layer = get_channel_layer()
 
     # The first goes out at once; the rest arrive within the page's 250 ms and are coalesced.

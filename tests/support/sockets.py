@@ -28,7 +28,7 @@ async def socket_for(user, market):
     communicator = WebsocketCommunicator(
         application, f"/ws/markets/{market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
-    assert (await communicator.connect())[0]
+    assert (await communicator.connect(timeout=10))[0]
     return communicator
 
 

@@ -30,7 +30,7 @@ async def connected(user) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(
         application, "/ws/rebalance/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
     )
-    assert (await communicator.connect())[0]
+    assert (await communicator.connect(timeout=10))[0]
     return communicator
 
 
@@ -50,5 +50,5 @@ async def test_a_new_proposal_and_its_approval_reach_an_open_panel(
 
 async def test_an_anonymous_panel_is_refused(rebalance_market):
     communicator = WebsocketCommunicator(application, "/ws/rebalance/", headers=[ORIGIN, HOST])
-    connected, _ = await communicator.connect()
+    connected, _ = await communicator.connect(timeout=10)
     assert not connected
