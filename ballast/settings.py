@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "bots",
     "dashboard",
 ]
@@ -56,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "dashboard.desk.two_factor_views.require_two_factor",  # operators and admins: a code first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -258,6 +263,10 @@ AUTHENTICATION_BACKENDS = [
     "dashboard.admin_site.AdminRoleBackend",  # the admin role may use every page of Django's admin
 ]
 LOGIN_URL = "login"
+# Two-factor log-in (TOTP, with recovery codes) for operators and admins (docs/treasury.md).
+# Off only for development, by saying so.
+TWO_FACTOR = env_bool("BALLAST_TWO_FACTOR", True)
+OTP_TOTP_ISSUER = "Ballast"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -11,6 +11,7 @@ from dashboard.desk import (
     morning_check_views,
     overview_views,
     targets_views,
+    two_factor_views,
 )
 from dashboard.hedging import hedges_views
 from dashboard.market_making import controls_views, market_views, settings_views
@@ -94,6 +95,7 @@ urlpatterns = [
     path("demo/act", demo_views.demo_act, name="demo-act"),
     path("demo/reset", demo_views.demo_reset, name="demo-reset"),
     path("login/", login_limit.login, name="login"),
+    path("two-factor/", two_factor_views.two_factor_page, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("health/", health_view.health, name="health"),

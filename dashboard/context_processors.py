@@ -3,6 +3,8 @@ the admins' own links."""
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from bots.desk.roles import ADMIN, has_role
 from bots.models import Alert
 
@@ -14,4 +16,5 @@ def desk(request) -> dict:
     return {
         "unresolved_alerts": lambda: Alert.objects.exclude(state=Alert.RESOLVED).count(),
         "is_admin_role": lambda: has_role(request.user, ADMIN),
+        "two_factor_on": settings.TWO_FACTOR,
     }

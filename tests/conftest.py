@@ -215,3 +215,11 @@ def long_dead_man_switch(settings):
     ticks, then takes 10 s on a busy machine before a user trades (a browser test), would find
     the quotes pulled. The switch's own tests set it short again."""
     settings.DEADMAN_SECONDS = 600
+
+
+@pytest.fixture(autouse=True)
+def two_factor_off(settings):
+    """Tests log their personas in with force_login, which gives no code: two-factor is off in
+    this process unless a test turns it on (tests/desk/test_two_factor.py). The Daphne of the
+    browser tests keeps it on, and tests/support/browser.log_in gives the code."""
+    settings.TWO_FACTOR = False

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bots.desk import two_factor
 from bots.desk.audit import record
 from bots.desk.roles import ADMIN, OPERATOR, has_role
 from bots.engine.figures import plain
@@ -418,14 +419,22 @@ def propose(
 # --- deciding ---------------------------------------------------------------------------------
 
 
-def approve(proposal_id: int, user, comment: str = "") -> Done:
+def approve(proposal_id: int, user, comment: str = "", code: str | None = None) -> Done:
     """Count an approval; the proposal is approved once it has as many as its policy asks.
 
     Nobody approves their own proposal, nor approves twice. A proposal the balances made moot
-    expires here instead of being approved stale.
+    expires here instead of being approved stale. Above the two-approver threshold (and with
+    two-factor on) each approval takes a fresh code from the approver's authenticator.
     """
     require_role(user, OPERATOR)
     comment = _checked(comment)
+    if two_factor.required():
+        needed = P.objects.filter(pk=proposal_id, approvals_required__gt=1).exists()
+        if needed and not two_factor.fresh_code_ok(user, code):
+            raise TransferError(
+                f"Transfer #{proposal_id} is above the two-approver threshold: give a fresh "
+                "code from your authenticator app (one not used before) with your approval."
+            )
     inventory = read_inventory()
     with transaction.atomic():
         p = locked_proposal(proposal_id)

@@ -11,6 +11,7 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from bots.desk import two_factor
 from bots.models import Market
 from bots.platform.locks import DOWN
 from dashboard.live import socket_commands
@@ -56,6 +57,9 @@ class CoalescingConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close()  # before accept: the handshake is refused with 403
+            return
+        if not await database_sync_to_async(_two_factor_done)(user, self.scope.get("session")):
+            await self.close()  # a password alone opens no live page of an operator or admin
             return
         group = await self.group_for()
         if group is None:
@@ -156,3 +160,7 @@ class SizingConsumer(CoalescingConsumer):
             self.last_sent = time.monotonic()
             for text in waiting.values():
                 await self.send(text)
+
+
+def _two_factor_done(user, session) -> bool:
+    return not two_factor.needs_two_factor(user) or two_factor.verified_in(user, session)

@@ -283,7 +283,10 @@ def _decide(request, pk: int, command):
 @login_required
 @role_required(OPERATOR)
 def approve(request, pk: int):
-    return _decide(request, pk, rebalancing.approve)
+    return _run(
+        request, rebalancing.approve, pk, request.user, request.POST.get("comment", ""),
+        request.POST.get("code", ""), anchor=f"#transfer-{pk}",
+    )
 
 
 @require_POST

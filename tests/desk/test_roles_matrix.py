@@ -56,6 +56,7 @@ ROUTES = {
     "export": ("GET", VIEWER, lambda world: ["fills"]),
     "login": ("GET", PUBLIC, None),
     "logout": ("POST", PUBLIC, None),
+    "two-factor": ("GET", VIEWER, None),
     # Market making (issue 3): settings are seen by all and saved by admins; commands operators.
     "market-settings": ("GET", VIEWER, _market),
     "market-settings-save": ("POST", ADMIN, _market),

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from bots.desk import roles
+from bots.desk import roles, two_factor
 from bots.engine.simulation.flow import users_rate_ceiling
 from bots.models import (
     Account,
@@ -142,6 +142,19 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(self.style.SUCCESS(login(username, new_password)))
+        self.stdout.write(two_factor_line(username))
+
+
+def two_factor_line(username: str) -> str:
+    """Operators log in with a code too (bots.desk.two_factor): the demo's login gets its
+    authenticator at once, and this says how to read its code."""
+    device = two_factor.enrol_for_demo(User.objects.get(username=username))
+    if not two_factor.required():
+        return "Two-factor log-in is off (BALLAST_TWO_FACTOR=false)."
+    return (
+        f"Then the two-factor code: `manage.py demo_code {username}` prints it, or add the key "
+        f"{two_factor.secret_of(device)} to an authenticator app"
+    )
 
 
 def seed_paper_venues() -> tuple[Venue, Venue, Account, Account]:

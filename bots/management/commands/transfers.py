@@ -29,6 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("transfer", nargs="?", type=int, help="the transfer's number")
         parser.add_argument("--user", help="the Ballast user acting (an operator)")
         parser.add_argument("--comment", default="", help="kept in the audit log")
+        parser.add_argument(
+            "--code", help="approve: the user's authenticator code (above the threshold)"
+        )
         parser.add_argument("--amount", help="sent: the amount withdrawn")
         parser.add_argument("--fee", default="0", help="sent: the withdrawal fee")
         parser.add_argument("--txid", default="", help="sent: the transaction id or hash")
@@ -47,7 +50,9 @@ class Command(BaseCommand):
         comment = options["comment"]
         try:
             done = {
-                "approve": lambda: commands.approve_transfer(transfer, person, comment),
+                "approve": lambda: commands.approve_transfer(
+                    transfer, person, comment, options["code"]
+                ),
                 "reject": lambda: commands.reject_transfer(transfer, person, comment),
                 "cancel": lambda: commands.cancel_transfer(transfer, person, comment),
                 "sent": lambda: commands.record_transfer_sent(
