@@ -28,6 +28,7 @@ def log_in(page, live_url, user, password=PASSWORD):
         device.refresh_from_db()
         page.fill("input[name=code]", two_factor.current_code(device))
         page.click("form:not(.logout) button[type=submit]")
+        page.wait_for_url(lambda url: "/two-factor/" not in url)
 
 
 def off_the_browser_thread(call):
