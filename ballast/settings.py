@@ -167,7 +167,6 @@ CELERY_TASK_ROUTES = {
 DEMO_TIMEOUT_SECONDS = env_number("BALLAST_DEMO_TIMEOUT_SECONDS", 10.0, 1.0, 120.0)
 DEMO_RUNS_PER_MINUTE = int(env_number("BALLAST_DEMO_RUNS_PER_MINUTE", 10, 0, 100000))
 DEMO_STEPS_PER_MINUTE = int(env_number("BALLAST_DEMO_STEPS_PER_MINUTE", 240, 0, 100000))
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 TICK_SECONDS = env_number("BALLAST_TICK_SECONDS", 1.0, 0.2, 60.0)
 # The dead man's switch (bots.market_making.dead_man): a market whose ticks stop this long has its quotes
 # pulled, by the `deadman` process and by the venue itself where it can (cancelAllOrdersAfter).
@@ -222,6 +221,23 @@ CELERY_BEAT_SCHEDULE |= {
     "prune health samples": {"task": "bots.tasks.prune_health_samples", "schedule": 3600.0},
     "clear expired sessions": {"task": "bots.tasks.clear_expired_sessions", "schedule": 3600.0},
 }
+
+# Beat, two or more of them with one active (issue 15; ballast/beat.py): celery-redbeat keeps the
+# schedule and a lock in Redis. A dead beat's lock expires after BALLAST_BEAT_LOCK_SECONDS and a
+# standby takes over; each tick extends it, and ticks come at least every second. The `watchdog`
+# process raises "beat silent" once no beat has ticked for BALLAST_BEAT_SILENT_SECONDS.
+CELERY_BEAT_SCHEDULER = "ballast.beat.Scheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = 1
+CELERY_REDBEAT_REDIS_URL = REDIS_URL  # redis-py's spelling: unix:// for the embedded Redis
+BEAT_LOCK_SECONDS = env_number("BALLAST_BEAT_LOCK_SECONDS", 10.0, 3.0, 300.0)
+CELERY_REDBEAT_LOCK_TIMEOUT = BEAT_LOCK_SECONDS
+BEAT_SILENT_SECONDS = env_number("BALLAST_BEAT_SILENT_SECONDS", 30.0, 6.0, 3600.0)
+if BEAT_SILENT_SECONDS < 2 * BEAT_LOCK_SECONDS:
+    raise ImproperlyConfigured(
+        f"BALLAST_BEAT_SILENT_SECONDS ({BEAT_SILENT_SECONDS:g}) must be at least twice "
+        f"BALLAST_BEAT_LOCK_SECONDS ({BEAT_LOCK_SECONDS:g}), or a standby taking over would be "
+        "reported as beat silent"
+    )
 
 # Alerts go to the NotificationChannel rows admins set up; these say how to reach them.
 BALLAST_SITE_URL = env_url("BALLAST_SITE_URL", ("http", "https")) or "http://127.0.0.1:8000"

@@ -4,20 +4,19 @@ Each round reads every market's own-venue book and the reference book it quotes 
 the figures with bots.engine.desk.liquidity against the market's targets, stores a HealthSample,
 opens and closes breaches, and raises or resolves alerts: spread or depth out of band, venue
 errors, a stale reference, failed hedges. Whether any worker runs these rounds at all is the
-heartbeat's job (check_workers), watched from the beat process.
+heartbeat's job (check_workers), and whether beat runs at all its own heartbeat's (check_beat):
+both watched by the `watchdog` process (bots.desk.watchdog), which is neither of them.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import close_old_connections
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +27,7 @@ from bots.engine.desk import liquidity
 from bots.engine.rules import dec
 from bots.models import Alert, Breach, Fill, HealthSample, Heartbeat, Hedge, Market, MarketTargets
 from bots.models.fields import ExactSum
+from bots.platform import beat_heartbeat, locks
 from bots.platform.locks import market_lock
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
@@ -350,26 +350,33 @@ def check_workers(*, send_now: bool = False, missing_is_silent: bool = False) ->
     return False
 
 
-def watch_workers(stop: threading.Event, every: float = 15.0, grace: float | None = None) -> None:
-    """Runs in the beat process: when the workers are gone, no task can say so, and beat is
-    the one process that outlives them by design."""
-    if stop.wait(settings.WORKER_SILENT_SECONDS if grace is None else grace):
-        return
-    while True:
-        try:
-            check_workers(send_now=True, missing_is_silent=True)
-        except Exception:  # a database hiccup must not end the watch for good
-            log.exception("the worker watchdog could not check the heartbeat")
-        finally:
-            close_old_connections()
-        if stop.wait(every):
-            return
+# --- beat ------------------------------------------------------------------------------------
 
 
-def start_worker_watchdog() -> threading.Thread:
-    thread = threading.Thread(
-        target=watch_workers, args=(threading.Event(),), name="worker-watchdog", daemon=True
+def beat_silence(now: float | None = None) -> float | None:
+    """Seconds since the active beat last ticked (bots.platform.beat_heartbeat); None when no
+    beat ever has. Raises redis.RedisError when Redis cannot be read."""
+    mark = beat_heartbeat.read(locks.client())
+    if mark is None:
+        return None
+    return max(0.0, (time.time() if now is None else now) - mark[0])
+
+
+def check_beat(*, send_now: bool = False, missing_is_silent: bool = False) -> bool:
+    """Raise the beat-silent alert when no beat has ticked lately, resolve it once one does;
+    True when a beat is alive. A heartbeat never written is silence only when the caller says so
+    (the watchdog, after its grace period)."""
+    silence = beat_silence()
+    if silence is not None and silence <= settings.BEAT_SILENT_SECONDS:
+        resolve_cause(Alert.BEAT_SILENT, None)
+        return True
+    if silence is None and not missing_is_silent:
+        return False
+    message = (
+        "No Celery beat has ever ticked."
+        if silence is None
+        else f"No Celery beat has ticked for {silence:.0f} s: ticks, hedge sweeps, health samples "
+        "and every other periodic task have stopped."
     )
-    thread.start()
-    log.info("worker watchdog started at %s", time.strftime("%H:%M:%S"))
-    return thread
+    raise_alert(Alert.BEAT_SILENT, None, message, reverse("morning-check"), send_now=send_now)
+    return False

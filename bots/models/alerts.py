@@ -18,6 +18,7 @@ class Alert(models.Model):
     REFERENCE_STALE = "reference_stale"
     VENUE_ERROR = "venue_error"
     WORKER_SILENT = "worker_silent"
+    BEAT_SILENT = "beat_silent"
     TRANSFER_OVERDUE = "transfer_overdue"
     QUOTES_PULLED = "quotes_pulled"
     KIND_CHOICES = [
@@ -29,6 +30,7 @@ class Alert(models.Model):
         (REFERENCE_STALE, "reference stale"),
         (VENUE_ERROR, "venue errors"),
         (WORKER_SILENT, "worker silent"),
+        (BEAT_SILENT, "beat silent"),
         (TRANSFER_OVERDUE, "transfer overdue"),
         (QUOTES_PULLED, "quotes pulled"),
     ]
@@ -42,6 +44,7 @@ class Alert(models.Model):
         REFERENCE_STALE: "See the market (the bot paused itself)",
         VENUE_ERROR: "See the venue",
         WORKER_SILENT: "Check the workers",
+        BEAT_SILENT: "Check the beat processes and Redis: nothing periodic runs until one is back",
         TRANSFER_OVERDUE: "Check the venue, then confirm the arrival or mark it failed",
         QUOTES_PULLED: "Check the workers and Redis: the bot quotes again once ticks resume",
     }

@@ -1,5 +1,6 @@
 """Workers silent: the heartbeat a worker writes, the alert raised when it goes old (sent at
-once, as no worker would send it), and the watchdog that beat runs to notice."""
+once, as no worker would send it), and the watchdog process that notices, queuing the heartbeat
+task itself so that the workers' heartbeat does not hang on beat."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from bots.desk import health
+from bots.desk import health, watchdog
 from bots.desk.tasks import heartbeat
 from bots.models import Alert, Heartbeat, NotificationChannel
 
@@ -54,19 +55,25 @@ def test_a_heartbeat_never_written_is_silence_only_for_the_watchdog():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_watchdog_checks_after_its_grace_period_until_stopped():
+def test_the_watchdog_queues_the_heartbeat_and_checks_after_its_grace_period_until_stopped():
     stop = threading.Event()
+    queued = []
     Heartbeat.objects.create(name="worker", beat_at=timezone.now() - timedelta(hours=1))
-    watchdog = threading.Thread(target=health.watch_workers, args=(stop,), kwargs={"every": 0.05, "grace": 0.05})
+    watching = threading.Thread(
+        target=watchdog.watch, args=(stop, lambda: queued.append(1)),
+        kwargs={"every": 0.05, "worker_grace": 0.05, "beat_grace": 3600},
+    )
 
-    watchdog.start()
+    watching.start()
     try:
         deadline = timezone.now() + timedelta(seconds=10)
         while not Alert.objects.filter(kind=Alert.WORKER_SILENT).exists() and timezone.now() < deadline:
             threading.Event().wait(0.05)
     finally:
         stop.set()
-        watchdog.join(5)
+        watching.join(5)
 
-    assert not watchdog.is_alive()
+    assert not watching.is_alive()
     assert Alert.objects.get(kind=Alert.WORKER_SILENT).state == Alert.OPEN
+    assert queued  # the heartbeat task, queued by the watchdog rather than left to beat
+    assert not Alert.objects.filter(kind=Alert.BEAT_SILENT).exists()  # still in its grace period

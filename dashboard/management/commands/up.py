@@ -1,5 +1,8 @@
 """Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, the public demo's
-worker, Celery beat, the dead man's switch and the stream process (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all; so does any one of them dying.
+worker, Celery beat (two: one active, one standing by), the watchdog, the dead man's switch and
+the stream process (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all;
+so does any one of them dying. `--daphne 2 --workers 3` runs two Daphnes (on --port and the port
+after it) and three desk workers (docs/operations.md, "Running two of each").
 With `--venues stub`, first the local exchange stubs the stub demo trades on (`manage.py stubs`).
 
 In production run the same commands under your process manager instead (docs/operations.md).
@@ -22,20 +25,41 @@ from ballast.embedded_redis import EmbeddedRedis
 DEMO_NICENESS = 10
 
 
+def numbered(name: str, count: int) -> list[str]:
+    """name, name-2, name-3...: the first keeps the name a single process always had."""
+    return [name if i == 1 else f"{name}-{i}" for i in range(1, count + 1)]
+
+
 def process_commands(
-    host: str, port: int, concurrency: int, demo_concurrency: int = 1, venues: str = "paper"
+    host: str, port: int, concurrency: int, demo_concurrency: int = 1, venues: str = "paper",
+    daphnes: int = 1, workers: int = 1, beats: int = 2,
 ) -> dict[str, list[str]]:
     python = sys.executable
+    # Several Daphnes listen on consecutive ports, for a proxy in front to spread the load.
+    web = {
+        name: [python, "-m", "daphne", "-b", host, "-p", str(port + i), "ballast.asgi:application"]
+        for i, name in enumerate(numbered("web", daphnes))
+    }
+    desk_workers = {
+        name: [
+            python, "-m", "celery", "--quiet", "-A", "ballast", "worker",
+            "--hostname", f"{name.replace('worker', 'main')}@%h",
+            "--loglevel", "WARNING", "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
+        ]
+        for name in numbered("worker", workers)
+    }
+    # One beat is active, the others wait for its Redis lock (ballast/beat.py).
+    beat = {
+        name: [python, "-m", "celery", "--quiet", "-A", "ballast", "beat", "--loglevel", "WARNING"]
+        for name in numbered("beat", beats)
+    }
     stubs = {}
     if venues == "stub":
         # The exchanges themselves, first: HollaEx and binance stubs on loopback.
         stubs["stubs"] = [python, str(settings.BASE_DIR / "manage.py"), "stubs"]
     return stubs | {
-        "web": [python, "-m", "daphne", "-b", host, "-p", str(port), "ballast.asgi:application"],
-        "worker": [
-            python, "-m", "celery", "--quiet", "-A", "ballast", "worker", "--hostname", "main@%h",
-            "--loglevel", "WARNING", "--concurrency", str(concurrency), "--without-mingle", "--without-gossip",
-        ],
+        **web,
+        **desk_workers,
         # Fill capture and hedges on a worker of their own, so that a hedge never waits behind
         # a tick, a page refresh or a sizing run (the main worker takes them too, as a spare).
         "hedger": [
@@ -51,10 +75,9 @@ def process_commands(
             "--concurrency", str(demo_concurrency), "--loglevel", "WARNING",
             "--without-mingle", "--without-gossip",
         ],
-        "beat": [
-            python, "-m", "celery", "--quiet", "-A", "ballast", "beat", "--loglevel", "WARNING",
-            "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-        ],
+        **beat,
+        # Raises "worker silent" and "beat silent": in neither of the processes it watches.
+        "watchdog": [python, str(settings.BASE_DIR / "manage.py"), "watchdog"],
         # Pulls the quotes when ticks stop: the database only, so it outlives workers and Redis.
         "deadman": [python, str(settings.BASE_DIR / "manage.py"), "deadman"],
         # Fills and hedge books pushed by real exchanges (ccxt.pro); idles on paper venues.
@@ -75,6 +98,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--concurrency", type=int, default=2, help="Celery worker processes")
+        parser.add_argument("--daphne", type=int, default=1, help="Daphne processes, on consecutive ports")
+        parser.add_argument("--workers", type=int, default=1, help="desk workers (every queue but demo)")
+        parser.add_argument("--beats", type=int, default=2, help="Celery beats, one active at a time")
         parser.add_argument(
             "--demo-concurrency", type=int, default=1, help="processes of the public demo's worker"
         )
@@ -85,8 +111,10 @@ class Command(BaseCommand):
 
     def handle(
         self, *args, host: str, port: int, concurrency: int, demo_concurrency: int, venues: str,
-        **options,
+        daphne: int, workers: int, beats: int, **options,
     ):
+        if min(daphne, workers, beats) < 1:
+            raise CommandError("--daphne, --workers and --beats take 1 or more")
         env = dict(os.environ)
         clear_metrics(settings.PROMETHEUS_MULTIPROC_DIR)
         redis_server = None
@@ -108,11 +136,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            commands = process_commands(host, port, concurrency, demo_concurrency, venues)
+            commands = process_commands(
+                host, port, concurrency, demo_concurrency, venues, daphne, workers, beats
+            )
             for name, command in commands.items():
                 # Own process groups: a Ctrl-C reaches us once, and we stop the children in order.
                 children[name] = subprocess.Popen(command, env=env, start_new_session=True)
-            self.stdout.write(self.style.SUCCESS(f"Ballast is up on http://{host}:{port}  (Ctrl-C stops it)"))
+            urls = ", ".join(f"http://{host}:{port + i}" for i in range(daphne))
+            self.stdout.write(self.style.SUCCESS(f"Ballast is up on {urls}  (Ctrl-C stops it)"))
             while not stopping:
                 for name, child in children.items():
                     if child.poll() is not None:
