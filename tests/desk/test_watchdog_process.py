@@ -92,7 +92,8 @@ def test_every_beat_killed_raises_beat_silent_and_a_new_beat_resolves_it(test_da
 
         wait_for(lambda: open_alert(Alert.BEAT_SILENT) is not None, '"beat silent"')
         assert "No Celery beat has ticked for" in open_alert(Alert.BEAT_SILENT).message
-        assert worker_heartbeat_fresh() and not Alert.objects.filter(kind=Alert.WORKER_SILENT).exists()
+        # (a worker slow to start on a busy machine may have had one, resolved since)
+        assert worker_heartbeat_fresh() and open_alert(Alert.WORKER_SILENT) is None
 
         run.start("beat")
         wait_for(lambda: open_alert(Alert.BEAT_SILENT) is None, '"beat silent" resolved')
@@ -105,4 +106,4 @@ def test_the_worker_killed_raises_worker_silent_while_beat_goes_on(test_database
         run.kill("worker")
 
         wait_for(lambda: open_alert(Alert.WORKER_SILENT) is not None, '"worker silent"')
-        assert not Alert.objects.filter(kind=Alert.BEAT_SILENT).exists()
+        assert open_alert(Alert.BEAT_SILENT) is None
