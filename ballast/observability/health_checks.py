@@ -16,6 +16,7 @@ import datetime
 import threading
 from collections.abc import Callable, Iterable
 
+import redis
 import redis.asyncio
 from django.conf import settings
 from django.db import connections
@@ -26,7 +27,7 @@ from health_check.contrib.redis import Redis as LibraryRedis
 from health_check.exceptions import ServiceUnavailable
 
 from ballast.celery import app as celery_app
-from bots.desk.health import worker_silence
+from bots.desk.health import beat_silence
 from bots.models import Market
 from bots.streams import work as stream_work
 from bots.venues import stream_state as streams
@@ -133,18 +134,30 @@ class _DatabaseCheck(HealthCheck):
 
 
 @dataclasses.dataclass
-class BeatAlive(_DatabaseCheck):
-    """Beat schedules the heartbeat task every HEARTBEAT_SECONDS and a worker of the default
-    queue writes it: with that queue answering, an old heartbeat means beat is down."""
+class BeatAlive(HealthCheck):
+    """The active beat stamps its own heartbeat in Redis on every tick (ballast/beat.py), on a
+    connection of its own with short timeouts here: a Redis that is down fails it at once."""
 
     name = "beat"
 
-    def look(self) -> None:
-        silence = worker_silence()
+    def __post_init__(self):
+        self.timeout = _timeout()
+
+    def run(self) -> None:
+        seconds = settings.HEALTH_CHECK_TIMEOUT
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=seconds, socket_timeout=seconds
+        )
+        try:
+            silence = beat_silence(client=client)
+        except (redis.RedisError, OSError) as exc:
+            raise ServiceUnavailable(f"its heartbeat could not be read ({type(exc).__name__})") from None
+        finally:
+            client.close()
         if silence is None:
-            raise ServiceUnavailable("no heartbeat written yet: beat has not run it")
-        if silence > settings.WORKER_SILENT_SECONDS:
-            raise ServiceUnavailable(f"the heartbeat is {silence:.0f} s old: beat or its workers stopped")
+            raise ServiceUnavailable("no heartbeat written yet: no beat has ticked")
+        if silence > settings.BEAT_SILENT_SECONDS:
+            raise ServiceUnavailable(f"the heartbeat is {silence:.0f} s old: no beat is running")
 
 
 @dataclasses.dataclass

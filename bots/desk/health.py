@@ -353,10 +353,10 @@ def check_workers(*, send_now: bool = False, missing_is_silent: bool = False) ->
 # --- beat ------------------------------------------------------------------------------------
 
 
-def beat_silence(now: float | None = None) -> float | None:
+def beat_silence(now: float | None = None, client=None) -> float | None:
     """Seconds since the active beat last ticked (bots.platform.beat_heartbeat); None when no
     beat ever has. Raises redis.RedisError when Redis cannot be read."""
-    mark = beat_heartbeat.read(locks.client())
+    mark = beat_heartbeat.read(client or locks.client())
     if mark is None:
         return None
     return max(0.0, (time.time() if now is None else now) - mark[0])

@@ -18,6 +18,7 @@ from health_check.exceptions import ServiceUnavailable
 from ballast.observability import health_checks
 from bots.desk.health import WORKER
 from bots.models import Heartbeat, Market
+from bots.platform import beat_heartbeat
 from tests.support import processes
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
@@ -36,8 +37,16 @@ def get(url: str) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
-def test_every_part_well_answers_200(live_url, worker, demo_worker, demo_market):
+@pytest.fixture
+def no_beat(redis_client):
+    redis_client.delete(beat_heartbeat.KEY)
+    yield redis_client
+    redis_client.delete(beat_heartbeat.KEY)
+
+
+def test_every_part_well_answers_200(live_url, worker, demo_worker, demo_market, no_beat):
     Heartbeat.objects.create(name=WORKER, beat_at=timezone.now())
+    beat_heartbeat.stamp(no_beat, "beat-host:1")
     Market.objects.update(last_tick_at=timezone.now())
     status, body = get(live_url + "/health/")
     assert (status, body["status"], body["failing"]) == (200, "ok", []), body
@@ -45,7 +54,7 @@ def test_every_part_well_answers_200(live_url, worker, demo_worker, demo_market)
     assert set(body["checks"].values()) == {"OK"}
 
 
-def test_a_silent_beat_and_a_market_without_ticks_answer_503_naming_them(live_url, demo_market):
+def test_a_silent_beat_and_a_market_without_ticks_answer_503_naming_them(live_url, demo_market, no_beat):
     Market.objects.update(last_tick_at=timezone.now() - timedelta(hours=1), started_at=None)
     status, body = get(live_url + "/health/")
     assert status == 503
@@ -69,7 +78,7 @@ def test_redis_down_answers_503_naming_redis_and_every_queue(test_database_url, 
     with processes.daphne(test_database_url, nothing_there, artifacts / "daphne-no-redis.log") as url:
         status, body = get(url + "/health/")
     assert status == 503
-    assert {"redis", "queue:celery", "queue:hedging", "queue:demo"} <= set(body["failing"])
+    assert {"redis", "queue:celery", "queue:hedging", "queue:demo", "beat"} <= set(body["failing"])
     assert "database" not in body["failing"]
     assert "the broker did not answer" in body["checks"]["queue:hedging"]
 
@@ -79,7 +88,7 @@ def test_database_down_answers_503_naming_it(artifacts, test_database_url):
     with processes.daphne(nothing_there, settings.REDIS_URL, artifacts / "daphne-no-db.log") as url:
         status, body = get(url + "/health/")
     assert status == 503
-    assert {"database", "beat", "ticks"} <= set(body["failing"])
+    assert {"database", "ticks"} <= set(body["failing"])  # beat's heartbeat is in Redis
     assert "redis" not in body["failing"]
     assert "127.0.0.1" not in json.dumps(body)  # reasons name parts, never where they are
 
