@@ -169,7 +169,9 @@ def test_the_panel_asks_for_the_code_on_a_big_transfer(client, big_proposal, ope
 def test_the_demo_login_gets_an_authenticator_and_says_how_to_read_its_code(db):
     out = io.StringIO()
     call_command("seed_demo", "--trades-per-minute", "0", stdout=out)
-    assert "manage.py demo_code operator" in out.getvalue()
+    # The command as printed runs from the checkout (manage.py alone is not on PATH, and the
+    # system python has no Django).
+    assert "`.venv/bin/python manage.py demo_code operator`" in out.getvalue()
 
     code = io.StringIO()
     call_command("demo_code", "operator", stdout=code)
@@ -178,6 +180,17 @@ def test_the_demo_login_gets_an_authenticator_and_says_how_to_read_its_code(db):
         .objects.get(username="operator")
     )
     assert device.verify_token(code.getvalue().strip())
+
+
+def test_the_stub_demos_code_command_names_its_own_folder(db, settings):
+    # `make demo VENUES=stub` keeps its database in var/stub: without the folder the printed
+    # command would read the paper demo's database and print a code the stub demo refuses.
+    settings.VAR_DIR = settings.BASE_DIR / "var" / "stub"
+    out = io.StringIO()
+    call_command("seed_demo", "--trades-per-minute", "0", stdout=out)
+    assert "`BALLAST_VAR_DIR=var/stub .venv/bin/python manage.py demo_code operator`" in (
+        out.getvalue()
+    )
 
 
 def test_demo_code_prints_no_real_authenticators_code(operator):

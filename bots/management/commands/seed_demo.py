@@ -11,6 +11,7 @@ import secrets
 import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -152,9 +153,25 @@ def two_factor_line(username: str) -> str:
     if not two_factor.required():
         return "Two-factor log-in is off (BALLAST_TWO_FACTOR=false)."
     return (
-        f"Then the two-factor code: `manage.py demo_code {username}` prints it, or add the key "
-        f"{two_factor.secret_of(device)} to an authenticator app"
+        f"Then the two-factor code: `{manage_py('demo_code', username)}` prints it, "
+        f"or add the key {two_factor.secret_of(device)} to an authenticator app"
     )
+
+
+def manage_py(*args: str) -> str:
+    """A manage.py command as whoever ran `make demo` can paste it into their shell: the
+    checkout's Python, and the demo's folder when it is not the default one (`make demo
+    VENUES=stub` keeps its own database in var/stub, and a command without it reads the paper
+    demo's)."""
+    command = " ".join([".venv/bin/python manage.py", *args])
+    var_dir = settings.VAR_DIR.resolve()
+    if var_dir == (settings.BASE_DIR / "var").resolve():
+        return command
+    try:
+        shown = var_dir.relative_to(settings.BASE_DIR.resolve())
+    except ValueError:
+        shown = var_dir
+    return f"BALLAST_VAR_DIR={shown} {command}"
 
 
 def seed_paper_venues() -> tuple[Venue, Venue, Account, Account]:
@@ -225,7 +242,7 @@ def login(username: str, new_password: bool) -> str:
     if not (created or new_password):
         return (
             f"Log in at http://127.0.0.1:8000 as  {username}  with its password as it was "
-            "(`manage.py seed_demo --new-password` sets and prints a new one)"
+            f"(`{manage_py('seed_demo', '--new-password')}` sets and prints a new one)"
         )
     password = secrets.token_urlsafe(9)
     user.set_password(password)
