@@ -114,7 +114,7 @@ def test_a_user_trade_is_appended_to_the_history_charts_in_place(
         timeout=30_000,
     )
     page.wait_for_function(
-        "document.getElementById('inventory-chart').data[0].y.at(-1) < 2.02", timeout=30_000
+        "() => document.getElementById('inventory-chart').data[0].y.at(-1) < 2.02", timeout=30_000
     )
     assert data(page, "inventory-chart", "[0].y.at(-1)") == pytest.approx(2.01)
     assert page.evaluate("window.__samePage") is True
@@ -130,5 +130,5 @@ def test_a_user_trade_is_appended_to_the_history_charts_in_place(
 
     # The dark theme: the charts' text follows it.
     page.click("[data-theme-toggle]")
-    page.wait_for_function("document.documentElement.dataset.theme === 'dark'")
+    page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
     page.screenshot(path=artifacts / "market-charts-dark.png", full_page=True)

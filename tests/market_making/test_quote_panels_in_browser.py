@@ -31,7 +31,7 @@ def test_an_operator_sees_each_levels_edge_and_pauses_and_resumes_the_bot(
     page.wait_for_selector("#control-result .ok")
     # Carried out, the command empties the reason box: the next one needs its own reason.
     assert page.locator("#bot-panel form.controls input[name=reason] >> nth=0").input_value() == ""
-    page.wait_for_function("document.getElementById('state').textContent === 'paused'")
+    page.wait_for_function("() => document.getElementById('state').textContent === 'paused'")
     page.wait_for_selector("#actions li:has-text('exchange maintenance')")
     assert page.locator("#bot-panel button[data-command=pause]").is_disabled()
     assert page.locator("#bot-panel button[data-command=resume]").is_enabled()
@@ -43,7 +43,7 @@ def test_an_operator_sees_each_levels_edge_and_pauses_and_resumes_the_bot(
     )
     page.fill("#bot-panel form.controls input[name=reason] >> nth=0", "maintenance over")
     page.click("#bot-panel button[data-command=resume]")
-    page.wait_for_function("document.getElementById('state').textContent === 'running'")
+    page.wait_for_function("() => document.getElementById('state').textContent === 'running'")
     assert page.locator("#actions li").first.inner_text().endswith("resume: maintenance over")
 
 

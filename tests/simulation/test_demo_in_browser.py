@@ -36,7 +36,7 @@ def test_a_visitor_plays_the_whale_applies_the_suggestion_and_the_bars_move_back
     page.click("#play")
     page.wait_for_selector("#suggestion", timeout=30_000)
     page.click("#play")  # pause
-    page.wait_for_function("document.getElementById('play').textContent === 'Play'")
+    page.wait_for_function("() => document.getElementById('play').textContent === 'Play'")
     page.wait_for_timeout(700)  # a step already on its way lands
 
     drained = bar(page, 0, 0)

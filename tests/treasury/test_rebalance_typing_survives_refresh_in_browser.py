@@ -23,7 +23,7 @@ COUNT_PANEL_SWAPS = """() => {
 
 
 def wait_for_a_panel_swap(page, after: int) -> int:
-    page.wait_for_function(f"window.__panelSwaps > {after}", timeout=15_000)
+    page.wait_for_function(f"() => window.__panelSwaps > {after}", timeout=15_000)
     return page.evaluate("window.__panelSwaps")
 
 
