@@ -37,10 +37,13 @@ def test_an_operator_sees_each_levels_edge_and_pauses_and_resumes_the_bot(
     assert page.locator("#bot-panel button[data-command=resume]").is_enabled()
     page.screenshot(path=artifacts / "market-paused.png", full_page=True)
 
-    page.click("#bot-panel button[data-command=resume]")  # no reason: the browser asks for one
+    page.click("#bot-panel button[data-command=resume]")  # no reason: refused, asked for one
     assert page.locator("#bot-panel form.controls input[name=reason] >> nth=0").evaluate(
         "input => input.validity.valueMissing"
     )
+    # htmx sends the button's request without the browser's check; the desk refuses it. Wait for
+    # that answer, so it cannot land after the next command's.
+    page.wait_for_selector("#control-result:has-text('Say why')")
     page.fill("#bot-panel form.controls input[name=reason] >> nth=0", "maintenance over")
     page.click("#bot-panel button[data-command=resume]")
     page.wait_for_function("() => document.getElementById('state').textContent === 'running'")
