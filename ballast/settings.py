@@ -198,6 +198,12 @@ STREAM_BOOK_STALE_SECONDS = env_number("BALLAST_STREAM_BOOK_STALE_SECONDS", 5.0,
 VENUE_URL_HOSTS = frozenset(
     h.strip() for h in env_str("BALLAST_VENUE_URL_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
 )
+# An account's balance is read once for every market and process (bots/venues/stream_state.py):
+# while its balance stream is live, the streamed one serves for at most this long without news;
+# read by REST, it serves this long (one tick by default). Either only if read after the desk's
+# last order or cancel on the account.
+STREAM_BALANCE_STALE_SECONDS = env_number("BALLAST_STREAM_BALANCE_STALE_SECONDS", 60.0, 1.0, 3600.0)
+BALANCE_SHARE_SECONDS = env_number("BALLAST_BALANCE_SHARE_SECONDS", TICK_SECONDS, 0.0, 60.0)
 # A market's tick queued by a streamed reference move at most this often (milliseconds).
 STREAM_TICK_MIN_MS = int(env_number("BALLAST_STREAM_TICK_MIN_MS", 100.0, 0.0, 10000.0))
 # Hedge intents untouched this long and not final are queued again (bots.hedging.reconcile.due_for_sweep).

@@ -240,7 +240,9 @@ class _Run:
                 rules = MarketRules.from_market(venue.market(self.symbol))
                 # The streamed book when the stream process keeps a fresh one, else by REST.
                 book = streams.read_book(venue, account.venue_id, self.symbol, BOOK_DEPTH)
-                free = venue.fetch_balance().get("free") or {}
+                # The account's shared balance (streamed, or read once for every market) when
+                # fresh, else by REST; a pre-check only: the venue refuses what it cannot fund.
+                free = streams.read_balance(venue).get("free") or {}
             except ccxt.BaseError as exc:
                 venue_health.mark_down(account.venue_id, describe(exc))
                 self.venue_of_call = account.venue_id

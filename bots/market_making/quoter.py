@@ -267,7 +267,7 @@ class MarketTick:
                 # a time is as fresh as its arrival; a cached or streamed one carries its time.
                 received_ms = int(time.time() * 1000)
                 taker = market_rules(venue, self.symbol).taker_fee
-                balance = venue.fetch_balance()
+                balance = streams.read_balance(venue)  # one read for every market
             except ccxt.BaseError as exc:
                 errors.append(exc)
                 problems.append(f"hedge venue {venue.id}: {describe(exc)}")
@@ -368,7 +368,7 @@ class MarketTick:
         order.save(update_fields=["exchange_order_id", "state", "filled", "error", "updated_at"])
 
     def funds(self, resting: list[RestingOrder]) -> Funds:
-        balance = self.mm.fetch_balance()
+        balance = streams.read_balance(self.mm)
         held_base = sum((o.amount for o in resting if o.side == SELL), ZERO)
         held_quote = sum((o.amount * o.price for o in resting if o.side == BUY), ZERO)
         return Funds(

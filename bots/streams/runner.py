@@ -9,6 +9,11 @@
   recorded: a fill made while the stream was away is captured, once.
 - Books: `watch_order_book` for every hedge venue a market uses; the freshest book of each is
   kept in Redis (bots/venues/stream_state.py) where ticks and hedges read it instead of asking by REST.
+- Balances: `watch_balance` for every account a market makes or hedges with, where the exchange
+  has it; each change is written to Redis beside the books, and while the stream is live every
+  tick and hedge reads it there (stream_state.read_balance) instead of asking by REST. The
+  account's whole balance is read once by REST as the stream opens (an exchange pushes only the
+  assets that change), and what the stream pushes is laid over it.
 - Event-driven quoting: a reference that moves beyond a market's refresh tolerance queues its
   tick at once (`reference_moved`); the tick lock still keeps one tick per market at a time.
 
@@ -83,6 +88,7 @@ class AccountStream:
         self.client = pro_client(plan)
         self.via = streams_fills(self.client) if plan.fill_markets else ""
         self.live = False
+        self.balance_live = False
         self.filled: dict[str, Decimal] = {}  # watch_orders: each order's filled as last seen
         self.reconnects = 0
 
@@ -90,16 +96,23 @@ class AccountStream:
         jobs = []
         if self.plan.fill_markets:
             if self.via:
-                jobs += [self.fills(), self.heartbeat()]
+                jobs.append(self.fills())
             else:
                 log.info("%s streams no fills: its ticks poll them", self.plan.venue)
+        if self.client.has.get("watchBalance"):
+            jobs.append(self.balance())
+        else:
+            log.info("%s streams no balance: it is read by REST, once a tick", self.plan.venue)
+        if jobs:
+            jobs.append(self.heartbeat())
         jobs += [self.book(symbol) for symbol in sorted(self.plan.book_symbols)]
         return [asyncio.ensure_future(job) for job in jobs]
 
     async def close(self) -> None:
         # The client stays, kept for the process (bots/streams/clients.py closes it).
-        self.live = False
+        self.live = self.balance_live = False
         await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
+        await sync_to_async(state.mark_balance_polled)(self.plan.balance_key)
 
     # --- fills ------------------------------------------------------------------------------
 
@@ -186,7 +199,44 @@ class AccountStream:
         while True:
             if self.live:
                 state.mark_fills_streamed(self.plan.account_id, self.via)
+            if self.balance_live:
+                state.mark_balance_streamed(self.plan.balance_key)
             await asyncio.sleep(state.HEARTBEAT_SECONDS)
+
+    # --- balance ----------------------------------------------------------------------------
+
+    async def balance(self) -> None:
+        delay = RETRY_FIRST
+        while True:
+            # ccxt keeps the assets pushed so far: after a gap they could be older than the
+            # snapshot read below, so they go.
+            self.client.balance = {}
+            watching = asyncio.ensure_future(self.client.watch_balance())
+            try:
+                # The snapshot is read once the stream is subscribed, so that no change falls
+                # between the two; it goes through the desk's REST client and request budget.
+                await self.subscribed()
+                snapshot = await sync_to_async(work.rest_balance)(self.plan.account_id)
+                state.save_balance(self.plan.balance_key, snapshot)
+                # Readers take the shared balance as streamed once the mark says so.
+                self.balance_live = True
+                state.mark_balance_streamed(self.plan.balance_key)
+                delay = RETRY_FIRST
+                while True:
+                    pushed = to_decimals(await watching)
+                    watching = asyncio.ensure_future(self.client.watch_balance())
+                    state.save_balance(self.plan.balance_key, laid_over(snapshot, pushed))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.balance_live = False
+                await sync_to_async(state.mark_balance_polled)(self.plan.balance_key)
+                log.warning("%s balance stream lost (%s: %s); again in %.1f s", self.plan.venue,
+                            type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MOST)
+            finally:
+                watching.cancel()
 
     # --- books ------------------------------------------------------------------------------
 
@@ -211,6 +261,12 @@ class AccountStream:
                             type(exc).__name__, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MOST)
+
+
+def laid_over(snapshot: dict, pushed: dict) -> dict:
+    """The balance read as the stream opened, with every asset the stream pushed since as it
+    pushed it last (ccxt keeps the last figures of each asset it was sent)."""
+    return {kind: {**(snapshot.get(kind) or {}), **(pushed.get(kind) or {})} for kind in ("free", "used", "total")}
 
 
 class StreamProcess:

@@ -13,10 +13,12 @@ from django.db import close_old_connections
 
 from bots.engine.market_making.quote_config import InvalidSettings
 from bots.hedging.capture import capture_fills
-from bots.models import Market, QuoteSettings, Venue
+from bots.models import Account, Market, QuoteSettings, Venue
 from bots.platform.locks import market_lock
 from bots.venues import venue_for
+from bots.venues.clients import fingerprint
 from bots.venues.fill_identity import with_ids
+from bots.venues.stream_state import balance_key
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,13 @@ class AccountPlan:
     credentials: dict
     fill_markets: dict[str, int] = field(default_factory=dict)  # symbol -> market id
     book_symbols: set[str] = field(default_factory=set)
+    # Every account a market makes or hedges with has its balance streamed (where the exchange
+    # can), so that ticks and hedges need not read it by REST (stream_state.read_balance).
+
+    @property
+    def balance_key(self) -> str:
+        """Where the account's balance is shared: as its REST venue names it (CcxtVenue)."""
+        return balance_key(self.account_id, fingerprint(self.exchange_id, self.options, self.credentials))
 
     def key(self) -> tuple:
         return (self.account_id, self.exchange_id, repr(self.options), tuple(sorted(self.fill_markets.items())),
@@ -71,9 +80,12 @@ def plan() -> list[AccountPlan]:
         if market.mm_account.venue.kind == Venue.CCXT:
             of(market.mm_account).fill_markets[market.symbol] = market.pk
         for account in market.hedge_accounts():
-            if account.venue.kind == Venue.CCXT and (account.venue_id, market.symbol) not in book_venues:
+            if account.venue.kind != Venue.CCXT:
+                continue
+            plan_ = of(account)  # its balance, even when another account streams the book
+            if (account.venue_id, market.symbol) not in book_venues:
                 book_venues.add((account.venue_id, market.symbol))
-                of(account).book_symbols.add(market.symbol)
+                plan_.book_symbols.add(market.symbol)
     return list(plans.values())
 
 
@@ -113,6 +125,12 @@ def capture_streamed(market_id: int, trades: list[dict], on_hedge: Callable[[int
     # capture task's does; a trade recorded twice would be refused by the unique key anyway.
     with market_lock("capture", market_id, wait_seconds=5):
         return len(capture_fills(market, _Pushed(trades), on_hedge))
+
+
+def rest_balance(account_id: int) -> dict:
+    """The account's whole balance by REST, through the desk's client and request budget."""
+    close_old_connections()
+    return venue_for(Account.objects.select_related("venue").get(pk=account_id)).fetch_balance()
 
 
 def resync(market_id: int, on_hedge: Callable[[int], None]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bots.engine.rules import ZERO, dec
 from bots.models import Account, BalanceSnapshot
-from bots.venues import venue_for
+from bots.venues import stream_state, venue_for
 
 
 def refresh_balances(account: Account, assets: list[str]) -> list[BalanceSnapshot]:
@@ -14,7 +14,8 @@ def refresh_balances(account: Account, assets: list[str]) -> list[BalanceSnapsho
     time; a mere move between free and in-orders (the bot replacing quotes) updates the latest
     row in place instead of writing one a tick.
     """
-    balance = venue_for(account).fetch_balance()
+    # The account's shared balance when it was read (or streamed) after the desk's last order.
+    balance = stream_state.read_balance(venue_for(account))
     written = []
     for asset in assets:
         figures = balance.get(asset) or {}

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 import ccxt
 
 from bots.engine.rules import dec
+from bots.venues import stream_state
 from bots.venues.clients import KeptClient, kept_client
 from bots.venues.fill_identity import with_ids
 
@@ -70,6 +71,7 @@ class CcxtVenue:
     def __init__(self, account):
         venue = account.venue
         self._setup(venue.name, kept_client(venue, account.pk, account.credentials()))
+        self.balance_key = stream_state.balance_key(account.pk, self.kept.fingerprint)
 
     @classmethod
     def from_settings(
@@ -89,6 +91,9 @@ class CcxtVenue:
         self.id = name
         self.kept = kept
         self.client = kept.client
+        # An account row's balance is shared by the desk's processes (stream_state.read_balance)
+        # under this key; a venue without a row reads its own.
+        self.balance_key: str | None = None
 
     @contextmanager
     def _answer(self, what: str) -> Iterator[None]:
@@ -171,6 +176,7 @@ class CcxtVenue:
         emulate_ioc = params.get("timeInForce") == "IOC" and not self._offers_time_in_force("IOC")
         if emulate_ioc:
             del params["timeInForce"]
+        stream_state.balance_moving(self.balance_key)  # a balance read before is no longer fresh
         try:
             with self._answer("create_order"):
                 order = to_decimals(
@@ -238,6 +244,7 @@ class CcxtVenue:
             )
 
     def cancel_order(self, id: str, symbol: str | None = None, params: dict | None = None) -> dict:
+        stream_state.balance_moving(self.balance_key)
         with self._answer("cancel_order"):
             order = to_decimals(self.client.cancel_order(id, symbol, params or {}))
         if order.get("status") is None:
@@ -309,6 +316,7 @@ class CcxtVenue:
         params = dict(params or {})
         if tag:
             params["tag"] = tag
+        stream_state.balance_moving(self.balance_key)
         with self._answer("withdraw"):
             result = to_decimals(self.client.withdraw(code, plain(dec(amount)), address, params))
         if result.get("id") is None:

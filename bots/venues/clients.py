@@ -102,6 +102,7 @@ def kept_client(venue, account_id: int, credentials: dict) -> KeptClient:
         if found is None or found[0] != print_:
             client = KeptClient(venue.name, venue.exchange_id, venue.options, credentials,
                                 label=venue.label, alerts=True, sandbox=sandbox)
+            client.fingerprint = print_
             found = _kept[key] = (print_, client)
         return found[1]
 
@@ -119,6 +120,7 @@ class KeptClient:
                  credentials: dict | None, label: str = "", alerts: bool = False,
                  sandbox: bool = False):
         self.name, self.label = name, label or name
+        self.fingerprint = ""  # of the account's keys and the venue's options, when kept for one
         self.client = build_client(name, exchange_id, options, credentials, sandbox)
         self.budget = budget_for(self.client, self.label)
         # ccxt's switch for pacing now switches the shared budget (off: tests against stubs).

@@ -1,9 +1,18 @@
 """What the stream process shares with ticks, hedges and pages, in Redis: the freshest book of
-each hedge venue, and whether an account's fills arrive by stream.
+each hedge venue, each account's balance, and whether an account's fills arrive by stream.
 
 Readers are the tick (bots/market_making/quoter.py), the hedger (bots/hedging/hedger.py) and the
 market page; a Redis that is down reads as "nothing streamed", so they do what they did before
-streams: fetch the book by REST and poll the fills each tick.
+streams: fetch the book and the balance by REST and poll the fills each tick.
+
+Balances (`read_balance`): one record per account on a real exchange, written by the stream
+process on every change the exchange pushes (watch_balance) and by whoever had to read it by
+REST. A record serves every market and process of the desk while it is fresh: it was read after
+the desk's last order or cancel on the account (every send counts a "move" first), and either the
+account's balance stream is live and the record is younger than BALLAST_STREAM_BALANCE_STALE_SECONDS
+or it is younger than BALLAST_BALANCE_SHARE_SECONDS (a tick). Otherwise it is read by REST again.
+The balance is a pre-check: the venue still refuses an order it cannot fund. Times are Redis's,
+so processes on hosts whose clocks differ agree on ages.
 """
 
 from __future__ import annotations
@@ -34,6 +43,17 @@ def _book_key(venue_id: int, symbol: str) -> str:
 
 def _fills_key(account_id: int) -> str:
     return f"ballast:stream:fills:{account_id}"
+
+
+def balance_key(account_id: int, fingerprint: str) -> str:
+    """An account's balance as reached with these keys and options (clients.fingerprint): a
+    change of keys, or a venue pointed elsewhere, starts afresh."""
+    return f"{account_id}:{fingerprint[:16]}"
+
+
+def _balance_keys(key: str) -> list[str]:
+    # The record, the count of the desk's sends on the account, the balance stream's live mark.
+    return [f"ballast:balance:{key}", f"ballast:balance:moves:{key}", f"ballast:stream:balance:{key}"]
 
 
 def now_ms() -> int:
@@ -102,3 +122,118 @@ def fills_streamed(account_id: int) -> str:
     except UNREACHABLE:
         return ""
     return via.decode() if via else ""
+
+
+# --- balances -----------------------------------------------------------------------------
+
+# Answers the record (or false), the account's move count, whether its stream is live, Redis's ms.
+_READ_BALANCE = """
+local t = redis.call('TIME')
+return {redis.call('GET', KEYS[1]), tonumber(redis.call('GET', KEYS[2]) or '0'),
+        redis.call('EXISTS', KEYS[3]), tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
+"""
+# Writes the record unless one read later is there; `moves` is the count the reading began
+# after (-1: now, for a pushed balance, which follows the sends it reflects).
+_SAVE_BALANCE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local moves = tonumber(ARGV[2])
+if moves < 0 then moves = tonumber(redis.call('GET', KEYS[2]) or '0') end
+local old = redis.call('GET', KEYS[1])
+if old then
+  local seen = cjson.decode(old)['moves']
+  if seen > moves then return 0 end
+end
+redis.call('SET', KEYS[1], cjson.encode({moves = moves, seen = now, balance = ARGV[1]}), 'EX', ARGV[3])
+return 1
+"""
+BALANCE_KEEP_SECONDS = 300
+
+
+def _scripts():
+    redis_client = client()
+    found = getattr(redis_client, "_ballast_balance_scripts", None)
+    if found is None:
+        found = (redis_client.register_script(_READ_BALANCE), redis_client.register_script(_SAVE_BALANCE))
+        redis_client._ballast_balance_scripts = found
+    return found
+
+
+def balance_moving(key: str | None) -> None:
+    """The desk is about to send an order or cancel on the account: a balance read before this
+    is no longer fresh."""
+    if key is None:
+        return
+    try:
+        client().incr(_balance_keys(key)[1])
+    except UNREACHABLE:
+        pass  # no balance is shared while Redis is down either
+
+
+def _plain_balance(balance: dict) -> str:
+    figures = {kind: {asset: str(value) for asset, value in (balance.get(kind) or {}).items()
+                      if value is not None} for kind in ("free", "used", "total")}
+    return json.dumps({**figures, "timestamp": balance.get("timestamp")})
+
+
+def _ccxt_balance(text: str) -> dict:
+    """The record shaped as ccxt's fetch_balance answers, with Decimals."""
+    figures = json.loads(text)
+    balance = {kind: {asset: Decimal(v) for asset, v in figures[kind].items()}
+               for kind in ("free", "used", "total")}
+    for asset in set().union(*balance.values()):
+        balance[asset] = {kind: balance[kind].get(asset) for kind in ("free", "used", "total")}
+    balance["timestamp"] = figures.get("timestamp")
+    return balance
+
+
+def save_balance(key: str, balance: dict, moves: int = -1) -> None:
+    """Share the balance: `moves` is the account's move count its reading began after (-1, a
+    pushed balance: now)."""
+    _scripts()[1](keys=_balance_keys(key), args=[_plain_balance(balance), moves, BALANCE_KEEP_SECONDS])
+
+
+def shared_balance(key: str) -> tuple[dict | None, int]:
+    """The account's shared balance when fresh (else None), and the move count to read after."""
+    raw, moves, live, now = _scripts()[0](keys=_balance_keys(key))
+    if not raw:
+        return None, moves
+    record = json.loads(raw)
+    age_ms = now - record["seen"]
+    if record["moves"] < moves:
+        return None, moves
+    limit = settings.STREAM_BALANCE_STALE_SECONDS if live else settings.BALANCE_SHARE_SECONDS
+    if age_ms > limit * 1000:
+        return None, moves
+    return {**_ccxt_balance(record["balance"]), "shared": "stream" if live else "rest"}, moves
+
+
+def read_balance(venue) -> dict:
+    """The venue account's balance: the shared record when fresh, else the venue's by REST
+    (shared for the next reader). A venue that shares none (paper: a database read) is asked."""
+    key = getattr(venue, "balance_key", None)
+    if key is None:
+        return venue.fetch_balance()
+    try:
+        balance, moves = shared_balance(key)
+    except UNREACHABLE:
+        return venue.fetch_balance()
+    if balance is not None:
+        return balance
+    balance = venue.fetch_balance()
+    try:
+        save_balance(key, balance, moves)
+    except UNREACHABLE:
+        pass
+    return balance
+
+
+def mark_balance_streamed(key: str) -> None:
+    client().set(_balance_keys(key)[2], "1", px=int(LIVE_SECONDS * 1000))
+
+
+def mark_balance_polled(key: str) -> None:
+    try:
+        client().delete(_balance_keys(key)[2])
+    except UNREACHABLE:
+        pass  # the mark lapses by itself

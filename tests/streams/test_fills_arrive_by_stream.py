@@ -71,7 +71,8 @@ async def test_a_duplicated_message_makes_no_second_fill(market, stubs):
         stubs.rest.take("buy", "0.003")
         await eventually(lambda: Fill.objects.count() == 2, "the delayed fill")
 
-    reports = [m["event"]["t"] for kind, m in stubs.ws.sent if kind == "user"]
+    reports = [m["event"]["t"] for kind, m in stubs.ws.sent
+               if kind == "user" and m["event"]["e"] == "executionReport"]
     assert reports.count(reports[0]) == 2  # the first trade's report went out twice
     assert await sync_to_async(fill_ids)() == stub_trade_ids(stubs)
     assert sorted(queued) == await sync_to_async(hedge_ids)()

@@ -8,7 +8,8 @@ ccxt.pro's binance class is what talks to it, so what it sends is what that clas
   `userDataStream.subscribe.signature`, signed like a REST call, and reads events wrapped as
   {"subscriptionId": 0, "event": {...}}): an `executionReport` for every change to the bot's
   orders, one per trade with x=TRADE, which watch_my_trades and watch_orders turn into trades
-  and orders;
+  and orders, followed (as binance sends it) by an `outboundAccountPosition` with the bot's
+  balances of the market's two assets, which watch_balance turns into the balance;
 - the diff depth stream (`btcusdt@depth@100ms` on /ws/<n>, answered {"result": null, "id": ...}):
   a `depthUpdate` per change of the book with the update ids U and u, which watch_order_book
   stitches onto the REST depth snapshot's lastUpdateId.
@@ -271,7 +272,17 @@ class BinanceWsStub(WsStub):
         for order in change.orders:
             for report in _execution_reports(order, [t for t in change.trades if t.order_id == order.id], change.time):
                 events.append((USER, {"subscriptionId": 0, "event": report}))
+        if change.orders:
+            events.append((USER, {"subscriptionId": 0, "event": self._account_position(change.time)}))
         return events
+
+    def _account_position(self, time: int) -> dict:
+        """binance's event after any change to the bot's funds: the assets that changed (here
+        always the market's two), free and locked."""
+        return {"e": "outboundAccountPosition", "E": time, "u": time, "B": [
+            {"a": a, "f": fmt(self.rest.balance(a)[0]), "l": fmt(self.rest.balance(a)[1])}
+            for a in ("BTC", "USDT")
+        ]}
 
 
 def _execution_reports(order, trades, time: int) -> list[dict]:
