@@ -30,7 +30,7 @@ from bots.models.fields import ExactSum
 from bots.platform import beat_heartbeat, locks
 from bots.platform.locks import market_lock
 from bots.venues import ccxt_errors as ccxt
-from bots.venues import venue_for
+from bots.venues import stream_state, venue_for
 from bots.venues.errors import describe
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,8 @@ def _reference(market: Market, previous: HealthSample | None, now) -> tuple[Deci
     venue = market.hedge_account.venue
     key = f"venue-{venue.name}"
     try:
-        book = venue_for(market.hedge_account).fetch_order_book(market.symbol, limit=1)
+        # The streamed book when the stream process keeps a fresh one, else by REST.
+        book = stream_state.read_book(venue_for(market.hedge_account), venue.pk, market.symbol, 1)
     except ccxt.BaseError as exc:
         raise_alert(Alert.VENUE_ERROR, market, f"{venue.label}: {describe(exc)}", market_url(market), key=key)
         return None, previous.reference_moved_at if previous else None

@@ -34,7 +34,7 @@ from bots.models import (
     TransferProposal,
 )
 from bots.venues import ccxt_errors as ccxt
-from bots.venues import venue_for
+from bots.venues import stream_state, venue_for
 
 MIN_FLOW_SPAN = timedelta(minutes=5)
 MARK_SECONDS = 2.0  # a panel refresh reuses a mark this fresh instead of asking the venue again
@@ -247,7 +247,8 @@ def mark_price(market: Market) -> Decimal | None:
         return cached[1]
     price = None
     try:
-        book = venue_for(market.hedge_account).fetch_order_book(market.symbol, limit=5)
+        hedge = market.hedge_account
+        book = stream_state.read_book(venue_for(hedge), hedge.venue_id, market.symbol, 5)
         price = mid_price(
             [(dec(p), dec(a)) for p, a in book["bids"]], [(dec(p), dec(a)) for p, a in book["asks"]]
         )
