@@ -10,7 +10,7 @@ Prints one line per path, `end to end paper: p50 X ms p99 Y ms` and
 The ccxt streams path: the MM bot quotes on a local binance stub (bots/simulation/stub_exchanges/binance.py,
 REST, with its websocket stub beside it) and hedges on a second one; `manage.py stream` runs as
 its own process, receives the fill by ccxt.pro's watch_my_trades, captures it and hedges it
-through ccxt (REST order to the hedge stub), reading the hedge book it streams. Over loopback,
+through ccxt (REST order to the hedge stub), reading the hedge book and balance it streams. Over loopback,
 every process on this machine's cores.
 
 The paper path:
@@ -261,15 +261,16 @@ def measure_streams(market, env: dict, folder: Path, processes: list, warmup: in
             stdout=log, stderr=subprocess.STDOUT,
         ))
         deadline = time.monotonic() + 30
-        while not (state.fills_streamed(mm.pk) and state.streamed_book(hedge.venue_id, market.symbol, 60)):
+        balance_key = venue_for(hedge).balance_key
+        while not (state.fills_streamed(mm.pk) and state.streamed_book(hedge.venue_id, market.symbol, 60)
+                   and state.shared_balance(balance_key)[0]):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the stream process did not start; see {folder / 'stream.log'}")
             time.sleep(0.1)
 
         def trade(i: int) -> None:
-            # Paced: each fill costs about 60 of binance's request weight (the hedge's balance
-            # read and order, both accounts' balances after it), and the shared limiter
-            # (bots/venues/limiter.py) holds requests back once 6,000 a minute would be passed.
+            # Paced, one fill a second as the demo's users come (a fill costs the hedge venue one
+            # order's weight now that balances and books stream).
             time.sleep(pause)
             own.take("buy" if i % 2 else "sell", "0.01")
 

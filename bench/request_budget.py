@@ -12,9 +12,12 @@ quotes with the demo's settings, and simulated users trade with the MM bot at th
 Then, for `--minutes` of wall-clock time, the desk's beat schedule runs in this process as the
 workers would run it (Celery's eager mode): the market-making ticks every
 BALLAST_TICK_SECONDS, the health samples, the hedge sweeper and reconciliation, the planner and
-the transfer watch; each fill's hedge runs when its capture commits. No page is open (a page
-push reads the own venue too). Books and fills are read by REST polling: the stream process
-that replaces that (#13 item 1) is not in this process; once it runs, start it beside this loop.
+the transfer watch. Beside it, as production runs them, `manage.py stream` (fills, hedge books
+and balances by websocket from the stubs' websocket side, tests/support/exchange_ws_stub.py;
+each fill captured and hedged there) and one Celery worker for what that process queues (the
+balance snapshots and page refresh after a hedge, retries). No page is open (a page push reads
+the own venue too). With `--polling` the stream process and its worker are left out: books and
+fills are read by REST each tick, as before streams.
 
 Each stub counts what it received, weighed as Binance publishes (bots/venues/request_weights.py).
 Prints the hedge venue's and the own venue's (all own stubs together: one exchange) weight per
@@ -30,6 +33,7 @@ import argparse
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +56,7 @@ def main() -> None:
     parser.add_argument("--markets", type=int, default=10)
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--polling", action="store_true", help="without the stream process")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ballast-bench-"))
@@ -65,7 +70,7 @@ def main() -> None:
         "LOG_LEVEL": "ERROR",
         "DJANGO_SETTINGS_MODULE": "ballast.settings",
     })
-    stubs = []
+    stubs, sockets, processes = [], [], []
     try:
         import django
         from django.conf import settings
@@ -80,28 +85,67 @@ def main() -> None:
 
         app.conf.task_always_eager = True  # every queued task runs here, as a worker would
         from bots.simulation.stub_exchanges.binance import BinanceStub
+        from bots.simulation.stub_exchanges.binance_ws import BinanceWsStub
 
         hedge_stub = BinanceStub(balances={"BTC": "1000", "USDT": "100000000"})
         own_stubs = [BinanceStub(balances={"BTC": "100", "USDT": "10000000"}) for _ in range(args.markets)]
         stubs = [hedge_stub, *own_stubs]
+        sockets = [BinanceWsStub(stub) for stub in stubs]
         for step in range(1, 6):
             for side, sign in (("sell", 1), ("buy", -1)):
                 hedge_stub.seed_liquidity(side, MID + sign * 10 * step, "500")
-        seed_markets(hedge_stub, own_stubs)
+        seed_markets(sockets[0], sockets[1:])
+        if not args.polling:
+            processes = start_streams(folder)
         for stub in stubs:
             stub.requests.clear()  # setting up is not the desk's traffic
         orders = run(app, own_stubs, args.minutes * 60, random.Random(args.seed))
-        report(hedge_stub, own_stubs, orders, args.minutes)
+        report(hedge_stub, own_stubs, orders, args.minutes, args.polling)
     finally:
+        for process in processes:
+            process.terminate()
+            process.wait(10)
+        for socket in sockets:
+            socket.stop()
         for stub in stubs:
             stub.stop()
         redis_server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def start_streams(folder: Path) -> list:
+    """`manage.py stream` and a worker, as production runs them; back once every account's
+    fills, books and balances stream."""
+    from hedge_latency import start_worker
+
+    from bots.models import Market
+    from bots.venues import stream_state as state
+    from bots.venues import venue_for
+
+    env = dict(os.environ)
+    log = open(folder / "stream.log", "w")  # noqa: SIM115 - lives as long as the process
+    processes = [subprocess.Popen([sys.executable, "manage.py", "stream"], cwd=ROOT, env=env,
+                                  stdout=log, stderr=subprocess.STDOUT)]
+    processes.append(start_worker(env, folder, "all", None))
+    markets = list(Market.objects.select_related("mm_account__venue", "hedge_account__venue"))
+    accounts = {m.mm_account_id: m.mm_account for m in markets} | {m.hedge_account_id: m.hedge_account for m in markets}
+    deadline = time.monotonic() + 60
+    while True:
+        fills = all(state.fills_streamed(m.mm_account_id) for m in markets)
+        books = all(state.streamed_book(m.hedge_account.venue_id, m.symbol, 60) for m in markets)
+        balances = all(state.shared_balance(venue_for(a).balance_key)[0] for a in accounts.values())
+        if fills and books and balances:
+            return processes
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the stream process did not start; see {folder / 'stream.log'}")
+        time.sleep(0.2)
+
+
 def seed_markets(hedge_stub, own_stubs) -> None:
+    """The markets; the stubs are websocket stubs, whose ccxt options point at both sides."""
     from bots.management.commands.seed_demo import DEMO_QUOTES
     from bots.models import Account, Market, QuoteSettings, Venue
+    from bots.simulation.stub_exchanges.binance import BinanceStub
 
     def account(stub, venue_name, label, role):
         venue = Venue.objects.create(
@@ -109,7 +153,7 @@ def seed_markets(hedge_stub, own_stubs) -> None:
             options={**stub.ccxt_config(), "timeout": 3000},
         )
         row = Account(venue=venue, name=f"{label} bot", role=role)
-        row.set_credentials(stub.API_KEY, stub.SECRET)
+        row.set_credentials(BinanceStub.API_KEY, BinanceStub.SECRET)
         row.save()
         return row
 
@@ -171,12 +215,13 @@ def weight(stub) -> int:
     return sum(binance_weight_of_url(method, path, params) for method, path, params in list(stub.requests))
 
 
-def report(hedge_stub, own_stubs, orders: list[int], minutes: float) -> None:
+def report(hedge_stub, own_stubs, orders: list[int], minutes: float, polling: bool) -> None:
     from bots.models import Fill, Hedge
 
     peak = max((sum(orders[i:i + 10]) for i in range(max(1, len(orders) - 9))), default=0)
     own_weight = sum(weight(stub) for stub in own_stubs)
-    print(f"{len(own_stubs)} markets, {minutes:g} minutes, users at {USERS_PER_MINUTE} trades a minute per market")
+    print(f"{len(own_stubs)} markets, {minutes:g} minutes, users at {USERS_PER_MINUTE} trades a minute per market, "
+          + ("books and fills by REST polling" if polling else "manage.py stream beside the beat"))
     print(f"hedge venue request weight per minute: {weight(hedge_stub) / minutes:.0f} (limit 6000)")
     print(f"own venue request weight per minute: {own_weight / minutes:.0f} (limit 6000)")
     print(f"own venue orders per 10 s at the peak: {peak} (binance allows 100 per account)")
