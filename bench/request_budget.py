@@ -13,7 +13,7 @@ Then, for `--minutes` of wall-clock time, the desk's beat schedule runs in this 
 workers would run it (Celery's eager mode): the market-making ticks every
 BALLAST_TICK_SECONDS, the health samples, the hedge sweeper and reconciliation, the planner and
 the transfer watch. Beside it, as production runs them, `manage.py stream` (fills, hedge books
-and balances by websocket from the stubs' websocket side, tests/support/exchange_ws_stub.py;
+and balances by websocket from the stubs' websocket side, stub_exchanges/binance_ws.py;
 each fill captured and hedged there) and one Celery worker for what that process queues (the
 balance snapshots and page refresh after a hedge, retries). No page is open (a page push reads
 the own venue too). With `--polling` the stream process and its worker are left out: books and
