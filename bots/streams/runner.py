@@ -237,6 +237,8 @@ class AccountStream:
                 delay = min(delay * 2, RETRY_MOST)
             finally:
                 watching.cancel()
+                if watching.done() and not watching.cancelled():
+                    watching.exception()  # seen: the loss was logged above
 
     # --- books ------------------------------------------------------------------------------
 
