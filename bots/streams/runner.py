@@ -258,6 +258,9 @@ class AccountStream:
                 # A gap in the book's sequence: ccxt dropped the book; watching again subscribes
                 # again, and the book is rebuilt from a fresh snapshot.
                 log.info("%s %s book: a gap in its sequence, fresh snapshot", self.plan.venue, symbol)
+                # ccxt may raise it again at once, without waiting for anything: let the other
+                # streams of this loop run meanwhile.
+                await asyncio.sleep(0)
             except Exception as exc:
                 log.warning("%s %s book stream lost (%s: %s); again in %.1f s", self.plan.venue, symbol,
                             type(exc).__name__, exc, delay)

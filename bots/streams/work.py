@@ -16,7 +16,6 @@ from bots.hedging.capture import capture_fills
 from bots.models import Account, Market, QuoteSettings, Venue
 from bots.platform.locks import market_lock
 from bots.venues import venue_for
-from bots.venues.clients import fingerprint
 from bots.venues.fill_identity import with_ids
 from bots.venues.stream_state import balance_key
 
@@ -42,6 +41,9 @@ class AccountPlan:
     @property
     def balance_key(self) -> str:
         """Where the account's balance is shared: as its REST venue names it (CcxtVenue)."""
+        # Here, not at the top: the web process reads plans (its health check) without ccxt.
+        from bots.venues.clients import fingerprint
+
         return balance_key(self.account_id, fingerprint(self.exchange_id, self.options, self.credentials))
 
     def key(self) -> tuple:
