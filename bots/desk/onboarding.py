@@ -15,7 +15,6 @@ from bots.desk import four_eyes
 from bots.desk.audit import record
 from bots.models import Account, ChangeRequest, Venue
 from bots.platform.credentials import encrypt
-from bots.venues import connection_check
 from bots.venues.venue_options import check_exchange_id, check_options, check_sandbox
 
 # Account roles a desk admin connects; the simulated ones belong to the paper demo.
@@ -84,6 +83,8 @@ def set_withdrawal_key(account: Account, *, user, api_key: str, secret: str,
 
 def check_connection(account: Account, *, user) -> dict:
     """Test the account's keys against its exchange and keep the report on the account."""
+    from bots.venues import connection_check  # ccxt: only when a connection is tested
+
     report = connection_check.check(account)
     account.checked_at, account.check_passed = timezone.now(), report["passed"]
     account.check_report = report

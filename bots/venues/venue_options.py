@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import ccxt
 from django.conf import settings
 
 TOP_LEVEL = frozenset({"timeout", "enableRateLimit", "options", "urls"})
@@ -32,6 +31,8 @@ class InvalidVenue(ValueError):
 
 
 def check_exchange_id(exchange_id: str) -> str:
+    import ccxt  # a second of import: only when a venue is checked, never in every web process
+
     if exchange_id not in ccxt.exchanges:
         near = [e for e in ccxt.exchanges if e[:3] == exchange_id[:3]][:5]
         hint = f"; did you mean {', '.join(near)}?" if near else ""
@@ -44,6 +45,8 @@ def check_exchange_id(exchange_id: str) -> str:
 
 def check_sandbox(exchange_id: str, sandbox: bool) -> None:
     """Sandbox mode needs a test environment ccxt knows for the exchange."""
+    import ccxt  # only when a venue is checked (see check_exchange_id)
+
     if sandbox and not getattr(ccxt, exchange_id)().urls.get("test"):
         raise InvalidVenue("sandbox", f"ccxt knows no testnet for {exchange_id}")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import ccxt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -51,7 +50,7 @@ def _render(request, form: VenueForm, status: int = 200):
     context = {
         "form": form,
         "venues": Venue.objects.filter(kind=Venue.CCXT).order_by("label"),
-        "exchanges": ccxt.exchanges,
+        "exchanges": exchange_ids(),
     }
     return render(request, "onboarding_venues.html", context, status=status)
 
@@ -79,3 +78,10 @@ def add_venue(request):
             messages.success(request, f"{venue} added: now add its accounts and their keys.")
             return redirect("onboarding-accounts")
     return _render(request, form, status=422)
+
+
+def exchange_ids() -> list[str]:
+    """ccxt's exchange ids, for the venue form's list."""
+    import ccxt  # a second of import: only on this page, never in every web process
+
+    return ccxt.exchanges

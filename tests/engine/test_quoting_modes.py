@@ -90,7 +90,7 @@ def test_too_much_base_grows_the_asks_shrinks_the_bids_and_lowers_both():
     # 11 base at 100 plus 900 quote: the 50% target is 10 base; one side's levels total 1.5.
     q = quote(config, funds=Funds(D("11"), D("900"), D("11"), D("900")))
 
-    skew = D("1") / D("1.5")
+    skew = (D("1") / D("1.5")).quantize(D("1e-18"))  # the skew is kept to 18 decimals
     assert q.skew == skew
     assert amounts(q, SELL) == [RULES.round_amount(D("0.5") * (1 + skew))] * 3
     assert amounts(q, BUY) == [RULES.round_amount(D("0.5") * (1 - skew))] * 3
