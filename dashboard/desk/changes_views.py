@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 from bots.desk import four_eyes
 from bots.desk.roles import ADMIN, OPERATOR, role_required
 from bots.models import ChangeRequest
+from dashboard.forms import RefusesControlCharacters
 
 RECENT = 30
 
 
-class RoleChangeForm(forms.Form):
+class RoleChangeForm(RefusesControlCharacters, forms.Form):
     user = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True),
                                   to_field_name="username")
     role = forms.ChoiceField(choices=[(OPERATOR, "operator"), (ADMIN, "admin")])

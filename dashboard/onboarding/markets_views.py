@@ -36,14 +36,14 @@ def _tested(role: str):
     return Account.objects.filter(check_passed=True, role=role).select_related("venue")
 
 
-class AccountsForm(forms.Form):
+class AccountsForm(RefusesControlCharacters, forms.Form):
     mm_account = forms.ModelChoiceField(queryset=_tested(Account.MARKET_MAKING),
                                         label="Market-making account (your exchange)")
     hedge_account = forms.ModelChoiceField(queryset=_tested(Account.HEDGING),
                                            label="Hedging account")
 
 
-class MarketForm(RefusesControlCharacters, AccountsForm):
+class MarketForm(AccountsForm):
     symbol = forms.ChoiceField(choices=[])
     slug = forms.SlugField(max_length=50, help_text="Used in URLs, e.g. btc-usdt")
     bid_spread_bps = forms.DecimalField(min_value=0, max_value=5000, label="Bid spread (bps)")
