@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from bots.desk.four_eyes import POLICY_FIELDS
 from bots.models import Account, InventoryBand, RebalancePolicy, WithdrawalNetwork
 from dashboard.forms import RefusesControlCharacters, amount_field
 
@@ -66,19 +67,8 @@ class BandForm(RefusesControlCharacters, forms.ModelForm):
 class PolicyForm(RefusesControlCharacters, forms.ModelForm):
     class Meta:
         model = RebalancePolicy
-        fields = [
-            "asset",
-            "two_approvers_above",
-            "auto_execute",
-            "velocity_window_minutes",
-            "velocity_amount",
-            "velocity_count",
-            "runway_alert_hours",
-            "flow_window_minutes",
-            "proposal_ttl_minutes",
-            "max_fee_share",
-            "arrival_tolerance",
-        ]
+        # The fields a policy change request carries: the form edits exactly what four-eyes checks.
+        fields = ["asset", *POLICY_FIELDS]
         labels = {
             "two_approvers_above": "Two approvers above (amount)",
             "auto_execute": "Automatic execution",
