@@ -10,6 +10,7 @@ from bots.models import Account, Market, Venue
 from bots.simulation.stub_exchanges.hollaex import HollaExStub
 from bots.simulation.stub_exchanges.hollaex_ws import HollaExWsStub
 from bots.venues import venue_for
+from tests.support.streams import Stubs
 
 D = Decimal
 
@@ -33,22 +34,11 @@ def on_hollaex(market: Market, stub, role: str) -> Market:
     return Market.objects.select_related("mm_account__venue", "hedge_account__venue").get(pk=market.pk)
 
 
-class HollaExStubs:
+class HollaExStubs(Stubs):
     """The HollaEx REST and websocket stubs, with liquidity on both sides of 65,000."""
 
-    def __init__(self):
-        self.rest = HollaExStub(balances={"BTC": "1", "USDT": "100000"})
-        self.ws = HollaExWsStub(self.rest)
-        for price in ("65010", "65020", "65030"):
-            self.rest.seed_liquidity("sell", price, "0.5")
-            self.rest.seed_liquidity("buy", str(130000 - int(price)), "0.5")
-
-    def stop(self):
-        self.ws.stop()
-        self.rest.stop()
-
-    def requests(self, path: str) -> int:
-        return sum(1 for _, p, _ in list(self.rest.requests) if p == path)
+    REST = HollaExStub
+    WS = HollaExWsStub
 
 
 def make_on_hollaex_streams(market: Market, stubs: HollaExStubs) -> Market:

@@ -23,9 +23,15 @@ D = Decimal
 
 
 class Stubs:
+    """An exchange's REST and websocket stubs, with liquidity on both sides of 65,000 (Binance's
+    here; a subclass names another exchange's pair)."""
+
+    REST = BinanceStub
+    WS = BinanceWsStub
+
     def __init__(self):
-        self.rest = BinanceStub(balances={"BTC": "1", "USDT": "100000"})
-        self.ws = BinanceWsStub(self.rest)
+        self.rest = self.REST(balances={"BTC": "1", "USDT": "100000"})
+        self.ws = self.WS(self.rest)
         for price in ("65010", "65020", "65030"):
             self.rest.seed_liquidity("sell", price, "0.5")
             self.rest.seed_liquidity("buy", str(130000 - int(price)), "0.5")
