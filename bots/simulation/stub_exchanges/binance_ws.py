@@ -30,6 +30,7 @@ import hashlib
 import hmac
 import json
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -58,7 +59,7 @@ class _Connection:
     subscribed: bool = False
 
 
-class WsStub:
+class WsStub(ABC):
     """The server and its faults; a subclass speaks one exchange's protocol: `routes` (path to
     the kind of its connections), `accept` (may refuse a connection), `welcome` (messages sent on
     connecting), `answer` (to a client's message) and `events` (what a change of the REST stub's
@@ -200,11 +201,13 @@ class WsStub:
     def welcome(self, connection: _Connection) -> list[dict]:
         return []
 
+    @abstractmethod
     def answer(self, connection: _Connection, payload: dict) -> list[dict]:
-        raise NotImplementedError
+        """The messages answering one the client sent."""
 
+    @abstractmethod
     def events(self, change: Change) -> list[tuple[str, dict]]:
-        raise NotImplementedError
+        """The (topic, message) pairs one change of the exchange's state sends."""
 
 
     async def _send_loop(self, connection: _Connection) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ def _diff(before: Levels, after: Levels) -> Levels:
     return [(p, new.get(p, Decimal(0))) for p in sorted(set(old) | set(new)) if old.get(p) != new.get(p)]
 
 
-class StubExchange:
+class StubExchange(ABC):
     """One exchange's state behind a loopback HTTP server; subclasses speak the protocol."""
 
     def __init__(self, balances: dict[str, str] | None = None, port: int = 0, first_id: int = 1000):
@@ -98,13 +99,13 @@ class StubExchange:
 
     # --- the protocol, per exchange -------------------------------------------------------
 
+    @abstractmethod
     def params_of(self, method: str, raw: str) -> dict:
         """The request's parameters from its query string or body."""
-        raise NotImplementedError
 
+    @abstractmethod
     def serve(self, method: str, path: str, params: dict, raw: str, headers) -> tuple[int, str]:
         """One request: the HTTP status and JSON body of the answer."""
-        raise NotImplementedError
 
     def fault_body(self, status: int) -> str:
         return f"<html><body><h1>{status}</h1></body></html>"
