@@ -258,14 +258,26 @@ class AccountStream:
                 # A gap in the book's sequence: ccxt dropped the book; watching again subscribes
                 # again, and the book is rebuilt from a fresh snapshot.
                 log.info("%s %s book: a gap in its sequence, fresh snapshot", self.plan.venue, symbol)
-                # ccxt may raise it again at once, without waiting for anything: let the other
-                # streams of this loop run meanwhile.
-                await asyncio.sleep(0)
+                forget_failed(self.client)
             except Exception as exc:
                 log.warning("%s %s book stream lost (%s: %s); again in %.1f s", self.plan.venue, symbol,
                             type(exc).__name__, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MOST)
+
+
+def forget_failed(client) -> None:
+    """Drop the failed futures a ccxt.pro client keeps after handing them out.
+
+    An error raised while nobody awaited its stream (a gap found while this loop was saving the
+    book before) is stored by ccxt and given to the next watch, but the failed future stays in
+    the client's table: every watch after that returns it, failed, at once, until the stream
+    resolves again. Under load that was a loop of thousands of "gap" lines a millisecond
+    starving everything else; without the stale future the next watch waits for the fresh book.
+    """
+    for connection in client.clients.values():
+        for message_hash in [h for h, future in connection.futures.items() if future.done()]:
+            del connection.futures[message_hash]
 
 
 def laid_over(snapshot: dict, pushed: dict) -> dict:

@@ -4,14 +4,18 @@ reference that moves beyond the refresh tolerance queues the market's tick at on
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
+import ccxt
+import ccxt.pro
 import pytest
 from asgiref.sync import sync_to_async
 
 from bots.market_making import quoter
 from bots.models import Market
 from bots.platform import events
+from bots.streams.runner import forget_failed
 from bots.venues import stream_state as state
 from tests.support.streams import Stubs, eventually, hedge_on_stub, running
 
@@ -52,6 +56,29 @@ async def test_a_gap_in_the_sequence_makes_a_fresh_snapshot(market, stubs):
     assert stubs.requests(DEPTH) == snapshots + 1
     # The lost update is in the book all the same: it came with the fresh snapshot.
     assert streamed["bids"][:2] == [[D("64996"), D("0.2")], [D("64995"), D("0.1")]]
+
+
+async def test_a_gap_found_while_nobody_watched_fails_one_watch_not_every_one(stubs):
+    # ccxt.pro's own binance class against the stub: the gap is found while no watch is waiting,
+    # as when the stream process is busy saving the book before.
+    client = ccxt.pro.binance({**stubs.ws.ccxt_config(), "enableRateLimit": False})
+    try:
+        await client.watch_order_book("BTC/USDT")
+        stubs.ws.gap_next("depth")
+        stubs.rest.seed_liquidity("buy", "64995", "0.1")
+        stubs.rest.seed_liquidity("buy", "64996", "0.2")
+        await eventually(lambda: "BTC/USDT" not in client.orderbooks, "the gap found")
+        with pytest.raises(ccxt.ChecksumError):
+            await client.watch_order_book("BTC/USDT")  # the error stored for nobody, once
+
+        forget_failed(client)
+
+        # The next watch waits for the book rebuilt from a fresh snapshot instead of failing
+        # again at once (which, in the stream's loop, never stopped until that book came).
+        book = await asyncio.wait_for(client.watch_order_book("BTC/USDT"), 10)
+        assert book["bids"][:2] == [[64996.0, 0.2], [64995.0, 0.1]]
+    finally:
+        await client.close()
 
 
 @pytest.mark.django_db
