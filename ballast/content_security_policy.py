@@ -8,15 +8,29 @@ Plotly add style elements); everything else comes from the desk's own origin.
 
 from __future__ import annotations
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
+from django.utils.decorators import sync_and_async_middleware
 
 
+@sync_and_async_middleware
 def content_security_policy(get_response):
-    def middleware(request):
-        response = get_response(request)
-        policy = settings.CONTENT_SECURITY_POLICY
-        if policy and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = policy
-        return response
+    # Async as well as sync: a sync-only middleware would put every async view in a thread.
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            return _with_policy(await get_response(request))
+
+    else:
+
+        def middleware(request):
+            return _with_policy(get_response(request))
 
     return middleware
+
+
+def _with_policy(response):
+    policy = settings.CONTENT_SECURITY_POLICY
+    if policy and "Content-Security-Policy" not in response:
+        response["Content-Security-Policy"] = policy
+    return response

@@ -8,10 +8,12 @@ password on this page: no other page, no admin, no action, until the code is giv
 from __future__ import annotations
 
 import django_otp
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import sync_and_async_middleware
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
@@ -23,17 +25,39 @@ def _open_paths() -> tuple[str, ...]:
     return (reverse("two-factor"), reverse("logout"), reverse("login"), settings.STATIC_URL)
 
 
+def _held(request, user) -> bool:
+    """Whether this request must go to the two-factor page first."""
+    return (
+        two_factor.needs_two_factor(user)
+        and not user.is_verified()
+        and not request.path.startswith(_open_paths())
+    )
+
+
+def _to_two_factor(request):
+    return redirect(f"{reverse('two-factor')}?next={request.get_full_path()}")
+
+
+@sync_and_async_middleware
 def require_two_factor(get_response):
-    def middleware(request):
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and two_factor.needs_two_factor(user)
-            and not user.is_verified()
-            and not request.path.startswith(_open_paths())
-        ):
-            return redirect(f"{reverse('two-factor')}?next={request.get_full_path()}")
-        return get_response(request)
+    # Async as well as sync: one sync-only middleware makes Django run every async view (the
+    # public demo's, which wait seconds for their worker) in a thread instead of on the loop.
+    if iscoroutinefunction(get_response):
+
+        async def middleware(request):
+            user = await request.auser()
+            # Visitors without a session (the demo's) cost no thread.
+            if user.is_authenticated and await sync_to_async(_held)(request, user):
+                return _to_two_factor(request)
+            return await get_response(request)
+
+    else:
+
+        def middleware(request):
+            user = getattr(request, "user", None)
+            if user is not None and _held(request, user):
+                return _to_two_factor(request)
+            return get_response(request)
 
     return middleware
 

@@ -55,6 +55,18 @@ def test_operators_and_admins_reach_nothing_before_their_code(client, persona, r
     assert posted.status_code == 302 and posted.url.startswith(reverse("two-factor"))
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_through_daphnes_async_handler_too(async_client, operator):
+    # Daphne runs the middleware in its async form, which the demo's async views keep on the loop.
+    login = await async_client.post(reverse("login"), {"username": operator.username, "password": PASSWORD})
+    assert login.status_code == 302
+
+    for url in (reverse("overview"), reverse("demo")):
+        response = await async_client.get(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("two-factor"))
+    assert (await async_client.get(reverse("two-factor"))).status_code == 200
+
+
 def test_first_log_in_sets_up_the_authenticator_and_shows_recovery_codes_once(client, operator):
     password_login(client, operator)
     page = client.get(reverse("two-factor")).content.decode()

@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.test import Client
+from django.utils.module_loading import import_string
 
 from ballast.celery import app
 from dashboard.management.commands.up import DEMO_NICENESS, process_commands
@@ -52,6 +53,13 @@ def test_the_desks_worker_does_not_consume_the_demo_queue_and_the_demo_worker_no
 
     assert queues["main"] == {"celery", "hedging"}
     assert queues["demo"] == {"demo"}
+
+
+def test_every_middleware_is_async_capable():
+    # One sync-only middleware and Django runs every async view in a thread: a demo step waiting
+    # for its worker would hold one (and, in the test client, the one every sync view needs).
+    sync_only = [m for m in settings.MIDDLEWARE if not getattr(import_string(m), "async_capable", False)]
+    assert sync_only == []
 
 
 def test_the_views_are_async():
@@ -101,7 +109,9 @@ async def test_a_step_waiting_for_its_worker_holds_up_no_desk_page(
 ):
     assert (await async_client.get("/demo?scenario=steady&seed=0")).status_code == 200
     settings.DEMO_QUEUE = "demo-without-a-worker"  # the step waits its whole timeout
-    settings.DEMO_TIMEOUT_SECONDS = 1
+    # Long enough that the page below is answered within it even on a loaded machine; were the
+    # step blocking the loop, the page would wait for the whole of it all the same.
+    settings.DEMO_TIMEOUT_SECONDS = 6
     redis_client.delete(settings.DEMO_QUEUE)
     step = asyncio.ensure_future(
         async_client.post("/demo/act", {"action": "play", "seconds": "5"}, headers=ACCEPT_JSON)
