@@ -108,7 +108,7 @@ def execute(proposal_id: int, user=None) -> Done:
             tag=entry.tag,
         )
         announce(p)
-    venue = venue_for(p.source)
+    venue = venue_for(p.source, withdrawing=True)
     try:
         result = venue.withdraw(
             p.asset,
@@ -201,7 +201,7 @@ def settle_sending() -> int:
     for p in P.objects.filter(state=P.SENDING, updated_at__lt=stale).select_related(
         "source__venue"
     ):
-        venue = venue_for(p.source)
+        venue = venue_for(p.source, withdrawing=True)
         found = _find(venue, p)
         if found is None:
             _back_to_approved(p, "no answer from the venue and it holds no such withdrawal")

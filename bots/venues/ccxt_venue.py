@@ -24,7 +24,7 @@ import ccxt
 
 from bots.engine.rules import dec
 from bots.venues import stream_state
-from bots.venues.clients import KeptClient, kept_client
+from bots.venues.clients import KeptClient, client_fingerprint, kept_client
 from bots.venues.fill_identity import with_ids
 
 # What ccxt's parsing code raises when an answer is JSON of the wrong shape.
@@ -68,10 +68,20 @@ class CcxtVenue:
     """One Ballast account on a real exchange, through the process's ccxt client for its keys
     (bots.venues.clients: kept, markets loaded once, requests within the shared budget)."""
 
-    def __init__(self, account):
+    def __init__(self, account, withdrawing: bool = False):
+        """`withdrawing`: signed with the account's withdrawal key where it has one (else its
+        trading key), for withdrawals and reading them back."""
         venue = account.venue
-        self._setup(venue.name, kept_client(venue, account.pk, account.credentials()))
-        self.balance_key = stream_state.balance_key(account.pk, self.kept.fingerprint)
+        trading = account.credentials()
+        if withdrawing and account.has_withdrawal_key:
+            kept = kept_client(venue, account.pk, account.withdrawal_credentials(), "withdraw")
+        else:
+            kept = kept_client(venue, account.pk, trading)
+        self._setup(venue.name, kept)
+        # One balance per account, whichever key moves it: the one its trading key reads.
+        self.balance_key = stream_state.balance_key(
+            account.pk, client_fingerprint(venue, trading)
+        )
 
     @classmethod
     def from_settings(

@@ -4,7 +4,8 @@ Building a ccxt client per call (each tick, health sample and page push) reloade
 exchange's markets every time and left ccxt's pacing nothing to pace. Here:
 
 - one client per venue and account, kept until the account's keys or the venue's options change
-  (their fingerprint is part of the key), shared by Celery's and Daphne's threads;
+  (their fingerprint is part of the key), shared by Celery's and Daphne's threads; an account
+  with a separate withdrawal key has a second client for it (`purpose` "withdraw");
 - markets loaded once, refreshed hourly, under a lock so that threads do not load them together
   (ccxt's requests themselves are safe to make from several threads at once);
 - `adjustForTimeDifference` on: signed requests carry the exchange's time, measured as markets
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 MARKETS_SECONDS = 3600
 CLOCK_SKEW_ALERT_MS = 1000
 
-_kept: dict[tuple[str, int], tuple[str, KeptClient]] = {}
+_kept: dict[tuple[str, int, str], tuple[str, KeptClient]] = {}
 _kept_lock = threading.Lock()
 
 
@@ -91,12 +92,19 @@ def fingerprint(exchange_id: str, options: dict | None, credentials: dict | None
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def kept_client(venue, account_id: int, credentials: dict) -> KeptClient:
-    """The process's client for this account at this venue (a Venue row), built on first use
-    and again when the keys or options changed."""
-    key = (venue.name, account_id)
+def client_fingerprint(venue, credentials: dict | None) -> str:
+    """What a kept client of this venue (a Venue row) with these keys is known by."""
     sandbox = bool(getattr(venue, "sandbox", False))
-    print_ = fingerprint(venue.exchange_id, venue.options, credentials) + ("-sandbox" if sandbox else "")
+    return fingerprint(venue.exchange_id, venue.options, credentials) + ("-sandbox" if sandbox else "")
+
+
+def kept_client(venue, account_id: int, credentials: dict, purpose: str = "trade") -> KeptClient:
+    """The process's client for this account at this venue (a Venue row), built on first use
+    and again when the keys or options changed. `purpose` keeps the account's withdrawal key's
+    client apart from its trading key's, so that using one does not rebuild the other."""
+    key = (venue.name, account_id, purpose)
+    sandbox = bool(getattr(venue, "sandbox", False))
+    print_ = client_fingerprint(venue, credentials)
     with _kept_lock:
         found = _kept.get(key)
         if found is None or found[0] != print_:

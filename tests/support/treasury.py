@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal as D
 
-from bots.models import PaperBalance
+from django.utils import timezone
+
+from bots.models import PaperBalance, TransferProposal, WhitelistAddress
 from bots.treasury.balances import refresh_balances
 
 
@@ -18,3 +21,19 @@ def drain(market, btc_to_hedge: D) -> None:
     )
     for account in (market.mm_account, market.hedge_account):
         refresh_balances(account, ["BTC", "USDT"])
+
+
+def approved_transfer(source, destination, address: str, asset: str = "BTC",
+                      network: str = "BTC", amount: str = "0.1", fee: str = "0.0002",
+                      tag: str = ""):
+    """An approved transfer between two accounts, and the destination's usable whitelisted
+    address for it: what execution starts from, without the planner and the approvals."""
+    WhitelistAddress.objects.create(
+        account=destination, asset=asset, network=network, address=address, tag=tag,
+        usable_from=timezone.now() - timedelta(hours=1),
+    )
+    return TransferProposal.objects.create(
+        asset=asset, network=network, source=source, destination=destination, amount=D(amount),
+        fee=D(fee), origin=TransferProposal.MANUAL, reason="test",
+        state=TransferProposal.APPROVED, approved_at=timezone.now(),
+    )

@@ -27,8 +27,12 @@ def venue(stub):
     # binance's wallet endpoints live under sapi, on another host than the spot API.
     config["urls"]["api"]["sapi"] = stub.base_url + "/sapi/v1"
     options = {**config, "enableRateLimit": False, "timeout": 1000}
+    # The key that may withdraw (the stub refuses a trade-only key's withdrawal).
     return CcxtVenue.from_settings(
-        "binance-stub", "binance", options, {"apiKey": stub.API_KEY, "secret": stub.SECRET}
+        "binance-stub",
+        "binance",
+        options,
+        {"apiKey": stub.WITHDRAW_API_KEY, "secret": stub.WITHDRAW_SECRET},
     )
 
 

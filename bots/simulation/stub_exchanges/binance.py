@@ -221,6 +221,11 @@ class BinanceStub(StubExchange):
             if path in PRIVATE:
                 _authenticate(self.keys, headers.get("X-MBX-APIKEY"), raw)
                 self.check_time(params)
+            if path == "/sapi/v1/capital/withdraw/apply" and not self.restrictions[
+                headers.get("X-MBX-APIKEY")
+            ].get("enableWithdrawals"):
+                # As binance answers a key that may not withdraw (a trade-only key).
+                raise ApiError(-1002, "You are not authorized to execute this request.", 401)
             with self._lock:
                 if path == "/sapi/v1/account/apiRestrictions":
                     return 200, json.dumps({**self.restrictions[headers.get("X-MBX-APIKEY")],
