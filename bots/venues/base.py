@@ -58,3 +58,9 @@ class Venue(Protocol):
     def fetch_my_trades(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None
     ) -> list[dict]: ...
+
+    def fetch_deposit_address(self, code: str, params: dict | None = None) -> dict:
+        """The account's own deposit address for `code` on the network in params ({"network":
+        "BTC"}): {"currency", "network", "address", "tag", "info"}, as ccxt's
+        fetchDepositAddress. ccxt.NotSupported where the venue cannot say it."""
+        ...

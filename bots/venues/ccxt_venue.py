@@ -333,6 +333,13 @@ class CcxtVenue:
             raise ccxt.BadResponse(f"{self.id} accepted a withdrawal without giving its id: {result}")
         return result
 
+    def fetch_deposit_address(self, code: str, params: dict | None = None) -> dict:
+        """ccxt's fetchDepositAddress: {"currency", "network", "address", "tag", "info"}, the
+        network asked in params ({"network": "TRC20"}). ccxt.NotSupported where the exchange
+        offers none (ccxt emulates it from fetchDepositAddresses where it can: hollaex)."""
+        with self._answer("fetch_deposit_address"):
+            return to_decimals(self.client.fetch_deposit_address(code, params or {}))
+
     def fetch_withdrawals(
         self, code: str | None = None, since: int | None = None, limit: int | None = None,
         params: dict | None = None,

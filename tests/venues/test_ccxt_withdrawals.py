@@ -120,3 +120,22 @@ def test_a_withdrawal_the_venue_did_not_take_is_a_network_error(venue, stub, sta
     with pytest.raises(error):
         venue.withdraw("BTC", D("0.1"), ADDRESS)
     assert stub.withdrawals == []
+
+
+def test_the_deposit_address_is_read_with_its_tag_on_the_network_asked(venue, stub):
+    stub.deposit_addresses[("USDT", "TRX")] = ("TBallastMemoAddress000000000000000", "4711")
+
+    found = venue.fetch_deposit_address("USDT", {"network": "TRC20"})
+
+    assert (found["currency"], found["address"], found["tag"]) == (
+        "USDT",
+        "TBallastMemoAddress000000000000000",
+        "4711",
+    )
+    [(_, _, sent)] = [r for r in stub.requests if r[1] == "/sapi/v1/capital/deposit/address"]
+    assert (sent["coin"], sent["network"]) == ("USDT", "TRX")  # ccxt's id for TRC20 at binance
+
+
+def test_a_network_without_an_address_is_refused(venue, stub):
+    with pytest.raises(ccxt.ExchangeError, match="not open for deposit"):
+        venue.fetch_deposit_address("USDT", {"network": "BTC"})

@@ -348,3 +348,15 @@ def test_cancel_all_orders_after_is_there_where_has_says_so(contract):
             venue.cancel_all_orders_after(60_000)
 
     assert [o["id"] for o in venue.fetch_open_orders(SYMBOL)] == [order["id"]]
+
+
+def test_the_deposit_address_is_the_accounts_own_for_the_asset_and_network(contract):
+    """ccxt's address structure, for the network asked; the one the exchange says it is."""
+    found = contract.venue.fetch_deposit_address("BTC", {"network": "BTC"})
+
+    assert set(found) >= {"info", "currency", "network", "address", "tag"}
+    assert found["currency"] == "BTC" and found["network"] in (None, "BTC")
+    assert isinstance(found["address"], str) and found["address"]
+    assert found["tag"] is None
+    if contract.stub is not None:  # the (address, tag) the exchange behind it holds
+        assert (found["address"], "") in contract.stub.deposit_addresses.values()

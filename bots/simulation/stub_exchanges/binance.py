@@ -70,6 +70,12 @@ class BinanceStub(StubExchange):
     def __init__(self, balances: dict[str, str] | None = None, **served):
         self.withdrawals: list[dict] = []  # binance's withdraw history rows, newest last
         self.deposits: list[dict] = []  # binance's deposit history rows, newest last
+        # The account's deposit address per (coin, network), the default network first; tests
+        # change them. (Not real addresses: check_address only wants 2+ distinct characters.)
+        self.deposit_addresses: dict[tuple[str, str], tuple[str, str]] = {
+            ("BTC", "BTC"): ("bc1qstubbinancebotdeposit0000000000", ""),
+            ("USDT", "TRX"): ("TStubBinanceBotDeposit00000000000", ""),
+        }
         self.clock_offset_ms = 0  # the exchange's clock ahead of this host's (negative: behind)
         self.keys = {self.API_KEY: self.SECRET, self.WITHDRAW_API_KEY: self.WITHDRAW_SECRET}
         # What sapi/v1/account/apiRestrictions answers for each key; tests change them.
@@ -312,6 +318,17 @@ class BinanceStub(StubExchange):
         if (method, endpoint) == ("GET", "withdraw/history"):
             rows = [w for w in self.withdrawals if w["coin"] == p.get("coin", w["coin"])]
             return [w for w in rows if w["withdrawOrderId"] == p.get("withdrawOrderId", w["withdrawOrderId"])]
+        if (method, endpoint) == ("GET", "deposit/address"):
+            coin = p.get("coin", "")
+            networks = [n for c, n in self.deposit_addresses if c == coin]
+            if not networks:
+                raise ApiError(-4018, "We don't have this asset.")
+            network = p.get("network") or networks[0]  # binance's default network comes first
+            if (coin, network) not in self.deposit_addresses:
+                raise ApiError(-4019, "The current currency is not open for deposit.")
+            address, tag = self.deposit_addresses[(coin, network)]
+            return {"coin": coin, "address": address, "tag": tag,
+                    "url": f"https://explorer.example/{network.lower()}/address/{address}"}
         if (method, endpoint) == ("GET", "deposit/hisrec"):
             return [d for d in self.deposits if d["coin"] == p.get("coin", d["coin"])]
         raise ApiError(-1000, f"stub does not serve {method} capital/{endpoint}", status=404)
@@ -333,7 +350,8 @@ class BinanceStub(StubExchange):
 
 PRIVATE = {"/api/v3/account", "/api/v3/order", "/api/v3/openOrders", "/api/v3/myTrades"}
 PRIVATE |= {"/sapi/v1/capital/withdraw/apply", "/sapi/v1/capital/withdraw/history",
-            "/sapi/v1/capital/deposit/hisrec", "/sapi/v1/account/apiRestrictions"}
+            "/sapi/v1/capital/deposit/hisrec", "/sapi/v1/account/apiRestrictions",
+            "/sapi/v1/capital/deposit/address"}
 
 
 def _authenticate(keys: dict[str, str], api_key: str | None, raw: str):

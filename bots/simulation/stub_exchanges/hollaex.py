@@ -40,7 +40,7 @@ POST_ONLY_REFUSED = (
     "Error 1001 - Order rejected. Order could not be submitted as this order was set to a post "
     "only order."
 )
-PRIVATE = {"/v2/user/balance", "/v2/order", "/v2/orders", "/v2/user/trades"}
+PRIVATE = {"/v2/user/balance", "/v2/order", "/v2/orders", "/v2/user/trades", "/v2/user"}
 
 
 def ccxt_config(base_url: str) -> dict:
@@ -77,6 +77,12 @@ class HollaExStub(StubExchange):
 
     def __init__(self, balances: dict[str, str] | None = None, **served):
         self.frozen_ms: int | None = None  # set to stamp every order and trade at one instant
+        # The user's deposit (address, tag) per (coin, network id), listed in the kit's /user
+        # "wallet" (a tag after a colon); tests change them.
+        self.deposit_addresses: dict[tuple[str, str], tuple[str, str]] = {
+            ("btc", "btc"): ("bc1qstubhollaexbotdeposit0000000000", ""),
+            ("usdt", "trx"): ("TStubHollaExBotDeposit00000000000", ""),
+        }
         super().__init__(balances, **served)
 
     def clock(self) -> int:
@@ -146,6 +152,8 @@ class HollaExStub(StubExchange):
             return self.cancel(p)
         if endpoint == ("GET", "orders"):
             return self.page(self.my_orders(p), p, self.order_json)
+        if endpoint == ("GET", "user"):
+            return self.user()
         if endpoint == ("GET", "user/trades"):
             mine = [t for t in self.trades if t.account == BOT]
             return self.page(mine, p, self.trade_json)
@@ -242,6 +250,19 @@ class HollaExStub(StubExchange):
         return {"side": t.side, "symbol": PAIR, "size": number(t.amount), "price": number(t.price),
                 "timestamp": iso(t.timestamp), "order_id": t.order_id, "fee": number(t.fee),
                 "fee_coin": t.fee_currency.lower()}
+
+    def user(self) -> dict:
+        """GET /v2/user: the account, with its deposit addresses ("wallet"), which ccxt reads
+        for fetchDepositAddress(es). Only the fields ccxt reads, and a few beside them."""
+        return {
+            "id": 1, "email": "bot@stub.invalid", "username": "bot", "verification_level": 1,
+            "activated": True, "created_at": iso(0), "updated_at": iso(now_ms()),
+            "wallet": [
+                {"currency": coin, "address": f"{address}:{tag}" if tag else address,
+                 "network": network, "standard": None, "is_valid": True, "created_at": iso(0)}
+                for (coin, network), (address, tag) in self.deposit_addresses.items()
+            ],
+        }
 
     def constants(self) -> dict:
         coins = {
