@@ -64,3 +64,9 @@ class Venue(Protocol):
         "BTC"}): {"currency", "network", "address", "tag", "info"}, as ccxt's
         fetchDepositAddress. ccxt.NotSupported where the venue cannot say it."""
         ...
+
+    def fetch_currencies(self, params: dict | None = None) -> dict[str, dict]:
+        """ccxt's currencies, read now: per code its `networks`, each with `fee`, `withdraw`
+        (open or not), `precision` and `limits.withdraw.min`. The paper venue's are its
+        WithdrawalNetwork rows; bots/treasury/network_facts.py reads them for the planner."""
+        ...

@@ -58,6 +58,38 @@ def to_decimals(value):
     return value
 
 
+def with_networks(currency: dict) -> dict:
+    """A ccxt currency with the gaps filled the same way for every exchange: a coin on one
+    chain (hollaex's btc) gets that one network, named by its code, from the coin's own
+    figures; a network without its own withdrawal minimum or state (hollaex states them per
+    coin: `min`, `allow_withdrawal`) gets the coin's. A missing fee stays missing."""
+    limits = currency.get("limits") or {}
+    coin_minimum = (limits.get("withdraw") or {}).get("min")
+    if coin_minimum is None:
+        coin_minimum = (limits.get("amount") or {}).get("min")
+    networks = currency.get("networks") or {}
+    if not networks and currency.get("fee") is not None:
+        networks = {currency["code"]: {
+            "info": {}, "id": currency.get("id"), "network": currency["code"],
+            "active": currency.get("active"), "deposit": currency.get("deposit"),
+            "withdraw": currency.get("withdraw"), "fee": currency["fee"],
+            "precision": currency.get("precision"), "limits": {"withdraw": {}},
+        }}
+    for network in networks.values():
+        network_limits = network.setdefault("limits", {}) or {}
+        network["limits"] = network_limits
+        withdraw_limits = network_limits.setdefault("withdraw", {}) or {}
+        network_limits["withdraw"] = withdraw_limits
+        if withdraw_limits.get("min") is None:
+            withdraw_limits["min"] = coin_minimum
+        if network.get("withdraw") is None:
+            network["withdraw"] = (
+                network.get("active") is not False and currency.get("withdraw") is not False
+            )
+    currency["networks"] = networks
+    return currency
+
+
 def plain(value: Decimal) -> str:
     # ccxt formats numbers through Decimal(str(n)): a plain string reaches the exchange exactly,
     # where a float could carry binary noise and str(Decimal) could read 1E-7.
@@ -353,3 +385,22 @@ class CcxtVenue:
     ) -> list[dict]:
         with self._answer("fetch_deposits"):
             return to_decimals(self.client.fetch_deposits(code, since, limit, params or {}))
+
+    def fetch_currencies(self, params: dict | None = None) -> dict[str, dict]:
+        """ccxt's currencies, read from the exchange now: per code its networks, each with its
+        withdrawal fee, minimum and whether withdrawals are open (Decimals out).
+
+        Chosen over fetch_deposit_withdraw_fees, which reads the same endpoints on binance and
+        hollaex but keeps only the fee. An exchange that answers none (binance's ccxt class
+        without API keys, or with options.fetchCurrencies off) is NotSupported, saying so.
+        """
+        with self._answer("fetch_currencies"):
+            currencies = to_decimals(self.client.fetch_currencies(params or {}))
+            for currency in currencies.values():
+                with_networks(currency)
+        if not currencies:
+            raise ccxt.NotSupported(
+                f"{self.id} ({self.client.id}) listed no currencies: ccxt reads them only where "
+                "the exchange offers them (binance: with API keys and options.fetchCurrencies on)"
+            )
+        return currencies

@@ -168,6 +168,7 @@ class PaperVenue:
         "cancelOrder": True,
         "createOrder": True,
         "fetchBalance": True,
+        "fetchCurrencies": True,
         "fetchDeposits": True,
         "fetchDepositAddress": True,
         "fetchMyTrades": True,
@@ -508,6 +509,31 @@ class PaperVenue:
             "address": f"paper:{self.venue.name}:{self.account.pk}",
             "tag": None,
         }
+
+    def fetch_currencies(self, params=None) -> dict[str, dict]:
+        """ccxt's currency structure of the assets this venue withdraws, from its networks."""
+        self._check_fault("fetch_currencies")
+        currencies: dict[str, dict] = {}
+        for row in WithdrawalNetwork.objects.filter(venue=self.venue).order_by("asset", "network"):
+            currency = currencies.setdefault(row.asset, {
+                "info": {}, "id": row.asset, "code": row.asset, "name": row.asset,
+                "active": True, "deposit": True, "withdraw": False, "fee": None,
+                "precision": None, "limits": {"withdraw": {"min": None, "max": None}},
+                "networks": {},
+            })
+            currency["networks"][row.network] = {
+                "info": {}, "id": row.network, "network": row.network, "active": True,
+                "deposit": True, "withdraw": row.enabled, "fee": row.fee, "precision": row.step,
+                "limits": {"withdraw": {"min": row.minimum, "max": None},
+                           "deposit": {"min": None, "max": None}},
+            }
+            currency["withdraw"] = currency["withdraw"] or row.enabled
+        for currency in currencies.values():
+            # As ccxt sums a currency up from its networks: the lowest fee and minimum.
+            networks = currency["networks"].values()
+            currency["fee"] = min(n["fee"] for n in networks)
+            currency["limits"]["withdraw"]["min"] = min(n["limits"]["withdraw"]["min"] for n in networks)
+        return currencies
 
     def withdraw(self, code: str, amount, address: str, tag=None, params=None) -> dict:
 

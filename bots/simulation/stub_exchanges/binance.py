@@ -85,6 +85,15 @@ class BinanceStub(StubExchange):
             self.WITHDRAW_API_KEY: {"ipRestrict": True, "enableReading": True,
                                     "enableWithdrawals": True, "enableSpotAndMarginTrading": False},
         }
+        # What capital/config/getall lists per coin and network (binance's networkList); tests
+        # change a fee or close a network here. Withdrawals themselves charge WITHDRAW_TERMS.
+        self.networks: dict[str, dict[str, dict]] = {
+            coin: {coin if coin == "BTC" else "TRX": {
+                "withdrawFee": fmt(fee), "withdrawMin": fmt(minimum), "withdrawEnable": True,
+                "depositEnable": True, "withdrawIntegerMultiple": "0.00000001",
+            }}
+            for coin, (fee, minimum) in self.WITHDRAW_TERMS.items()
+        }
         super().__init__(balances, **served)
 
     # --- for tests ------------------------------------------------------------------------
@@ -329,9 +338,28 @@ class BinanceStub(StubExchange):
             address, tag = self.deposit_addresses[(coin, network)]
             return {"coin": coin, "address": address, "tag": tag,
                     "url": f"https://explorer.example/{network.lower()}/address/{address}"}
+        if (method, endpoint) == ("GET", "config/getall"):
+            return [self.coin_config(coin) for coin in sorted(self.networks)]
         if (method, endpoint) == ("GET", "deposit/hisrec"):
             return [d for d in self.deposits if d["coin"] == p.get("coin", d["coin"])]
         raise ApiError(-1000, f"stub does not serve {method} capital/{endpoint}", status=404)
+
+    def coin_config(self, coin: str) -> dict:
+        """One coin of capital/config/getall, in binance's shape (fields ccxt does not read
+        left out, a few kept for realism)."""
+        networks = [
+            {"network": network, "coin": coin, "isDefault": i == 0, "name": network,
+             "withdrawMax": "9999999999.99999999", "minConfirm": 1, "unLockConfirm": 0,
+             "depositDesc": "", "withdrawDesc": "", "specialTips": "", "busy": False,
+             "estimatedArrivalTime": 5, "resetAddressStatus": False, **terms}
+            for i, (network, terms) in enumerate(self.networks[coin].items())
+        ]
+        free, locked = self.balance(coin)
+        return {"coin": coin, "name": coin, "depositAllEnable": True,
+                "withdrawAllEnable": any(n.get("withdrawEnable") for n in networks),
+                "free": fmt(free), "locked": fmt(locked), "freeze": "0", "withdrawing": "0",
+                "ipoing": "0", "ipoable": "0", "storage": "0", "isLegalMoney": False,
+                "trading": True, "networkList": networks}
 
     def complete_withdrawal(self, index: int = -1, txid: str = "0xabc") -> None:
         """The network confirmed a withdrawal: binance shows its hash and status 6 (completed)."""
@@ -351,7 +379,7 @@ class BinanceStub(StubExchange):
 PRIVATE = {"/api/v3/account", "/api/v3/order", "/api/v3/openOrders", "/api/v3/myTrades"}
 PRIVATE |= {"/sapi/v1/capital/withdraw/apply", "/sapi/v1/capital/withdraw/history",
             "/sapi/v1/capital/deposit/hisrec", "/sapi/v1/account/apiRestrictions",
-            "/sapi/v1/capital/deposit/address"}
+            "/sapi/v1/capital/deposit/address", "/sapi/v1/capital/config/getall"}
 
 
 def _authenticate(keys: dict[str, str], api_key: str | None, raw: str):

@@ -83,6 +83,19 @@ class HollaExStub(StubExchange):
             ("btc", "btc"): ("bc1qstubhollaexbotdeposit0000000000", ""),
             ("usdt", "trx"): ("TStubHollaExBotDeposit00000000000", ""),
         }
+        # What /constants says of withdrawing each coin; tests change a fee or close a network.
+        # A coin on one chain has its fee in withdrawal_fee and no withdrawal_fees (btc); a token
+        # on several has one entry per network there (usdt), the kit's `min` for the coin.
+        self.coin_terms: dict[str, dict] = {
+            "btc": {"allow_withdrawal": True, "withdrawal_fee": Decimal("0.0002"),
+                    "min": Decimal("0.001"), "network": "", "withdrawal_fees": None},
+            "usdt": {"allow_withdrawal": True, "withdrawal_fee": Decimal("1"),
+                     "min": Decimal("10"), "network": "trx,eth",
+                     "withdrawal_fees": {
+                         "trx": {"value": Decimal("1"), "active": True, "symbol": "usdt"},
+                         "eth": {"value": Decimal("5"), "active": True, "symbol": "usdt"},
+                     }},
+        }
         super().__init__(balances, **served)
 
     def clock(self) -> int:
@@ -267,10 +280,9 @@ class HollaExStub(StubExchange):
     def constants(self) -> dict:
         coins = {
             coin: {"id": i + 1, "fullname": coin.upper(), "symbol": coin, "active": True,
-                   "allow_deposit": True, "allow_withdrawal": True, "withdrawal_fee": 0,
-                   "min": 0.00001, "max": 100000, "increment_unit": 0.00001, "type": "blockchain",
-                   "network": "", "withdrawal_fees": None, "created_at": iso(0),
-                   "updated_at": iso(0)}
+                   "allow_deposit": True, "max": 100000, "increment_unit": 0.00001,
+                   "type": "blockchain", "created_at": iso(0), "updated_at": iso(0),
+                   **self.coin_json(coin)}
             for i, coin in enumerate(COINS)
         }
         pair = {
@@ -282,3 +294,15 @@ class HollaExStub(StubExchange):
             "active": True, "created_at": iso(0), "updated_at": iso(0),
         }
         return {"coins": coins, "pairs": {PAIR: pair}, "config": {"tiers": 1}, "status": True}
+
+    def coin_json(self, coin: str) -> dict:
+        """A coin's withdrawal terms as /constants gives them: numbers as JSON numbers."""
+        terms = self.coin_terms[coin]
+        fees = terms.get("withdrawal_fees")
+        return {
+            **{k: number(v) if isinstance(v, Decimal) else v for k, v in terms.items()},
+            "withdrawal_fees": None if fees is None else {
+                network: {k: number(v) if isinstance(v, Decimal) else v for k, v in entry.items()}
+                for network, entry in fees.items()
+            },
+        }
