@@ -18,6 +18,8 @@ from bots.engine.market_making.protection import Unhedged, unhedged_net
 from bots.market_making import tick_reads
 from bots.models import Alert, Hedge, Market, TransferProposal
 from bots.platform import events
+from bots.streams import work as stream_work
+from bots.venues import stream_state
 
 FILLS = Counter("ballast_fills", "Fills of the market-making bot recorded", ["market", "venue"])
 HEDGE_LATENCY = Histogram(
@@ -39,6 +41,12 @@ REQUEST_WEIGHT = Counter(
     ["venue"],
 )
 
+STREAM_RECONNECTS = Counter(
+    "ballast_stream_reconnects",
+    "Streams lost and opened again by the stream process, by venue and kind (fills, book, balance)",
+    ["venue", "stream"],
+)
+
 
 def on_fill_captured(sender, market, venue, **kwargs) -> None:
     FILLS.labels(market, venue).inc()
@@ -57,11 +65,16 @@ def on_request_weight_used(sender, venue, weight, **kwargs) -> None:
     REQUEST_WEIGHT.labels(venue).inc(weight)
 
 
+def on_stream_lost(sender, venue, stream, **kwargs) -> None:
+    STREAM_RECONNECTS.labels(venue, stream).inc()
+
+
 def connect() -> None:
     events.fill_captured.connect(on_fill_captured, dispatch_uid="count fill")
     events.hedge_order_accepted.connect(on_hedge_order_accepted, dispatch_uid="time hedge")
     events.tick_finished.connect(on_tick_finished, dispatch_uid="time tick")
     events.request_weight_used.connect(on_request_weight_used, dispatch_uid="venue weight")
+    events.stream_lost.connect(on_stream_lost, dispatch_uid="stream reconnects")
 
 
 class DeskCollector:
@@ -101,9 +114,42 @@ class DeskCollector:
         yield exposure
 
 
+class StreamCollector:
+    """Each venue's stream lag, read at each scrape: now minus the venue's own time of the last
+    message each stream received (bots/venues/stream_state.saw), so a stream that falls silent,
+    or a stream process that died, shows as a lag that grows. Per venue and kind, the worst of
+    its accounts (fills, balance) or books; only streams the enabled markets need
+    (bots/streams/work.planned) that have received a message."""
+
+    def collect(self):
+        lag = GaugeMetricFamily(
+            "ballast_stream_lag_seconds",
+            "Now minus the venue's timestamp of the last message received, by venue and kind "
+            "(fills, book, balance): the worst of the venue's accounts or books",
+            labels=["venue", "stream"],
+        )
+        seen = stream_state.last_seen()
+        now = stream_state.now_ms()
+        worst: dict[tuple[str, str], int] = {}
+        for plan in stream_work.planned() if seen else []:
+            fields = [("balance", stream_state.seen_key("balance", plan.account_id, plan.venue_id))]
+            if plan.fill_markets:
+                fields.append(("fills", stream_state.seen_key("fills", plan.account_id, plan.venue_id)))
+            fields += [("book", stream_state.seen_key("book", plan.account_id, plan.venue_id, symbol))
+                       for symbol in plan.book_symbols]
+            for stream, field in fields:
+                if field in seen:
+                    key = (plan.venue, stream)
+                    worst[key] = max(worst.get(key, now - seen[field]), now - seen[field])
+        for (venue, stream), ms in sorted(worst.items()):
+            lag.add_metric([venue, stream], ms / 1000)
+        yield lag
+
+
 def registry() -> CollectorRegistry:
     """A registry for one scrape: every process's files, and the database's figures."""
     scrape = CollectorRegistry()
     multiprocess.MultiProcessCollector(scrape)
     scrape.register(DeskCollector())
+    scrape.register(StreamCollector())
     return scrape

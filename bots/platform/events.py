@@ -80,6 +80,10 @@ tick_finished = Event("tick finished", "market", "outcome", "seconds")
 # (bots/venues/clients.py). Listener: the metrics.
 request_weight_used = Event("request weight used", "venue", "weight")
 
+# A venue's stream of this kind ("fills", "book", "balance") was lost; the stream process opens
+# it again (bots/streams/runner.py). Listener: the metrics.
+stream_lost = Event("stream lost", "venue", "stream")
+
 # --- the desk -----------------------------------------------------------------------------------
 
 # Every market's liquidity was graded again. Listener: the overview's publisher.

@@ -114,6 +114,15 @@ class AccountStream:
         await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
         await sync_to_async(state.mark_balance_polled)(self.plan.balance_key)
 
+    def seen_key(self, stream: str, symbol: str = "") -> str:
+        return state.seen_key(stream, self.plan.account_id, self.plan.venue_id, symbol)
+
+    def lost(self, stream: str) -> None:
+        """A stream of this kind failed and is opened again: counted per venue (/metrics)."""
+        if stream == "fills":
+            self.reconnects += 1
+        events.stream_lost.emit(venue=self.plan.venue, stream=stream)
+
     # --- fills ------------------------------------------------------------------------------
 
     def watch(self):
@@ -138,6 +147,7 @@ class AccountStream:
                     items = await arrived.get()
                     if isinstance(items, BaseException):
                         raise items
+                    state.saw(self.seen_key("fills"), latest(items))
                     # Back to a quick retry only once the stream has delivered: a server that
                     # takes the connection and fails the watch must not cost a resync a moment.
                     delay = RETRY_FIRST
@@ -147,7 +157,7 @@ class AccountStream:
             except Exception as exc:  # a stream that fails is opened again, whatever the error
                 self.live = False
                 await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
-                self.reconnects += 1
+                self.lost("fills")
                 log.warning("%s fill stream lost (%s: %s); again in %.1f s", self.plan.venue,
                             type(exc).__name__, exc, delay)
                 await asyncio.sleep(delay)
@@ -225,11 +235,13 @@ class AccountStream:
                 while True:
                     pushed = to_decimals(await watching)
                     watching = asyncio.ensure_future(self.client.watch_balance())
+                    state.saw(self.seen_key("balance"), pushed.get("timestamp"))
                     state.save_balance(self.plan.balance_key, laid_over(snapshot, pushed))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.balance_live = False
+                self.lost("balance")
                 await sync_to_async(state.mark_balance_polled)(self.plan.balance_key)
                 log.warning("%s balance stream lost (%s: %s); again in %.1f s", self.plan.venue,
                             type(exc).__name__, exc, delay)
@@ -250,6 +262,7 @@ class AccountStream:
                 bids = [(Decimal(repr(p)), Decimal(repr(a))) for p, a, *_ in book["bids"][: state.BOOK_LEVELS]]
                 asks = [(Decimal(repr(p)), Decimal(repr(a))) for p, a, *_ in book["asks"][: state.BOOK_LEVELS]]
                 state.save_book(self.plan.venue_id, symbol, bids, asks, book.get("timestamp"))
+                state.saw(self.seen_key("book", symbol), book.get("timestamp"))
                 await self.process.book_moved(self.plan.venue_id, symbol, bids, asks)
                 delay = RETRY_FIRST
             except asyncio.CancelledError:
@@ -260,6 +273,7 @@ class AccountStream:
                 log.info("%s %s book: a gap in its sequence, fresh snapshot", self.plan.venue, symbol)
                 forget_failed(self.client)
             except Exception as exc:
+                self.lost("book")
                 log.warning("%s %s book stream lost (%s: %s); again in %.1f s", self.plan.venue, symbol,
                             type(exc).__name__, exc, delay)
                 await asyncio.sleep(delay)
@@ -278,6 +292,17 @@ def forget_failed(client) -> None:
     for connection in client.clients.values():
         for message_hash in [h for h, future in connection.futures.items() if future.done()]:
             del connection.futures[message_hash]
+
+
+def latest(items: list[dict]) -> int | None:
+    """The venue's latest time in a batch of trades or orders (an order's last update or trade,
+    else its creation), or None when it gave none."""
+    times = [
+        t for item in items
+        for t in (item.get("lastUpdateTimestamp"), item.get("lastTradeTimestamp"), item.get("timestamp"))
+        if t is not None
+    ]
+    return max(times, default=None)
 
 
 def laid_over(snapshot: dict, pushed: dict) -> dict:

@@ -66,6 +66,11 @@ def plan() -> list[AccountPlan]:
     """The connection sets the enabled markets need. Paper venues push their own trades and are
     read from the database: nothing to stream there."""
     close_old_connections()
+    return planned()
+
+
+def planned() -> list[AccountPlan]:
+    """plan(), on the caller's database connection as it is (a request's: /metrics)."""
     plans: dict[int, AccountPlan] = {}
     book_venues: set[tuple[int, str]] = set()  # a book is public: one stream per venue
 

@@ -103,6 +103,33 @@ def read_book(venue, venue_id: int, symbol: str, limit: int, stale_after_seconds
     return venue.fetch_order_book(symbol, limit=limit)
 
 
+# --- the venue's time of each stream's last message (the metrics' stream lag) ----------------
+
+SEEN_KEY = "ballast:stream:seen"
+
+
+def seen_key(stream: str, account_id: int, venue_id: int, symbol: str = "") -> str:
+    """One stream's field: an account's fills or balance, or a venue's book of a symbol."""
+    return f"book:{venue_id}:{symbol}" if stream == "book" else f"{stream}:{account_id}"
+
+
+def saw(field: str, timestamp: int | None) -> None:
+    """A stream received a message the venue stamped `timestamp` (ms; None: when it arrived).
+    Kept without expiry: a stream that falls silent is exactly what the lag must show."""
+    try:
+        client().hset(SEEN_KEY, field, int(timestamp or now_ms()))
+    except UNREACHABLE:
+        pass  # only the lag goes unmeasured; the streams' own writes say why
+
+
+def last_seen() -> dict[str, int]:
+    """Every stream's field and the venue's time of its last message (empty: Redis down)."""
+    try:
+        return {k.decode(): int(v) for k, v in client().hgetall(SEEN_KEY).items()}
+    except UNREACHABLE:
+        return {}
+
+
 def mark_fills_streamed(account_id: int, via: str) -> None:
     client().set(_fills_key(account_id), via, px=int(LIVE_SECONDS * 1000))
 
