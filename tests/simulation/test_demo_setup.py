@@ -14,8 +14,10 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
 from ballast.embedded_redis import EmbeddedRedis
+from bots.desk import four_eyes, two_factor
+from bots.desk.roles import ADMIN, has_role
 from bots.engine.simulation.flow import users_rate_ceiling
-from bots.management.commands.seed_demo import DEMO_QUOTES, DEMO_TRADES_PER_MINUTE
+from bots.management.commands.seed_demo import DEMO_ADMINS, DEMO_QUOTES, DEMO_TRADES_PER_MINUTE
 from bots.models import Account, Market, PaperBalance, QuoteSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +71,42 @@ def test_a_new_password_is_printed_only_when_asked_for_and_it_works():
     assert authenticate(username="operator", password=new) is not None
     assert authenticate(username="operator", password=old) is None
     assert User.objects.get(username="operator").groups.filter(name="operator").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_two_admins_with_codes_and_either_confirms_the_others_change(settings):
+    settings.TWO_FACTOR = True
+    output = seed()
+    passwords = {
+        name: output.split(f"  {name} ")[1].split("with password")[1].split()[0]
+        for name in DEMO_ADMINS
+    }
+    assert "Admins" in output and "demo_code admin" in output
+    admins = {name: authenticate(username=name, password=p) for name, p in passwords.items()}
+    first, second = (admins[name] for name in DEMO_ADMINS)
+    assert first is not None and second is not None
+    assert has_role(first, ADMIN) and has_role(second, ADMIN)
+    code = io.StringIO()
+    call_command("demo_code", DEMO_ADMINS[1], stdout=code)
+    assert two_factor.device_of(second).verify_token(code.getvalue().strip())
+
+    # Four-eyes: neither admin made the other, so each confirms what the other proposes.
+    operator = User.objects.get(username="operator")
+    change = four_eyes.propose_role(first, operator, ADMIN, grant=True)
+    assert four_eyes.may_confirm(second, change) == ""
+    four_eyes.confirm(second, change.pk)
+    assert has_role(operator, ADMIN)
+
+    again = seed()  # no new password asked for: the admins' stay as they were
+    assert "with password" not in again
+    assert authenticate(username=DEMO_ADMINS[0], password=passwords[DEMO_ADMINS[0]]) is not None
+
+
+@pytest.mark.django_db
+def test_the_operators_login_cannot_take_an_admins_name():
+    with pytest.raises(CommandError, match="one of the demo's admins"):
+        seed("--username", DEMO_ADMINS[0])
+    assert not User.objects.exists()
 
 
 def test_make_demo_asks_for_a_new_password_so_its_printed_login_works():

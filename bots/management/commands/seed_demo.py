@@ -1,5 +1,6 @@
 """Create the demo: one BTC/USDT market between a paper "own exchange" and a paper "external
-exchange", funded bot accounts, simulated users, and an operator login (printed).
+exchange", funded bot accounts, simulated users, an operator login and two admin logins
+(printed: four-eyes needs one admin to propose a change and another to confirm it).
 
 With `--venues stub` the two venues are ccxt venues instead, a HollaEx stub and a binance stub
 that `manage.py stubs` serves on loopback (`make demo VENUES=stub`): the stubs hold the funds and
@@ -103,13 +104,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--new-password",
             action="store_true",
-            help="Give the login a new password and print it (a new login always gets one)",
+            help="Give the logins new passwords and print them (a new login always gets one)",
         )
 
     @transaction.atomic
     def handle(
         self, *args, username: str, trades_per_minute, venues: str, new_password: bool, **options
     ):
+        if username in DEMO_ADMINS:
+            raise CommandError(f"{username} is one of the demo's admins: pick another --username")
         rate = DEMO_TRADES_PER_MINUTE if trades_per_minute is None else trades_per_minute
         if trades_per_minute is not None:
             check_users_rate(trades_per_minute)
@@ -144,6 +147,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(login(username, new_password)))
         self.stdout.write(two_factor_line(username))
+        self.stdout.write(admin_lines(new_password))
 
 
 def two_factor_line(username: str) -> str:
@@ -238,17 +242,45 @@ def check_users_rate(rate: float) -> None:
 def login(username: str, new_password: bool) -> str:
     """Create the operator login when absent; otherwise leave it be unless a new password is
     asked for. Either way the line returned is true: a printed password is the one that works."""
-    user, created = User.objects.get_or_create(username=username)
-    if not (created or new_password):
+    password = _password(username, roles.OPERATOR, new_password)
+    if password is None:
         return (
             f"Log in at http://127.0.0.1:8000 as  {username}  with its password as it was "
             f"(`{manage_py('seed_demo', '--new-password')}` sets and prints a new one)"
         )
+    return f"Log in at http://127.0.0.1:8000 as  {username}  with password  {password}"
+
+
+# Two admins, not tied to each other (neither made the other): what one proposes on the Changes
+# page (a role, a rebalance policy, a withdrawal key), the other confirms (bots.desk.four_eyes).
+DEMO_ADMINS = ("admin", "admin2")
+
+
+def admin_lines(new_password: bool) -> str:
+    """The admins' logins, each with an authenticator like the operator's, as short lines."""
+    lines = ["Admins, for the Exchanges and Changes pages (what one proposes, the other confirms):"]
+    width = max(map(len, DEMO_ADMINS))
+    for username in DEMO_ADMINS:
+        password = _password(username, roles.ADMIN, new_password)
+        two_factor.enrol_for_demo(User.objects.get(username=username))
+        shown = "its password as it was" if password is None else f"password  {password}"
+        lines.append(f"  {username:<{width}}  with {shown}")
+    if two_factor.required():
+        first, *others = DEMO_ADMINS
+        lines.append(f"  their codes: `{manage_py('demo_code', first)}` (or {', '.join(others)})")
+    return "\n".join(lines)
+
+
+def _password(username: str, role: str, new_password: bool) -> str | None:
+    """A new password for a new login or when one is asked for (returned), else None."""
+    user, created = User.objects.get_or_create(username=username)
+    if not (created or new_password):
+        return None
     password = secrets.token_urlsafe(9)
     user.set_password(password)
     user.save()
-    user.groups.add(roles.group(roles.OPERATOR))
-    return f"Log in at http://127.0.0.1:8000 as  {username}  with password  {password}"
+    user.groups.add(roles.group(role))
+    return password
 
 
 # --- rebalancing: bands around the starting balances, a policy and fee table per asset, and each
