@@ -275,6 +275,14 @@ CELERY_BEAT_SCHEDULE |= {
     "rebalance planner": {"task": "bots.tasks.plan_rebalance", "schedule": REBALANCE_PLAN_SECONDS},
     "transfer watch": {"task": "bots.tasks.watch_transfers", "schedule": TRANSFER_WATCH_SECONDS},
 }
+# Withdrawal networks, fees and minimums read from the exchanges (bots.treasury.network_facts):
+# how often; what differs waits for an admin before the planner uses it.
+NETWORK_TERMS_HOURS = env_number("BALLAST_NETWORK_TERMS_HOURS", 24.0, 1.0, 168.0)
+CELERY_BEAT_SCHEDULE |= {
+    "withdrawal network terms": {
+        "task": "bots.tasks.refresh_network_terms", "schedule": NETWORK_TERMS_HOURS * 3600,
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

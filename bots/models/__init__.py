@@ -7,6 +7,7 @@ from .changes import ChangeRequest, UserOrigin
 from .checks import CheckItem, MorningCheck
 from .health import Breach, HealthSample, Heartbeat
 from .markets import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
+from .network_terms import NetworkTermsChange, NetworkTermsReading
 from .paper import PaperBalance, PaperCancelDeadline, PaperMarket, PaperOrder, PaperTrade
 from .sizing import SizingRun
 from .targets import MarketTargets, TargetChange
@@ -53,6 +54,8 @@ __all__ = [
     "Market",
     "MarketTargets",
     "MorningCheck",
+    "NetworkTermsChange",
+    "NetworkTermsReading",
     "NotificationChannel",
     "Order",
     "PaperBalance",

@@ -1,5 +1,5 @@
 """Celery tasks of the treasury: the rebalance planner, transfers on their way, automatic
-withdrawals.
+withdrawals, the daily reading of the exchanges' withdrawal terms.
 
 Task names are pinned (`name=`) to where they were first declared, bots.tasks, so tasks queued
 before a deploy still find their code after it; settings route and schedule them by those names.
@@ -15,7 +15,7 @@ from bots.desk.audit import record
 from bots.models import Account, InventoryBand
 from bots.platform.locks import market_lock
 from bots.platform.log_context import log_context
-from bots.treasury import rebalancing, transfer_watch
+from bots.treasury import network_facts, rebalancing, transfer_watch
 from bots.treasury.balances import refresh_balances
 from bots.treasury.inventory import read_inventory
 from bots.treasury.rebalancing import TransferError
@@ -53,6 +53,17 @@ def watch_transfers() -> dict:
 
     with market_lock("transfer-watch", 0, expire_seconds=60) as held:
         return watch() if held else {}
+
+
+@shared_task(name="bots.tasks.refresh_network_terms", ignore_result=True, expires=3600)
+def refresh_network_terms() -> list[str]:
+    """Read every venue's withdrawal networks, fees and minimums and raise what differs from the
+    planner's for an admin (scheduled daily: BALLAST_NETWORK_TERMS_HOURS). One run at a time."""
+
+    with market_lock("network-terms", 0, expire_seconds=600) as held:
+        if not held:
+            return []
+        return [reading.message for reading in network_facts.refresh()]
 
 
 def queue_withdrawal(sender, proposal_id: int, **kwargs) -> None:
