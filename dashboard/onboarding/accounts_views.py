@@ -54,7 +54,10 @@ def _accounts():
 def _render(request, form: AccountForm | None = None, status: int = 200):
     # One keys form per account card: without ids, so the cards do not repeat one.
     keys_form = KeysForm(auto_id=False)
-    context = {"form": form or AccountForm(), "accounts": _accounts(), "keys_form": keys_form}
+    context = {"form": form or AccountForm(), "accounts": _accounts(), "keys_form": keys_form,
+               # The list shows the paper accounts (the demo's) as well, marked as such.
+               "all_accounts": Account.objects.select_related("venue")
+               .order_by("venue__kind", "venue__label", "name")}
     return render(request, "onboarding_accounts.html", context, status=status)
 
 

@@ -49,7 +49,8 @@ class VenueForm(RefusesControlCharacters, forms.ModelForm):
 def _render(request, form: VenueForm, status: int = 200):
     context = {
         "form": form,
-        "venues": Venue.objects.filter(kind=Venue.CCXT).order_by("label"),
+        # The paper venues (the demo's) too, marked as such: there is nothing to set on them.
+        "venues": Venue.objects.order_by("kind", "label"),
         "exchanges": exchange_ids(),
     }
     return render(request, "onboarding_venues.html", context, status=status)
