@@ -76,6 +76,7 @@ urlpatterns = [
     ),
     path("onboarding/venues/", venues_views.venues, name="onboarding-venues"),
     path("onboarding/venues/add", venues_views.add_venue, name="onboarding-venue-add"),
+    path("onboarding/venues/<int:pk>/edit", venues_views.edit_venue, name="onboarding-venue-edit"),
     path("onboarding/accounts/", accounts_views.accounts, name="onboarding-accounts"),
     path("onboarding/accounts/add", accounts_views.add_account, name="onboarding-account-add"),
     path("onboarding/accounts/<int:pk>/keys/<slug:which>", accounts_views.set_keys, name="onboarding-keys"),

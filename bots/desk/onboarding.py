@@ -26,19 +26,36 @@ def _venue_state(venue: Venue) -> dict:
             "options": venue.options}
 
 
+class NothingChanged(Exception):
+    """An edit that leaves the venue as it was: nothing saved, nothing audited."""
+
+
 def save_venue(venue: Venue, *, user) -> Venue:
     """Create or change a ccxt venue after checking its exchange id, testnet and options
-    (bots.venues.venue_options raises InvalidVenue with the reason)."""
+    (bots.venues.venue_options raises InvalidVenue with the reason). A changed testnet switch
+    or options send the keys somewhere else: the venue's accounts must pass a test again."""
     check_exchange_id(venue.exchange_id)
     check_sandbox(venue.exchange_id, venue.sandbox)
     check_options(venue.options)
     venue.kind = Venue.CCXT
     created = venue.pk is None
     with transaction.atomic():
-        before = None if created else _venue_state(Venue.objects.get(pk=venue.pk))
+        before = None if created else _venue_state(
+            Venue.objects.select_for_update().get(pk=venue.pk)
+        )
+        after = _venue_state(venue)
+        if before == after:
+            raise NothingChanged(f"{venue} is like that already: nothing to change.")
         venue.save()
+        details = {}
+        if before is not None and (before["sandbox"], before["options"]) != (
+            after["sandbox"], after["options"]
+        ):
+            details["tests_cleared"] = Account.objects.filter(venue=venue).update(
+                checked_at=None, check_passed=False, check_report={}
+            )
         record("venue added" if created else "venue changed", user=user,
-               subject=f"venue {venue.name}", before=before, after=_venue_state(venue))
+               subject=f"venue {venue.name}", before=before, after=after, **details)
     return venue
 
 

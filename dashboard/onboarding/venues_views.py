@@ -8,10 +8,10 @@ import json
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bots.desk.onboarding import save_venue
+from bots.desk.onboarding import NothingChanged, save_venue
 from bots.desk.roles import ADMIN, role_required
 from bots.models import Venue
 from bots.venues.venue_options import InvalidVenue
@@ -34,7 +34,8 @@ class VenueForm(RefusesControlCharacters, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["exchange_id"].required = True
+        if "exchange_id" in self.fields:
+            self.fields["exchange_id"].required = True
         if self.instance.pk:
             self.initial["options_json"] = json.dumps(self.instance.options)
 
@@ -44,6 +45,14 @@ class VenueForm(RefusesControlCharacters, forms.ModelForm):
             return json.loads(text) if text else {}
         except ValueError as exc:
             raise forms.ValidationError(f"Not JSON: {exc}") from exc
+
+
+class VenueEditForm(VenueForm):
+    """An existing venue: its label, testnet switch and options (the name is in URLs and the
+    exchange is what its keys belong to, so neither changes here)."""
+
+    class Meta(VenueForm.Meta):
+        fields = ["label", "sandbox"]
 
 
 def _render(request, form: VenueForm, status: int = 200):
@@ -79,6 +88,40 @@ def add_venue(request):
             messages.success(request, f"{venue} added: now add its accounts and their keys.")
             return redirect("onboarding-accounts")
     return _render(request, form, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@role_required(ADMIN)
+def edit_venue(request, pk: int):
+    """Change a venue's label, testnet switch or options, checked as when it was added. The
+    paper venues have nothing to set: they are not found here."""
+    venue = get_object_or_404(Venue, pk=pk, kind=Venue.CCXT)
+    if request.method == "GET":
+        return _render_edit(request, VenueEditForm(instance=venue), venue)
+    form = VenueEditForm(request.POST, instance=venue)
+    if form.is_valid():
+        edited = form.save(commit=False)
+        edited.options = form.cleaned_data["options_json"]
+        try:
+            save_venue(edited, user=request.user)
+        except InvalidVenue as exc:
+            field = "options_json" if exc.field == "options" else exc.field
+            form.add_error(field if field in form.fields else None, str(exc))
+        except NothingChanged as exc:
+            messages.info(request, str(exc))
+            return redirect("onboarding-venues")
+        else:
+            messages.success(request, f"{edited} saved. Its accounts need a connection test again "
+                             "if the testnet switch or the options changed.")
+            return redirect("onboarding-venues")
+    # The row as it is saved, not as the refused form left the instance.
+    return _render_edit(request, form, Venue.objects.get(pk=pk), status=422)
+
+
+def _render_edit(request, form: VenueEditForm, venue: Venue, status: int = 200):
+    return render(request, "onboarding_venue_edit.html", {"form": form, "venue": venue},
+                  status=status)
 
 
 def exchange_ids() -> list[str]:
