@@ -21,6 +21,7 @@ class Alert(models.Model):
     BEAT_SILENT = "beat_silent"
     TRANSFER_OVERDUE = "transfer_overdue"
     QUOTES_PULLED = "quotes_pulled"
+    ADDRESS_MISMATCH = "address_mismatch"
     KIND_CHOICES = [
         (HEDGE_FAILED, "hedge failed"),
         (EXPOSURE_OVER_LIMIT, "exposure over limit"),
@@ -33,6 +34,7 @@ class Alert(models.Model):
         (BEAT_SILENT, "beat silent"),
         (TRANSFER_OVERDUE, "transfer overdue"),
         (QUOTES_PULLED, "quotes pulled"),
+        (ADDRESS_MISMATCH, "deposit address mismatch"),
     ]
     # What the operator does about each kind: the label of the link the alert carries.
     ACTIONS = {
@@ -47,6 +49,8 @@ class Alert(models.Model):
         BEAT_SILENT: "Check the beat processes and Redis: nothing periodic runs until one is back",
         TRANSFER_OVERDUE: "Check the venue, then confirm the arrival or mark it failed",
         QUOTES_PULLED: "Check the workers and Redis: the bot quotes again once ticks resume",
+        ADDRESS_MISMATCH: "Check the whitelisted address against the exchange's; the transfer "
+        "waits, approved and unsent",
     }
 
     OPEN = "open"

@@ -23,6 +23,7 @@ from bots.desk.roles import ADMIN, OPERATOR
 from bots.engine.rules import dec
 from bots.models import Account, TransferProposal, WhitelistAddress
 from bots.platform import events
+from bots.treasury import deposit_addresses
 from bots.treasury.inventory import account_label, read_inventory
 from bots.treasury.rebalancing import (
     Done,
@@ -67,30 +68,74 @@ def usable_address(p: TransferProposal, now=None) -> WhitelistAddress | None:
     )
 
 
+def _entry_or_refuse(p: TransferProposal) -> WhitelistAddress:
+    entry = usable_address(p)
+    if entry is not None:
+        return entry
+    pending = WhitelistAddress.objects.filter(
+        account=p.destination, asset=p.asset, network=p.network, removed_at__isnull=True
+    ).first()
+    if pending is None:
+        when = "on file"
+    elif pending.awaiting_second_admin:
+        when = "usable yet: its address awaits a second admin's confirmation"
+    else:
+        when = f"usable before {pending.usable_from:%Y-%m-%d %H:%M} UTC"
+    raise TransferError(
+        f"No whitelisted {p.asset}/{p.network} address of "
+        f"{account_label(p.destination)} is {when}: withdraw by hand and record it, "
+        "or ask an admin."
+    )
+
+
+def _approved(proposal_id: int) -> TransferProposal:
+    p = locked_proposal(proposal_id)
+    if p.state != P.APPROVED:
+        raise TransferConflict(state_message(p))
+    return p
+
+
+def _block(p: TransferProposal, checked, user, inventory) -> None:
+    """The destination's venue reports another address: the transfer stays approved and
+    unsent, saying why on its card, with an alert."""
+    with transaction.atomic():
+        locked = _approved(p.pk)
+        P.objects.filter(pk=p.pk).update(state_note=checked.text[:500], updated_at=timezone.now())
+        locked.state_note = checked.text[:500]
+        audit_step(
+            "address mismatch", locked, user=user, reason=checked.text, inventory=inventory,
+            actor=AUTOMATIC,
+        )
+        deposit_addresses.raise_mismatch(locked, checked.text)
+        announce(locked)
+
+
 def execute(proposal_id: int, user=None) -> Done:
-    """Withdraw an approved transfer now; `user` None is the automatic execution."""
+    """Withdraw an approved transfer now; `user` None is the automatic execution.
+
+    The whitelisted address is first checked against the one the destination's venue reports
+    (bots/treasury/deposit_addresses.py): another address blocks the transfer."""
     if user is not None:
         require_role(user, OPERATOR)
     inventory = read_inventory()
     with transaction.atomic():
-        p = locked_proposal(proposal_id)
-        if p.state != P.APPROVED:
-            raise TransferConflict(state_message(p))
-        entry = usable_address(p)
-        if entry is None:
-            pending = WhitelistAddress.objects.filter(
-                account=p.destination, asset=p.asset, network=p.network, removed_at__isnull=True
-            ).first()
-            if pending is None:
-                when = "on file"
-            elif pending.awaiting_second_admin:
-                when = "usable yet: its address awaits a second admin's confirmation"
-            else:
-                when = f"usable before {pending.usable_from:%Y-%m-%d %H:%M} UTC"
-            raise TransferError(
-                f"No whitelisted {p.asset}/{p.network} address of "
-                f"{account_label(p.destination)} is {when}: withdraw by hand and record it, "
-                "or ask an admin."
+        p = _approved(proposal_id)
+        entry = _entry_or_refuse(p)
+    # Asked outside the row's lock: a venue call may take seconds.
+    checked = deposit_addresses.check(p, entry)
+    if checked.verdict == deposit_addresses.MISMATCH:
+        _block(p, checked, user, inventory)
+        raise TransferError(f"Transfer #{p.pk} not withdrawn, {checked.text}.")
+    if checked.verdict == deposit_addresses.UNREADABLE:
+        if checked.transient:
+            raise WithdrawalRetry(checked.text)
+        raise TransferError(f"Transfer #{p.pk} not withdrawn: {checked.text}. Try again.")
+    with transaction.atomic():
+        p = _approved(proposal_id)
+        now = usable_address(p)
+        if now is None or (now.pk, now.address, now.tag) != (entry.pk, entry.address, entry.tag):
+            raise TransferConflict(
+                f"The whitelisted address of transfer #{p.pk} changed meanwhile: try again."
             )
         moved = P.objects.filter(pk=p.pk, state=P.APPROVED).update(
             state=P.SENDING, address=entry.address, tag=entry.tag, updated_at=timezone.now()
@@ -106,8 +151,11 @@ def execute(proposal_id: int, user=None) -> Done:
             actor=AUTOMATIC,
             address=entry.address,
             tag=entry.tag,
+            address_check=checked.text,
         )
         announce(p)
+    if checked.verdict == deposit_addresses.MATCH:
+        deposit_addresses.resolve_mismatch(p)
     venue = venue_for(p.source, withdrawing=True)
     try:
         result = venue.withdraw(

@@ -30,6 +30,7 @@ def stub():
 def transfer(stub):
     source = stub_account(stub, "binance-hedge")
     destination = stub_account(stub, "binance-mm", role=Account.MARKET_MAKING)
+    stub.deposit_addresses[("BTC", "BTC")] = (ADDRESS, "")  # what the destination reports
     return approved_transfer(source, destination, ADDRESS)
 
 
