@@ -1,11 +1,12 @@
 """Two Daphnes and three workers on one database and one Redis (`manage.py up --daphne 2
 --workers 3`, real processes): every desk page answers through either Daphne, whichever one the
-user logged in through; with users trading on the exchange stubs through ccxt, every fill is
+user logged in through, and the market page's live socket hears the workers' pushes on both; with users trading on the exchange stubs through ccxt, every fill is
 hedged exactly once (no client order id twice); and no log line of the whole run, every
 process's at DEBUG and as JSON, holds one of the API keys the venues were signed with."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -19,6 +20,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
+import aiohttp
 import pytest
 import requests
 from django.conf import settings
@@ -151,6 +153,19 @@ def log_in(base: str, user) -> requests.Session:
     return session
 
 
+async def first_push(base: str, session: requests.Session, slug: str) -> bool:
+    headers = {"Origin": base, "Cookie": f"sessionid={session.cookies['sessionid']}"}
+    async with aiohttp.ClientSession() as http:
+        url = base.replace("http://", "ws://") + f"/ws/markets/{slug}/"
+        async with http.ws_connect(url, headers=headers, timeout=aiohttp.ClientWSTimeout(ws_close=5)) as ws:
+            message = await ws.receive(timeout=20)
+            return message.type == aiohttp.WSMsgType.TEXT and "market" in message.data
+
+
+async def pushes(daphnes: list[str], sessions: list[requests.Session], slug: str) -> list[bool]:
+    return list(await asyncio.gather(*(first_push(b, s, slug) for s in sessions for b in daphnes)))
+
+
 def trade(stubs: served.ServedStubs, stop: threading.Event) -> None:
     """Users of the own exchange hitting the MM bot's quotes, and the hedge venue's outside book
     laid again every second (what `manage.py stubs` does for the demo)."""
@@ -242,6 +257,9 @@ def test_two_daphnes_and_three_workers_serve_every_page_and_hedge_every_fill_onc
                         response = session.get(base + url, timeout=30, allow_redirects=False)
                         answers.setdefault(url, set()).add(answer_of(response))
                         bodies.append(response.text)
+            # The market page's live socket, through each Daphne for each session, hears the
+            # workers' pushes (the channel layer in Redis reaches every Daphne).
+            pushed = asyncio.run(pushes(daphnes, sessions, market.slug))
             seen |= children_of(up.pid)
 
             wait_for(lambda: Fill.objects.count() >= FILLS, f"{FILLS} fills", TRADING_SECONDS)
@@ -265,6 +283,7 @@ def test_two_daphnes_and_three_workers_serve_every_page_and_hedge_every_fill_onc
     }
     assert {reverse("overview"), reverse("market", args=[market.slug]), reverse("rebalance")} <= set(pages_served)
     assert len(pages_served) >= 15
+    assert pushed == [True] * 4
 
     # Each fill hedged exactly once.
     fills = list(Fill.objects.filter(market=market))
