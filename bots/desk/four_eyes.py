@@ -270,6 +270,13 @@ def propose_key_change(
         raise ChangeRefused(
             f"A key change sets some of {', '.join(allowed)}, not {', '.join(wrong) or 'nothing'}."
         )
+    waiting = C.objects.filter(state=C.PENDING, kind=C.KEY, payload__account=account.pk,
+                               payload__what=what).first()
+    if waiting is not None:
+        raise ChangeRefused(
+            f"A change of the {what} of {account} is already waiting (#{waiting.pk}): confirm, "
+            "reject or cancel it first."
+        )
     before = {name: bool(getattr(account, name)) for name in encrypted}
     return _create(
         user,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bots.desk import four_eyes, onboarding
 from bots.desk.roles import ADMIN, role_required
-from bots.models import Account, Venue
+from bots.models import Account, ChangeRequest, Venue
 from dashboard.forms import RefusesControlCharacters
 
 
@@ -51,10 +51,25 @@ def _accounts():
             .select_related("venue").order_by("venue__label", "name"))
 
 
+def _with_waiting_keys(accounts) -> list[Account]:
+    """The accounts, each with `waiting_key`: its withdrawal key's change that waits for a
+    second admin, or None."""
+    accounts = list(accounts)
+    waiting = {
+        change.payload.get("account"): change
+        for change in ChangeRequest.objects.filter(state=ChangeRequest.PENDING,
+                                                   kind=ChangeRequest.KEY)
+    }
+    for account in accounts:
+        account.waiting_key = waiting.get(account.pk)
+    return accounts
+
+
 def _render(request, form: AccountForm | None = None, status: int = 200):
     # One keys form per account card: without ids, so the cards do not repeat one.
     keys_form = KeysForm(auto_id=False)
-    context = {"form": form or AccountForm(), "accounts": _accounts(), "keys_form": keys_form,
+    context = {"form": form or AccountForm(), "accounts": _with_waiting_keys(_accounts()),
+               "keys_form": keys_form,
                # The list shows the paper accounts (the demo's) as well, marked as such.
                "all_accounts": Account.objects.select_related("venue")
                .order_by("venue__kind", "venue__label", "name")}
