@@ -17,7 +17,7 @@ from dashboard.hedging import hedges_views
 from dashboard.market_making import controls_views, market_views, settings_views
 from dashboard.onboarding import accounts_views, markets_views, venues_views
 from dashboard.simulation import demo_views, sizing_views
-from dashboard.treasury import rebalance_views
+from dashboard.treasury import network_terms_views, rebalance_views
 
 urlpatterns = [
     path("", market_views.home, name="home"),
@@ -63,6 +63,17 @@ urlpatterns = [
     path("rebalance/settings/band/<int:pk>/delete", rebalance_views.delete_band, name="rebalance-band-delete"),
     path("rebalance/settings/policy", rebalance_views.save_policy, name="rebalance-policy"),
     path("rebalance/settings/network", rebalance_views.save_network, name="rebalance-network"),
+    path("rebalance/settings/network-terms/read", network_terms_views.read_now, name="network-terms-read"),
+    path(
+        "rebalance/settings/network-terms/<int:pk>/accept",
+        network_terms_views.accept,
+        name="network-terms-accept",
+    ),
+    path(
+        "rebalance/settings/network-terms/<int:pk>/dismiss",
+        network_terms_views.dismiss,
+        name="network-terms-dismiss",
+    ),
     path("rebalance/settings/whitelist", rebalance_views.add_whitelist, name="rebalance-whitelist"),
     path(
         "rebalance/settings/whitelist/<int:pk>/confirm",

@@ -1,6 +1,7 @@
 """The rebalance panel: inventory, exposure and runway; the transfers proposed, approved, on
 their way and done, with the actions each person may take on them; and the admin's settings
-(bands, policies, withdrawal networks, the whitelist).
+(bands, policies, withdrawal networks, the whitelist; the exchanges' withdrawal terms are
+network_terms_views).
 
 A view renders the whole page, or the panel alone for htmx (the page swaps it in whenever the
 websocket says a proposal changed). Every POST also works without JavaScript by redirecting
@@ -39,6 +40,7 @@ from bots.treasury.inventory import Position, account_label, read_inventory
 from bots.treasury.tasks import plan_rebalance
 from dashboard.forms import errors_text
 from dashboard.live.rebalance_push import publish_rebalance
+from dashboard.treasury.network_terms_views import terms_context
 from dashboard.treasury.rebalance_forms import (
     BandForm,
     NetworkForm,
@@ -420,7 +422,7 @@ def settings_context(request, forms: dict | None = None) -> dict:
         "policy_form": forms.get("policy") or PolicyForm(),
         "network_form": forms.get("network") or NetworkForm(),
         "whitelist_form": forms.get("whitelist") or WhitelistForm(),
-    }
+    } | terms_context(request)
 
 
 def _snapshot(instance, fields) -> dict | None:

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 from django.utils import timezone
 
-from bots.models import PaperBalance, TransferProposal, WhitelistAddress
+from bots.models import PaperBalance, TransferProposal, Venue, WhitelistAddress
 from bots.treasury.balances import refresh_balances
 
 
@@ -37,3 +37,18 @@ def approved_transfer(source, destination, address: str, asset: str = "BTC",
         fee=D(fee), origin=TransferProposal.MANUAL, reason="test",
         state=TransferProposal.APPROVED, approved_at=timezone.now(),
     )
+
+
+def hedge_venue_on_stub(market, stub):
+    """The market's hedge venue made binance through ccxt against a BinanceStub, reading its
+    currencies (options.fetchCurrencies on), with the stub's keys on the hedge account."""
+    venue = market.hedge_account.venue
+    config = stub.ccxt_config()
+    venue.kind, venue.exchange_id = Venue.CCXT, "binance"
+    venue.options = {**config, "timeout": 2000, "enableRateLimit": False,
+                     "options": {**config["options"], "fetchCurrencies": True}}
+    venue.save()
+    account = market.hedge_account
+    account.set_credentials(stub.API_KEY, stub.SECRET)
+    account.save()
+    return venue

@@ -12,11 +12,11 @@ from decimal import Decimal as D
 import pytest
 from django.core.management import call_command
 
-from bots.models import AuditEntry, NetworkTermsChange, TransferProposal, Venue, WithdrawalNetwork
+from bots.models import AuditEntry, NetworkTermsChange, TransferProposal, WithdrawalNetwork
 from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.treasury import network_facts, rebalancing
 from bots.treasury.tasks import refresh_network_terms
-from tests.support.treasury import drain
+from tests.support.treasury import drain, hedge_venue_on_stub
 
 pytestmark = pytest.mark.django_db
 C = NetworkTermsChange
@@ -32,16 +32,7 @@ def stub():
 @pytest.fixture
 def hedge_venue(rebalance_market, stub):
     """The hedge account's venue, now binance through ccxt against the stub."""
-    venue = rebalance_market.hedge_account.venue
-    config = stub.ccxt_config()
-    venue.kind, venue.exchange_id = Venue.CCXT, "binance"
-    venue.options = {**config, "timeout": 2000, "enableRateLimit": False,
-                     "options": {**config["options"], "fetchCurrencies": True}}
-    venue.save()
-    account = rebalance_market.hedge_account
-    account.set_credentials(stub.API_KEY, stub.SECRET)
-    account.save()
-    return venue
+    return hedge_venue_on_stub(rebalance_market, stub)
 
 
 def btc_network(venue) -> WithdrawalNetwork:
