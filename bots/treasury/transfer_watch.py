@@ -1,9 +1,15 @@
 """Watching transfers on their way: arrival, lateness, and the runway alerts that ask for them.
 
-Arrival is read from the destination venue's deposits (a deposit with the transfer's tx id, or
-of its amount within the policy's tolerance, made after it was sent); a venue that cannot list
-deposits is read by its balance instead: risen by the amount since the transfer was sent.
-Trading moves that balance too, so operators can always confirm an arrival by hand.
+First the source venue's own record of the withdrawal (fetch_withdrawals, with the withdrawal
+key where the account has one): found by the venue's withdrawal id (or, for one recorded by
+hand, by the id or hash typed), it gives the transaction's hash once the network has it, kept
+on the transfer, which links the withdrawal to its deposit; a withdrawal the source reports
+failed or canceled ends the transfer as failed (the money never left, or came back).
+Arrival is then read from the destination venue's deposits: a deposit with the transfer's tx id,
+else (today's fallback) of its amount within the policy's tolerance, made after it was sent; a
+venue that cannot list deposits is read by its balance instead: risen by the amount since the
+transfer was sent. Trading moves that balance too, so operators can always confirm an arrival by
+hand. An answer that cannot be read changes nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from bots.engine.rules import dec
 from bots.models import Alert, InventoryBand, TransferProposal
 from bots.treasury.balances import refresh_balances
 from bots.treasury.inventory import Inventory, account_label, market_of, policy_for, read_inventory
-from bots.treasury.rebalancing import announce, complete, locked_proposal
+from bots.treasury.rebalancing import TXID_LENGTH, announce, complete, finish, locked_proposal
 from bots.treasury.withdrawals import settle_sending
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import venue_for
@@ -33,12 +39,13 @@ log = logging.getLogger(__name__)
 P = TransferProposal
 WATCH = "transfer watch"
 EARLY = timedelta(minutes=1)  # venue clocks differ: a deposit stamped a little early still counts
+ENDED = ("failed", "canceled")  # ccxt's statuses of a withdrawal that will never arrive
 
 
 def watch_transfers() -> dict[str, int]:
     """Complete what arrived and flag what is late. Returns counts, for the task's log."""
 
-    counts = {"settled": settle_sending(), "arrived": 0, "overdue": 0}
+    counts = {"settled": settle_sending(), "arrived": 0, "overdue": 0, "failed": 0}
     _resolve_overdue_alerts()
     sent = list(
         P.objects.filter(state=P.SENT).select_related("source__venue", "destination__venue")
@@ -47,6 +54,12 @@ def watch_transfers() -> dict[str, int]:
         return counts
     inventory = read_inventory()
     for p in sent:
+        withdrawal = source_withdrawal(p)
+        if withdrawal is not None:
+            if withdrawal.get("status") in ENDED:
+                counts["failed"] += _failed_at_source(p, withdrawal, inventory)
+                continue
+            _keep_txid(p, withdrawal)
         try:
             note = arrival(p)
         except ccxt.BaseError as exc:
@@ -65,6 +78,70 @@ def watch_transfers() -> dict[str, int]:
         elif _overdue(p):
             counts["overdue"] += 1
     return counts
+
+
+def source_withdrawal(p: TransferProposal) -> dict | None:
+    """The source venue's record of this transfer's withdrawal, or None (not found, or the
+    venue cannot say)."""
+    if not (p.withdrawal_id or p.txid):
+        return None
+    venue = venue_for(p.source, withdrawing=True)
+    since = int((p.sent_at - EARLY).timestamp() * 1000)
+    try:
+        found = venue.fetch_withdrawals(p.asset, since=since)
+    except ccxt.BaseError as exc:
+        log.warning(
+            "transfer %s: cannot read %s's withdrawals: %s", p.pk, p.source.venue.label,
+            describe(exc),
+        )
+        return None
+    if not isinstance(found, list):
+        return None
+    for w in found:
+        if not isinstance(w, dict):
+            continue
+        ids = {str(w.get("id") or ""), str(w.get("txid") or "")} - {""}
+        if (p.withdrawal_id and p.withdrawal_id == str(w.get("id") or "")) or (
+            not p.withdrawal_id and p.txid in ids
+        ):
+            return w
+    return None
+
+
+def _usable_txid(value) -> str:
+    text = value if isinstance(value, str) else ""
+    return text if 0 < len(text) <= TXID_LENGTH and not any(c.isspace() for c in text) else ""
+
+
+def _keep_txid(p: TransferProposal, withdrawal: dict) -> None:
+    """Keep the hash the source reports, which a deposit on the destination carries too: over
+    none yet (a withdrawal through the API) or over the venue's withdrawal id typed by hand."""
+    txid = _usable_txid(withdrawal.get("txid"))
+    if not txid or txid == p.txid or p.txid not in ("", str(withdrawal.get("id") or "")):
+        return
+    with transaction.atomic():
+        if P.objects.filter(pk=p.pk, state=P.SENT, txid=p.txid).update(txid=txid) == 1:
+            record(
+                "transfer tx id", actor=WATCH, market=p.market, subject=f"transfer {p.pk}",
+                reason=f"{p.source.venue.label} reports the withdrawal's transaction", txid=txid,
+                before=p.txid,
+            )
+            p.txid = txid
+
+
+def _failed_at_source(p: TransferProposal, withdrawal: dict, inventory) -> int:
+    """The source reports the withdrawal failed or canceled: it will not arrive."""
+    reason = (
+        f"{p.source.venue.label} reports the withdrawal {withdrawal.get('id')} "
+        f"{withdrawal['status']}: it will not arrive (the venue keeps or returns the funds)"
+    )
+    with transaction.atomic():
+        locked = locked_proposal(p.pk)
+        if locked.state != P.SENT:
+            return 0
+        finish(locked, P.FAILED, reason, None, inventory, actor=WATCH)
+    _refresh(p)
+    return 1
 
 
 def arrival(p: TransferProposal) -> tuple[str, str] | None:

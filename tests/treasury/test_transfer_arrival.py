@@ -245,5 +245,7 @@ def test_the_beat_task_watches_under_its_lock(sent):
     from bots.treasury import tasks as treasury_tasks
 
     arrive_now()
-    assert treasury_tasks.watch_transfers() == {"settled": 0, "arrived": 1, "overdue": 0}
+    assert treasury_tasks.watch_transfers() == {
+        "settled": 0, "arrived": 1, "overdue": 0, "failed": 0
+    }
     assert P.objects.get(pk=sent.pk).state == P.COMPLETED

@@ -365,6 +365,14 @@ class BinanceStub(StubExchange):
         """The network confirmed a withdrawal: binance shows its hash and status 6 (completed)."""
         self.withdrawals[index].update(status=6, txId=txid)
 
+    def end_withdrawal(self, status: int, index: int = -1) -> None:
+        """The withdrawal was cancelled (1), rejected (3) or failed (5): binance gives the amount
+        back, and lists it with that status."""
+        with self._lock:
+            row = self.withdrawals[index]
+            self.book.balances.deposit(BOT, row["coin"], Decimal(row["amount"]))
+            row.update(status=status)
+
     def deposit(self, coin: str, amount: str, txid: str, network: str | None = None) -> None:
         """A deposit arrives: credited, and listed with status 1 (success) as binance does."""
         with self._lock:

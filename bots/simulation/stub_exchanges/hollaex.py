@@ -40,7 +40,8 @@ POST_ONLY_REFUSED = (
     "Error 1001 - Order rejected. Order could not be submitted as this order was set to a post "
     "only order."
 )
-PRIVATE = {"/v2/user/balance", "/v2/order", "/v2/orders", "/v2/user/trades", "/v2/user"}
+PRIVATE = {"/v2/user/balance", "/v2/order", "/v2/orders", "/v2/user/trades", "/v2/user",
+           "/v2/user/deposits"}
 
 
 def ccxt_config(base_url: str) -> dict:
@@ -77,6 +78,7 @@ class HollaExStub(StubExchange):
 
     def __init__(self, balances: dict[str, str] | None = None, **served):
         self.frozen_ms: int | None = None  # set to stamp every order and trade at one instant
+        self.deposits: list[dict] = []  # the kit's deposit rows, oldest first
         # The user's deposit (address, tag) per (coin, network id), listed in the kit's /user
         # "wallet" (a tag after a colon); tests change them.
         self.deposit_addresses: dict[tuple[str, str], tuple[str, str]] = {
@@ -167,6 +169,12 @@ class HollaExStub(StubExchange):
             return self.page(self.my_orders(p), p, self.order_json)
         if endpoint == ("GET", "user"):
             return self.user()
+        if endpoint == ("GET", "user/deposits"):
+            rows = [d for d in self.deposits if d["currency"] == p.get("currency", d["currency"])]
+            if p.get("start_date"):
+                rows = [d for d in rows if parse_iso(d["created_at"]) >= parse_iso(p["start_date"])]
+            rows = rows[::-1]  # newest first, as the kit answers by default
+            return {"count": len(rows), "data": rows[: min(int(p.get("limit") or 50), 100)]}
         if endpoint == ("GET", "user/trades"):
             mine = [t for t in self.trades if t.account == BOT]
             return self.page(mine, p, self.trade_json)
@@ -263,6 +271,19 @@ class HollaExStub(StubExchange):
         return {"side": t.side, "symbol": PAIR, "size": number(t.amount), "price": number(t.price),
                 "timestamp": iso(t.timestamp), "order_id": t.order_id, "fee": number(t.fee),
                 "fee_coin": t.fee_currency.lower()}
+
+    def deposit(self, coin: str, amount: str, txid: str) -> None:
+        """A deposit arrives: credited, and listed as the kit lists a completed one."""
+        with self._lock:
+            self.book.balances.deposit(BOT, coin.upper(), Decimal(amount))
+            address, tag = next(iter(self.deposit_addresses.values()))
+            self.deposits.append({
+                "id": len(self.deposits) + 1, "amount": number(Decimal(amount)), "fee": 0,
+                "address": address, "transaction_id": txid, "status": True, "dismissed": False,
+                "rejected": False, "description": "", "type": "deposit",
+                "currency": coin.lower(), "created_at": iso(now_ms()),
+                "updated_at": iso(now_ms()), "user_id": 1,
+            })
 
     def user(self) -> dict:
         """GET /v2/user: the account, with its deposit addresses ("wallet"), which ccxt reads
