@@ -99,6 +99,7 @@ ROUTES = {
     # admins' alone.
     "onboarding-venues": ("GET", ADMIN, None),
     "onboarding-venue-add": ("POST", ADMIN, None),
+    "onboarding-venue-edit": ("POST", ADMIN, _missing),
     "onboarding-accounts": ("GET", ADMIN, None),
     "onboarding-account-add": ("POST", ADMIN, None),
     "onboarding-keys": ("POST", ADMIN, lambda world: [999_999, "trading"]),
