@@ -9,7 +9,9 @@ Rules, checked when a change is proposed and again when it is confirmed:
 - the last active admin cannot lose the role;
 - a change is applied against what was there when it was proposed: if that moved meanwhile the
   request is refused and must be proposed again.
-Every step lands in the audit log, the applied change with its before and after.
+Every step lands in the audit log, the applied change with its before and after. A proposal
+raises a "change waiting" alert, so the other admins hear of it through the notification
+channels (bots.desk.notifications) and see it on the desk; deciding the change resolves it.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
+from bots.desk.alerts import raise_alert, resolve_cause
 from bots.desk.audit import record
 from bots.desk.roles import ADMIN, OPERATOR, group, has_role
 from bots.engine.figures import plain
-from bots.models import Account, ChangeRequest, RebalancePolicy, UserOrigin
+from bots.models import Account, Alert, ChangeRequest, RebalancePolicy, UserOrigin
 from bots.platform.text import TextRefused, check_text
 
 C = ChangeRequest
@@ -121,7 +125,20 @@ def _create(user, kind: str, summary: str, payload: dict, before, reason: str, t
             before=before,
             after=_shown(change),
         )
+        # Sent to the channels once this commits (bots.desk.alerts): a refused request sends none.
+        raise_alert(
+            Alert.CHANGE_WAITING,
+            None,
+            f"{user.get_username()} proposes: {change.summary}. Another admin must confirm "
+            "or reject it.",
+            action_url=reverse("changes") + f"#change-{change.pk}",
+            key=_alert_key(change.pk),
+        )
     return change
+
+
+def _alert_key(change_id: int) -> str:
+    return f"change-{change_id}"
 
 
 def _role_state(target) -> dict:
@@ -342,6 +359,7 @@ def confirm(user, change_id: int) -> ChangeRequest:
         after = _apply(change)
         change.state, change.decided_by, change.decided_at = C.APPLIED, user, timezone.now()
         change.save(update_fields=["state", "decided_by", "decided_at"])
+        resolve_cause(Alert.CHANGE_WAITING, None, key=_alert_key(change.pk))
         record(
             "change applied",
             user=user,
@@ -379,6 +397,7 @@ def _close(user, change_id: int, state: str, note: str) -> ChangeRequest:
         change.state, change.note = state, note[:500]
         change.decided_by, change.decided_at = user, timezone.now()
         change.save(update_fields=["state", "note", "decided_by", "decided_at"])
+        resolve_cause(Alert.CHANGE_WAITING, None, key=_alert_key(change.pk))
         record(
             f"change {state}", user=user, subject=f"change {change.pk}", reason=note,
             summary=change.summary,

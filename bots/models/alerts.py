@@ -22,6 +22,7 @@ class Alert(models.Model):
     TRANSFER_OVERDUE = "transfer_overdue"
     QUOTES_PULLED = "quotes_pulled"
     ADDRESS_MISMATCH = "address_mismatch"
+    CHANGE_WAITING = "change_waiting"
     KIND_CHOICES = [
         (HEDGE_FAILED, "hedge failed"),
         (EXPOSURE_OVER_LIMIT, "exposure over limit"),
@@ -35,6 +36,7 @@ class Alert(models.Model):
         (TRANSFER_OVERDUE, "transfer overdue"),
         (QUOTES_PULLED, "quotes pulled"),
         (ADDRESS_MISMATCH, "deposit address mismatch"),
+        (CHANGE_WAITING, "change waiting for a second admin"),
     ]
     # What the operator does about each kind: the label of the link the alert carries.
     ACTIONS = {
@@ -51,6 +53,8 @@ class Alert(models.Model):
         QUOTES_PULLED: "Check the workers and Redis: the bot quotes again once ticks resume",
         ADDRESS_MISMATCH: "Check the whitelisted address against the exchange's; the transfer "
         "waits, approved and unsent",
+        CHANGE_WAITING: "Confirm or reject it on the Changes page (an admin other than the "
+        "proposer)",
     }
 
     OPEN = "open"

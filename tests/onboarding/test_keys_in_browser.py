@@ -1,6 +1,7 @@
 """An account's keys in Chromium against Daphne, two admins with their codes: the trading key
 replaced at once (and never shown), a withdrawal key proposed by one admin and shown as waiting,
-confirmed by the other on the Changes page, then removed; each step in the audit log."""
+the other told of it (nav count, alerts page), confirming it on the Changes page, then removing
+it; each step in the audit log."""
 
 from __future__ import annotations
 
@@ -50,7 +51,12 @@ def test_keys_are_replaced_proposed_confirmed_and_removed(browser, live_url, art
     page = second.new_page()
     log_in(page, live_url, bea)
     change = ChangeRequest.objects.get()
-    page.goto(f"{live_url}/changes/")
+    # bea hears of it on the desk: the nav counts what waits for her, and the alerts page says it.
+    page.goto(f"{live_url}/alerts/")
+    assert page.inner_text("#changes-count") == "1"
+    assert "ada proposes: Set the withdrawal key of Hedging @ Binance" in page.inner_text("main")
+    page.screenshot(path=artifacts / "change-waiting-alert.png", full_page=True)
+    page.click("nav.desk >> text=Changes")
     assert "…4321" in page.inner_text(f"#change-{change.pk}")
     page.click(f"#change-{change.pk} >> text=Confirm")
     page.wait_for_selector(f"#change-{change.pk}.change-applied")
