@@ -71,8 +71,11 @@ def hedge_on_stub(market: Market, stubs: Stubs) -> Market:
     return Market.objects.get_for_work(market.pk)
 
 
-async def eventually(check, what: str, seconds: float = 15.0):
-    """Wait for `check()` (sync, run in the ORM's thread) to be true; fail saying `what`."""
+async def eventually(check, what: str, seconds: float = 40.0):
+    """Wait for `check()` (sync, run in the ORM's thread) to be true; fail saying `what`.
+
+    The wait is long because CI's loaded machine has taken more than 15 s for a private
+    stream's subscription and retry; it is a bound on waiting, not a figure tested."""
     deadline = time.monotonic() + seconds
     while True:
         value = await sync_to_async(check)()
