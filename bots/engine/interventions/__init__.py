@@ -1,0 +1,1 @@
+"""Price-action interventions: the detectors, the proposal's size and cost, the slice plan."""
