@@ -35,9 +35,10 @@ def ccxt_config(base_url: str) -> dict:
         "urls": {"api": {"public": api, "private": api, "sapi": base_url + "/sapi/v1"}},
         "options": {
             "fetchMarkets": {"types": ["spot"]},
-            # With API keys set, binance also asks sapi (on api.binance.com) for currencies
-            # and margin pairs while loading markets.
-            "fetchCurrencies": False,
+            # As binance's default: with API keys set, loading markets also reads the
+            # currencies (sapi capital/config/getall, served here), which the withdrawal terms
+            # refresh needs. Margin pairs are another host's and not served.
+            "fetchCurrencies": True,
             "fetchMargins": False,
         },
     }
