@@ -61,7 +61,7 @@ def test_form_strings_are_coerced_to_their_types():
         ("levels", "٣", "Order levels must be a whole number"),  # int() takes it
         ("level_amount", "lots", "Level size must be a number"),
         ("level_amount", "NaN", "Level size must be a finite number"),
-        ("mode", "yolo", "Pricing mode must be one of spread, avellaneda, mirror"),
+        ("mode", "yolo", "Pricing mode must be one of spread, avellaneda, mirror, glft"),
         ("post_only", "maybe", "Post-only must be true or false"),
         ("mirror_fraction", "1.5", "Mirror fraction must be at most 1"),
         ("breaker_move_pct", "51", "Price breaker must be at most 50%"),
@@ -153,6 +153,7 @@ def test_each_cross_field_check_is_a_named_function():
         "minimum_spread_below_spreads",
         "spreads_clear_the_floor",
         "levels_fit_the_budget",
+        "glft_limit_leaves_room",
     }
 
 

@@ -116,6 +116,11 @@ def cases(draw):
             skew_price_bps=draw(st.decimals(min_value=0, max_value=50, places=0)),
             as_gamma=draw(st.sampled_from([D("0.001"), D("0.02"), D("1")])),
             as_kappa=draw(st.sampled_from([D("0.01"), D("0.1"), D("10")])),
+            glft_a=draw(st.sampled_from([D("0.01"), D("1"), D("100")])),
+            glft_k=draw(st.sampled_from([D("0.01"), D("0.1"), D("10")])),
+            glft_gamma=draw(st.sampled_from([D("0.001"), D("0.02"), D("1")])),
+            glft_xi=draw(st.sampled_from([D("0"), D("0.05")])),
+            glft_q_limit=draw(st.sampled_from([D("0"), D("1"), D("10")])),
         )
     except InvalidSettings:
         assume(False)

@@ -1,10 +1,11 @@
 """The desired book, by example: fixed spreads, the floor lifting a level, mirror mode,
-Avellaneda-Stoikov, inventory skew, the budget and an unhedgeable side."""
+Avellaneda-Stoikov, GLFT, inventory skew, the budget and an unhedgeable side."""
 
 from __future__ import annotations
 
 from decimal import Decimal as D
 
+from bots.engine.market_making.glft import GlftParams, glft_quote
 from bots.engine.market_making.hedge_floor import HedgeFloor, HedgeVenue
 from bots.engine.market_making.quote_config import DEFAULTS
 from bots.engine.market_making.quoting import Funds, QuoteContext, desired_quotes, nearest_first
@@ -112,3 +113,38 @@ def test_a_side_the_hedge_account_cannot_cover_stops_where_its_balance_ends():
     assert amounts(q, BUY) == [D("0.5")]  # a second bid would need 1.0 base sold on the hedge venue
     assert len(amounts(q, SELL)) == 3
     assert "buy side stops at 0.5: no hedge venue can hedge more (thin book or short balance)" in q.notes
+
+
+GLFT = BASE.replace(mode="glft", glft_a=D("1"), glft_k=D("0.05"), glft_gamma=D("0.02"), glft_q_limit=D("4"))
+
+
+def test_glft_quotes_its_depths_around_the_reference_and_leans_away_from_a_long_inventory():
+    flat = quote(GLFT, sigma=D("2"))
+    # 11 base at 100 plus 900 quote: the 50% target is 10 base, one base beyond it, which is
+    # q = 2 level sizes of 0.5.
+    long = quote(GLFT, funds=Funds(D("11"), D("900"), D("11"), D("900")), sigma=D("2"))
+
+    model = glft_quote(D(0), D("2"), GlftParams(D("1"), D("0.05"), D("0.02"), D("1")))
+    assert prices(flat, SELL)[0] == RULES.round_price(D(100) * (1 + model.ask_depth / 10000), SELL)
+    assert prices(flat, BUY)[0] == RULES.round_price(D(100) * (1 - model.bid_depth / 10000), BUY)
+    assert prices(long, SELL)[0] < prices(flat, SELL)[0]
+    assert prices(long, BUY)[0] < prices(flat, BUY)[0]
+    assert long.notes == [] and all(lv.edge_bps >= 2 for lv in long.levels)
+
+
+def test_glft_stops_the_bid_when_a_fill_would_pass_the_inventory_limit():
+    # 12 base is 2 beyond the target: q = 4 level sizes, at the limit Q = 4.
+    q = quote(GLFT, funds=Funds(D("12"), D("800"), D("12"), D("800")), sigma=D("2"))
+
+    assert prices(q, BUY) == [] and len(prices(q, SELL)) == 3
+    assert "buy side off: a fill would take the inventory beyond the GLFT limit Q (4 level sizes)" in q.notes
+
+
+def test_glft_is_held_to_the_hedge_floor():
+    # A huge long inventory pulls the ask through the reference; the floor keeps it above the
+    # hedge's cost.
+    config = GLFT.replace(glft_q_limit=D("0"), glft_gamma=D("5"))
+    q = quote(config, funds=Funds(D("30"), D("100"), D("30"), D("100")), sigma=D("10"))
+
+    assert all(lv.edge_bps >= 2 for lv in q.levels)
+    assert prices(q, SELL)[0] > D("100.01") * D("1.001")

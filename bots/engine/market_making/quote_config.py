@@ -19,7 +19,8 @@ from bots.engine.rules import BPS
 SPREAD = "spread"
 AVELLANEDA = "avellaneda"
 MIRROR = "mirror"
-MODES = (SPREAD, AVELLANEDA, MIRROR)
+GLFT = "glft"
+MODES = (SPREAD, AVELLANEDA, MIRROR, GLFT)
 
 QUOTING = "Quoting"
 BUDGET = "Budget"
@@ -27,8 +28,9 @@ FLOOR = "Hedge floor and mirror"
 REFRESH = "Refresh discipline"
 INVENTORY = "Inventory"
 VOLATILITY = "Avellaneda-Stoikov"
+GUEANT = "GLFT"
 PROTECTION = "Protection"
-GROUPS = (QUOTING, BUDGET, FLOOR, REFRESH, INVENTORY, VOLATILITY, PROTECTION)
+GROUPS = (QUOTING, BUDGET, FLOOR, REFRESH, INVENTORY, VOLATILITY, GUEANT, PROTECTION)
 
 D = Decimal
 
@@ -56,7 +58,8 @@ PARAMS: tuple[Param, ...] = (
     # --- quoting ---------------------------------------------------------------------------
     _p("mode", str, SPREAD, "Pricing mode", QUOTING,
        "spread: fixed spreads around the reference; avellaneda: Avellaneda-Stoikov reservation "
-       "price and spread; mirror: the hedge venue's depth, scaled and marked up by the floor",
+       "price and spread; mirror: the hedge venue's depth, scaled and marked up by the floor; glft: "
+       "Gueant-Lehalle-Fernandez-Tapia depths with an inventory limit",
        choices=MODES),
     _p("bid_spread_bps", D, D("15"), "Bid spread", QUOTING,
        "Distance of the best bid below the reference price", "bps", D("0"), D("5000")),
@@ -143,6 +146,27 @@ PARAMS: tuple[Param, ...] = (
        "Time horizon of the inventory risk", "s", D("1"), D("86400")),
     _p("volatility_window_seconds", D, D("300"), "Volatility window", VOLATILITY,
        "Reference prices this recent estimate sigma", "s", D("10"), D("3600")),
+    # --- GLFT (bots.engine.market_making.glft) ----------------------------------------------
+    # Prices in bps of the reference, sigma in bps per sqrt(second) (as Avellaneda-Stoikov's),
+    # inventory q in level sizes: the base held beyond the target over `level_amount`.
+    _p("glft_a", D, D("1"), "Arrival rate A", GUEANT,
+       "Market orders a second reaching a quote at the reference: intensity A·exp(-k·δ)", "/s",
+       D("0.0001"), D("100000")),
+    _p("glft_k", D, D("0.1"), "Arrival decay k", GUEANT,
+       "Decay of the arrival intensity with the depth δ in bps: larger k, tighter quotes", "",
+       D("0.0001"), D("100")),
+    _p("glft_gamma", D, D("0.02"), "Risk aversion γ (GLFT)", GUEANT,
+       "How strongly inventory skews and widens the quotes (prices in bps, inventory in level "
+       "sizes)", "", D("0.0001"), D("100")),
+    _p("glft_xi", D, D("0"), "Penalty ξ", GUEANT,
+       "The objective's inventory penalty; 0 takes γ (the paper's first model)", "", D("0"),
+       D("100")),
+    _p("glft_delta", D, D("1"), "Fill size Δ", GUEANT,
+       "Size of one fill in level sizes (1: a fill takes one level, as hftbacktest's Δ = 1)", "",
+       D("0.01"), D("1000")),
+    _p("glft_q_limit", D, D("10"), "Inventory limit Q", GUEANT,
+       "The side a fill of Δ would take beyond ±Q level sizes from the target stops quoting", "",
+       D("0"), D("1000000"), off_at_zero=True),
     # --- protection ------------------------------------------------------------------------
     _p("breaker_move_pct", D, D("2"), "Price breaker", PROTECTION,
        "A reference move larger than this between ticks cancels everything and pauses", "%",
@@ -198,6 +222,12 @@ class QuoteConfig:
     as_kappa: Decimal
     as_horizon_seconds: Decimal
     volatility_window_seconds: Decimal
+    glft_a: Decimal
+    glft_k: Decimal
+    glft_gamma: Decimal
+    glft_xi: Decimal
+    glft_delta: Decimal
+    glft_q_limit: Decimal
     breaker_move_pct: Decimal
     breaker_pause_seconds: Decimal
     stale_after_seconds: Decimal
@@ -396,6 +426,16 @@ def levels_fit_the_budget(c: QuoteConfig, ctx: CheckContext) -> Problem:
     return None
 
 
+def glft_limit_leaves_room(c: QuoteConfig, ctx: CheckContext) -> Problem:
+    if c.mode == GLFT and 0 < c.glft_q_limit < c.glft_delta:
+        return "glft_q_limit", (
+            f"The inventory limit Q ({c.glft_q_limit}) is below the fill size Δ "
+            f"({c.glft_delta}): no fill would fit, so neither side would ever quote; raise Q to "
+            "at least Δ, or set it to 0 to turn the limit off"
+        )
+    return None
+
+
 CROSS_FIELD_CHECKS: tuple[Callable[[QuoteConfig, CheckContext], Problem], ...] = (
     levels_stay_positive,
     ceiling_above_floor,
@@ -403,6 +443,7 @@ CROSS_FIELD_CHECKS: tuple[Callable[[QuoteConfig, CheckContext], Problem], ...] =
     minimum_spread_below_spreads,
     spreads_clear_the_floor,
     levels_fit_the_budget,
+    glft_limit_leaves_room,
 )
 
 

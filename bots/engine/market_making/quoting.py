@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby
 
+from bots.engine.market_making.glft import GlftParams, glft_quote
 from bots.engine.market_making.hedge_floor import HedgeFloor
-from bots.engine.market_making.quote_config import AVELLANEDA, MIRROR, QuoteConfig
+from bots.engine.market_making.quote_config import AVELLANEDA, GLFT, MIRROR, QuoteConfig
 from bots.engine.market_making.skew import base_share_target, inventory_skew, size_factors
 from bots.engine.market_making.volatility import avellaneda_stoikov
 from bots.engine.rules import BPS, BUY, SELL, SIDES, ZERO, MarketRules
@@ -190,14 +191,20 @@ def desired_quotes(config: QuoteConfig, ctx: QuoteContext) -> Quote:
             ctx.funds.base_total, target, config.inventory_range_multiplier * one_side
         )
     offsets, reservation = _first_offsets(config, ctx, target, one_side)
-    if config.mode != AVELLANEDA:
+    if config.mode not in (AVELLANEDA, GLFT):
         # Seed 003's skew moves both quotes away from the side that makes the inventory worse;
-        # Avellaneda-Stoikov does that through its reservation price instead.
+        # Avellaneda-Stoikov and GLFT do that through their own inventory term instead.
         offsets = {side: offset - skew * config.skew_price_bps for side, offset in offsets.items()}
     factors = size_factors(skew)
     levels: list[Level] = []
     for side in SIDES:
         if side in ctx.stopped:
+            continue
+        if side not in offsets:
+            notes.append(
+                f"{side} side off: a fill would take the inventory beyond the GLFT limit Q "
+                f"({_plain(config.glft_q_limit)} level sizes)"
+            )
             continue
         raw = [(price, amount * factors[side]) for price, amount in _raw_side(config, ctx, side, offsets[side])]
         levels += _priced_side(side, raw, ctx, notes)
@@ -224,9 +231,33 @@ def _first_offsets(
         return {BUY: model.reservation_bps - half, SELL: model.reservation_bps + half}, (
             model.reservation_bps
         )
+    if config.mode == GLFT:
+        return glft_offsets(config, ctx, target), None
     if config.mode == MIRROR:
         return {BUY: ZERO, SELL: ZERO}, None  # the hedge book's own prices, marked up
     return {BUY: -config.bid_spread_bps, SELL: config.ask_spread_bps}, None
+
+
+def glft_inventory(config: QuoteConfig, ctx: QuoteContext, target: Decimal) -> Decimal:
+    """GLFT's q: the base held beyond the target, in level sizes (one order, as hftbacktest)."""
+    return (ctx.funds.base_total - target) / config.level_amount
+
+
+def glft_offsets(config: QuoteConfig, ctx: QuoteContext, target: Decimal) -> dict[str, Decimal]:
+    """Each side's first level in bps from the reference; a side the inventory limit stops is
+    left out."""
+    params = GlftParams(
+        A=config.glft_a, k=config.glft_k, gamma=config.glft_gamma, delta=config.glft_delta,
+        xi=config.glft_xi if config.glft_xi > 0 else None,
+        q_limit=config.glft_q_limit if config.glft_q_limit > 0 else None,
+    )
+    model = glft_quote(glft_inventory(config, ctx, target), ctx.sigma_bps, params)
+    offsets = {}
+    if model.bid_depth is not None:
+        offsets[BUY] = -model.bid_depth
+    if model.ask_depth is not None:
+        offsets[SELL] = model.ask_depth
+    return offsets
 
 
 def _one_side_size(config: QuoteConfig, ctx: QuoteContext) -> Decimal:
