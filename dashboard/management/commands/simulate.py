@@ -9,14 +9,19 @@
                               [--days D --paths P --seed S --confidence C --dt DT] [--json]
     manage.py simulate scenario NAME [--seed S --seconds N --set NAME=VALUE ... --actions A]
                               [--json]
+    manage.py simulate quote --model glft --A A --k K --gamma G [--xi X] --sigma S
+                             [--delta D] [--q Q] [--Q LIMIT] [--json]
+    manage.py simulate quote --model as --k K --gamma G --sigma S --T T [--q Q] [--json]
 
 `research` is the Avellaneda-Stoikov experiment (bots/engine/simulation/research.py): the MM engine's
 inventory-aware quote against a symmetric quote of the same average width. `sizing` is the
 liquidity-sizing Monte Carlo (bots/engine/simulation/sizing.py): the balances each bot account must start
 with, from a flow given by hand or estimated from a market's fills (bots/simulation/sizing_runs.py).
 `scenario` replays one of the simulation page's scenarios (bots/engine/simulation/scenarios.py) from a
-seed, settings and actions. Every option is checked before anything runs; `--json` prints one
-JSON document.
+seed, settings and actions. `quote` prints one quote of the engine's GLFT model
+(bots/engine/market_making/glft.py) or its Avellaneda-Stoikov one (volatility.avellaneda_stoikov):
+half spread, skew, bid and ask depth, in the price units the parameters are given in. Every
+option is checked before anything runs; `--json` prints one JSON document.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ import argparse
 import json
 import math
 from dataclasses import asdict
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bots.engine.market_making import volatility
+from bots.engine.market_making.glft import GlftParams, glft_quote
 from bots.engine.simulation import research, scenarios, sizing
 from bots.engine.simulation.sim_inputs import (
     FIELDS,
@@ -397,12 +404,127 @@ def scenario_text(doc: dict) -> str:
     return "\n".join(_lines(doc))
 
 
+def exact(text: str) -> Decimal:
+    """A finite decimal, as typed: the quote is the engine's Decimal arithmetic."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+QUOTE_MODELS = ("glft", "as")
+# option: (the models it belongs to, help). Which are required is said in quote_inputs.
+QUOTE_OPTIONS = {
+    "A": (("glft",), "arrival intensity of market orders at depth 0, per unit of time"),
+    "k": (("glft", "as"), "decay of the arrival intensity A*exp(-k*depth), per price unit"),
+    "gamma": (("glft", "as"), "risk aversion"),
+    "xi": (("glft",), "GLFT's inventory penalty (default: gamma)"),
+    "sigma": (("glft", "as"), "volatility of the mid, price units per sqrt(unit of time)"),
+    "delta": (("glft",), "GLFT's Delta: the size of one fill, in the units of q (default 1)"),
+    "q": (("glft", "as"), "inventory (default 0)"),
+    "Q": (("glft",), "GLFT's inventory limit: the side a fill of Delta would take past it is "
+                      "off (default: no limit)"),
+    "T": (("as",), "Avellaneda-Stoikov's horizon T-t, in the units of time of sigma"),
+}
+REQUIRED = {"glft": ("A", "k", "gamma", "sigma"), "as": ("k", "gamma", "sigma", "T")}
+METAVARS = {"gamma": "G", "xi": "X", "sigma": "S", "delta": "D", "Q": "LIMIT"}
+
+
+def add_quote_arguments(parser) -> None:
+    parser.add_argument("--model", choices=QUOTE_MODELS, required=True,
+                        help="glft: Gueant-Lehalle-Fernandez-Tapia; as: Avellaneda-Stoikov")
+    for name, (models, help_text) in QUOTE_OPTIONS.items():
+        parser.add_argument(f"--{name}", dest=f"quote_{name}", type=exact,
+                            metavar=METAVARS.get(name, name.upper()),
+                            help=f"{help_text} [{', '.join(models)}]")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+
+
+def quote_inputs(options: dict) -> dict[str, Decimal]:
+    """The given options of the model, checked: CommandError naming every problem."""
+    model = options["model"]
+    given = {n: options[f"quote_{n}"] for n in QUOTE_OPTIONS if options[f"quote_{n}"] is not None}
+    problems = []
+    foreign = [f"--{n}" for n in given if model not in QUOTE_OPTIONS[n][0]]
+    if foreign:
+        problems.append(f"{', '.join(foreign)} not used by --model {model}")
+    missing = [f"--{n}" for n in REQUIRED[model] if n not in given]
+    if missing:
+        problems.append(f"--model {model} needs {', '.join(missing)}")
+    defaults = {"q": Decimal(0), **({"delta": Decimal(1)} if model == "glft" else {})}
+    inputs = {n: given.get(n, defaults.get(n)) for n in QUOTE_OPTIONS}
+    inputs = {n: v for n, v in inputs.items() if v is not None}
+    for name in ("sigma", "T"):
+        if name in given and given[name] < 0:
+            problems.append(f"--{name} must be 0 or more, not {given[name]}")
+    if model == "glft" and not missing:
+        params = glft_params(inputs)
+        problems += ["--" + problem for problem in params.problems()]
+    if model == "as":
+        for name in ("k", "gamma"):
+            if name in given and given[name] <= 0:
+                problems.append(f"--{name} must be more than 0, not {given[name]}")
+    if problems:
+        raise CommandError("; ".join(problems))
+    return inputs
+
+
+def glft_params(inputs: dict[str, Decimal]) -> GlftParams:
+    return GlftParams(A=inputs["A"], k=inputs["k"], gamma=inputs["gamma"], delta=inputs["delta"],
+                      xi=inputs.get("xi"), q_limit=inputs.get("Q"))
+
+
+def _price(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def run_quote(model: str, inputs: dict[str, Decimal]) -> dict:
+    """The model's quote at q, in the parameters' price units; a side that is off is None."""
+    if model == "glft":
+        quote = glft_quote(inputs["q"], inputs["sigma"], glft_params(inputs))
+        half, skew, bid, ask = quote.half_spread, quote.skew, quote.bid_depth, quote.ask_depth
+    else:
+        # The engine's A-S quote is the same arithmetic in any units: bps live, price units here.
+        def at(q: Decimal) -> volatility.AvellanedaQuote:
+            return volatility.avellaneda_stoikov(
+                q, inputs["sigma"], inputs["gamma"], inputs["k"], inputs["T"])
+
+        quote = at(inputs["q"])
+        half, skew = quote.spread_bps / 2, -at(Decimal(1)).reservation_bps
+        bid, ask = half - quote.reservation_bps, half + quote.reservation_bps
+    return {
+        "model": model,
+        "inputs": {name: float(value) for name, value in inputs.items()},
+        "half_spread": float(half), "skew": float(skew),
+        "bid_depth": _price(bid), "ask_depth": _price(ask),
+    }
+
+
+def quote_text(doc: dict) -> str:
+    name = {"glft": "GLFT", "as": "Avellaneda-Stoikov"}[doc["model"]]
+    given = " ".join(f"{k}={v:g}" for k, v in doc["inputs"].items())
+
+    def depth(value: float | None) -> str:
+        return "off (a fill would pass Q)" if value is None else f"{value:.6f}"
+
+    return "\n".join([
+        f"{name} quote, in the parameters' price units: {given}",
+        f"half spread  {doc['half_spread']:.6f}",
+        f"skew         {doc['skew']:.6f}  (depth moved per unit of inventory)",
+        f"bid depth    {depth(doc['bid_depth'])}  (below the mid)",
+        f"ask depth    {depth(doc['ask_depth'])}  (above the mid)",
+    ])
+
+
 class Command(BaseCommand):
     help = __doc__
 
     def add_arguments(self, parser):
         commands = parser.add_subparsers(
-            dest="simulation", required=True, metavar="{research,sizing,scenario}"
+            dest="simulation", required=True, metavar="{research,sizing,scenario,quote}"
         )
         add_research_arguments(commands.add_parser(
             "research", help="the Avellaneda-Stoikov experiment: inventory vs symmetric quotes"))
@@ -410,6 +532,8 @@ class Command(BaseCommand):
             "sizing", help="the balances each bot account must start with"))
         add_scenario_arguments(commands.add_parser(
             "scenario", help="one of the simulation page's scenarios, replayed from a seed"))
+        add_quote_arguments(commands.add_parser(
+            "quote", help="one GLFT or Avellaneda-Stoikov quote: half spread, skew, depths"))
 
     def handle(self, *args, simulation: str, **options):
         if simulation == "research":
@@ -419,6 +543,9 @@ class Command(BaseCommand):
         elif simulation == "sizing":
             doc = run_sizing(sizing_inputs(options))
             text = sizing_table(doc)
+        elif simulation == "quote":
+            doc = run_quote(options["model"], quote_inputs(options))
+            text = quote_text(doc)
         else:
             doc = scenario_summary(options)
             text = scenario_text(doc)
