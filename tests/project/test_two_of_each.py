@@ -1,13 +1,13 @@
 """Two Daphnes and three workers on one database and one Redis (`manage.py up --daphne 2
 --workers 3`, real processes): every desk page answers through either Daphne, whichever one the
-user logged in through, and the market page's live socket hears the workers' pushes on both; with users trading on the exchange stubs through ccxt, every fill is
-hedged exactly once (no client order id twice); and no log line of the whole run, every
+user logged in through, the market page's live socket hears the workers' pushes on both, and
+/health/ answers 200 JSON through each; with users trading on the exchange stubs through ccxt,
+every fill is hedged exactly once (no client order id twice); and no log line of the whole run, every
 process's at DEBUG and as JSON, holds one of the API keys the venues were signed with."""
 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import re
@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -24,17 +23,16 @@ import aiohttp
 import pytest
 import requests
 from django.conf import settings
-from django.core.management import call_command
 from django.urls import URLPattern, get_resolver, reverse
 
 from bots.desk import two_factor
-from bots.models import Fill, Hedge, HedgeOrder, Market, Venue
-from bots.simulation.stub_exchanges import served
+from bots.models import Fill, Hedge, HedgeOrder
 from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.simulation.stub_exchanges.exchange import BOT
 from bots.simulation.stub_exchanges.hollaex import HollaExStub
-from tests.support.processes import ballast_process
-from tests.support.users import PASSWORD, make_user
+from tests.support.processes import ballast_process, health_of, listening, wait_for
+from tests.support.stub_desk import bot_trades, trade
+from tests.support.users import PASSWORD
 
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -59,14 +57,6 @@ def consecutive_ports() -> int:
                     continue
         return port
     raise RuntimeError("no two consecutive free ports")
-
-
-def listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
 
 
 def children_of(pid: int) -> set[int]:
@@ -166,26 +156,9 @@ async def pushes(daphnes: list[str], sessions: list[requests.Session], slug: str
     return list(await asyncio.gather(*(first_push(b, s, slug) for s in sessions for b in daphnes)))
 
 
-def trade(stubs: served.ServedStubs, stop: threading.Event) -> None:
-    """Users of the own exchange hitting the MM bot's quotes, and the hedge venue's outside book
-    laid again every second (what `manage.py stubs` does for the demo)."""
-    n = 0
-    while not stop.wait(0.5):
-        n += 1
-        if n % 2 == 0:
-            stubs.move_outside(int(time.time()))
-        try:
-            stubs.own.take("buy" if n % 3 else "sell", D("0.002") + D(n % 4) / 1000)
-        except Exception:  # noqa: BLE001 - no quote on that side yet: the user goes away
-            continue
-
-
-def wait_for(check, what: str, seconds: float):
-    deadline = time.monotonic() + seconds
-    while not (value := check()):
-        assert time.monotonic() < deadline, f"waited {seconds:g} s for {what}"
-        time.sleep(0.25)
-    return value
+def ok_health(base: str) -> dict | None:
+    status, body = health_of(base)
+    return body if status == 200 else None
 
 
 @pytest.fixture
@@ -197,26 +170,10 @@ def planted(monkeypatch):
 
 
 @pytest.fixture
-def stubs(planted):
-    funds = {"BTC": "2", "USDT": "130000"}
-    stubs = served.ServedStubs(funds, D("65000"), ports=(0, 0, 0, 0))
-    yield stubs
-    stubs.stop()
-
-
-@pytest.fixture
-def stub_demo(stubs):
-    """The stub demo (seed_demo --venues stub: its accounts take the stubs' planted keys) on
-    the stubs served here, and two admins with their authenticators."""
-    call_command("seed_demo", "--venues", "stub", "--trades-per-minute", "0", stdout=io.StringIO())
-    for name, ws in (("own", stubs.own_ws), ("external", stubs.outside_ws)):
-        venue = Venue.objects.get(name=name)
-        venue.options = {**venue.options, **ws.ccxt_config()}
-        venue.save()
-    admins = [make_user(name, "admin") for name in ("ada", "adam")]
-    for admin in admins:
-        two_factor.enrol_for_demo(admin)
-    return Market.objects.get(), admins
+def stubs(planted, stubs):
+    """The stubs of tests/project/conftest.py, built once the keys are planted: the demo's
+    accounts take them."""
+    return stubs
 
 
 def test_two_daphnes_and_three_workers_serve_every_page_and_hedge_every_fill_once(
@@ -269,6 +226,10 @@ def test_two_daphnes_and_three_workers_serve_every_page_and_hedge_every_fill_onc
             wait_for(lambda: Fill.objects.count() == len(bot_trades(stubs.own)), "every fill captured", 30)
             wait_for(lambda: Hedge.objects.exclude(state=Hedge.FILLED).count() == 0
                      and Hedge.objects.count() == Fill.objects.count(), "every hedge done", 30)
+            # /health/ answers 200 JSON through each Daphne (a part a busy machine let lag a
+            # moment, the wait allows for).
+            healths = [wait_for(lambda b=b: ok_health(b), f"/health/ 200 through {b}", 60)
+                       for b in daphnes]
             metrics = requests.get(f"{daphnes[1]}/metrics", timeout=30).text
             seen |= children_of(up.pid)
         finally:
@@ -284,6 +245,9 @@ def test_two_daphnes_and_three_workers_serve_every_page_and_hedge_every_fill_onc
     assert {reverse("overview"), reverse("market", args=[market.slug]), reverse("rebalance")} <= set(pages_served)
     assert len(pages_served) >= 15
     assert pushed == [True] * 4
+    for body in healths:
+        assert body["status"] == "ok" and body["failing"] == [], body
+        assert {"database", "redis", "queue:hedging", "beat", "ticks", "streams"} <= set(body["checks"])
 
     # Each fill hedged exactly once.
     fills = list(Fill.objects.filter(market=market))
@@ -309,6 +273,3 @@ def test_two_daphnes_and_three_workers_serve_every_page_and_hedge_every_fill_onc
     assert {"bots", "daphne", "celery", "django"} <= loggers, loggers
     assert len({entry["process"] for entry in logged}) >= 8  # Daphnes, workers, beats, stream...
 
-
-def bot_trades(stub) -> list:
-    return [t for t in stub.trades if t.account == BOT]

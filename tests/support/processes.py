@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import redis
+import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +42,35 @@ def _env(db_url: str, redis_url: str) -> dict:
         "BALLAST_DEADMAN_SECONDS": "600", **os.environ, "DATABASE_URL": db_url, "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
     }
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def health_of(base: str) -> tuple[int | None, dict]:
+    """/health/ asked through the Daphne at `base`: its status and JSON body, or (None, {}) when
+    nothing answers (that Daphne is down)."""
+    try:
+        response = requests.get(f"{base}/health/", timeout=30)
+    except requests.ConnectionError:
+        return None, {}
+    assert response.headers["Content-Type"] == "application/json", response.headers
+    return response.status_code, response.json()
+
+
+def wait_for(check, what: str, seconds: float):
+    """Wait for `check()` to be true and return its value; fail saying `what`. A bound on waiting
+    on a busy machine, not a figure tested."""
+    deadline = time.monotonic() + seconds
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"waited {seconds:g} s for {what}"
+        time.sleep(0.25)
+    return value
 
 
 def _wait(check, process: subprocess.Popen, what: str, timeout: float = 30):
@@ -112,15 +142,8 @@ def daphne(db_url: str, redis_url: str, log: Path):
             cwd=ROOT, env=_env(db_url, redis_url), stdout=out, stderr=subprocess.STDOUT,
         )
 
-        def listening() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-
         try:
-            _wait(listening, process, "daphne")
+            _wait(lambda: listening(port), process, "daphne")
             yield f"http://127.0.0.1:{port}"
         finally:
             _stop(process)
