@@ -207,10 +207,15 @@ class AccountStream:
 
     async def heartbeat(self) -> None:
         while True:
-            if self.live:
-                state.mark_fills_streamed(self.plan.account_id, self.via)
-            if self.balance_live:
-                state.mark_balance_streamed(self.plan.balance_key)
+            try:
+                if self.live:
+                    state.mark_fills_streamed(self.plan.account_id, self.via)
+                if self.balance_live:
+                    state.mark_balance_streamed(self.plan.balance_key)
+            except state.UNREACHABLE:
+                # Redis is down or restarting: the marks lapse (ticks poll meanwhile) and the
+                # next beat renews them. Ending here would leave the streams unmarked for good.
+                log.warning("%s: stream marks not renewed: Redis unreachable", self.plan.venue)
             await asyncio.sleep(state.HEARTBEAT_SECONDS)
 
     # --- balance ----------------------------------------------------------------------------
