@@ -29,6 +29,7 @@ from bots.desk.audit import record
 from bots.market_making.quoter import MarketTick
 from bots.models import Alert, Market, Order
 from bots.venues import ccxt_errors as ccxt
+from bots.venues import limiter
 from bots.venues.errors import describe
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,10 @@ def pull(market: Market, now: datetime, silence: timedelta, *, first: bool) -> s
     tick = MarketTick(market, on_hedge=lambda hedge_id: None, now_ms=int(now.timestamp() * 1000))
     live_before = _live_orders(market.pk)
     try:
-        count = tick.cancel_everything()
+        # A stop: its requests go without the shared budget while Redis is down, when the switch
+        # is needed most (it waited for Redis before: found by the restart drill).
+        with limiter.priority(limiter.STOP):
+            count = tick.cancel_everything()
     except ccxt.BaseError as exc:
         message = (
             f"{market.symbol}: no market-making tick for {seconds:.0f} s and its quotes could not "
