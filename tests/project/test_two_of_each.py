@@ -217,6 +217,11 @@ def test_two_daphnes_and_three_workers_serve_every_page_and_hedge_every_fill_onc
             # The market page's live socket, through each Daphne for each session, hears the
             # workers' pushes (the channel layer in Redis reaches every Daphne).
             pushed = asyncio.run(pushes(daphnes, sessions, market.slug))
+            # /health/ answers 200 JSON through each Daphne (a part a busy machine let lag a
+            # moment, the wait allows for), while users trade: the hedge venue's book moves, as
+            # the streams check wants it to.
+            healths = [wait_for(lambda b=b: ok_health(b), f"/health/ 200 through {b}", 60)
+                       for b in daphnes]
             seen |= children_of(up.pid)
 
             wait_for(lambda: Fill.objects.count() >= FILLS, f"{FILLS} fills", TRADING_SECONDS)
@@ -226,10 +231,6 @@ def test_two_daphnes_and_three_workers_serve_every_page_and_hedge_every_fill_onc
             wait_for(lambda: Fill.objects.count() == len(bot_trades(stubs.own)), "every fill captured", 30)
             wait_for(lambda: Hedge.objects.exclude(state=Hedge.FILLED).count() == 0
                      and Hedge.objects.count() == Fill.objects.count(), "every hedge done", 30)
-            # /health/ answers 200 JSON through each Daphne (a part a busy machine let lag a
-            # moment, the wait allows for).
-            healths = [wait_for(lambda b=b: ok_health(b), f"/health/ 200 through {b}", 60)
-                       for b in daphnes]
             metrics = requests.get(f"{daphnes[1]}/metrics", timeout=30).text
             seen |= children_of(up.pid)
         finally:
