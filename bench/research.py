@@ -1,9 +1,10 @@
-"""Research mode: the Avellaneda-Stoikov experiment with the paper's defaults, on one core.
+"""Research mode: the Avellaneda-Stoikov experiment, GLFT beside it, the paper's defaults, one core.
 
     .venv/bin/python bench/research.py [--repeat 7] [--runs 1000]
 
-Each repeat is one `research.run` (the inventory strategy through the MM engine's Decimal quote,
-then the symmetric one, 200 steps each) with its own seed. Prints the wall time of each repeat,
+Each repeat is one `research.run` (the inventory strategy through the MM engine's Decimal
+Avellaneda-Stoikov quote, the GLFT one through its GLFT quote, then the symmetric one, 200 steps
+each) with its own seed. Prints the wall time of each repeat,
 the median, and the figures of the last repeat.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bots.engine.market_making import volatility  # noqa: E402
+from bots.engine.market_making import glft, volatility  # noqa: E402
 from bots.engine.simulation import research
 
 
@@ -30,24 +31,25 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
     params = research.Params(runs=args.runs)
-    real = volatility.avellaneda_stoikov
-    calls = 0
+    calls = {"as": 0, "glft": 0}
 
-    def counted(*a, **k):
-        nonlocal calls
-        calls += 1
-        return real(*a, **k)
+    def counting(name, real):
+        def counted(*a, **k):
+            calls[name] += 1
+            return real(*a, **k)
+        return counted
 
-    volatility.avellaneda_stoikov = counted
+    volatility.avellaneda_stoikov = counting("as", volatility.avellaneda_stoikov)
+    glft.glft_quote = counting("glft", glft.glft_quote)
     times = []
     for seed in range(args.repeat):
-        calls = 0
+        calls.update({"as": 0, "glft": 0})
         start = time.perf_counter()
         result = research.run(params, seed=seed)
         times.append(time.perf_counter() - start)
-        print(f"repeat {seed + 1}: {times[-1] * 1000:.0f} ms "
-              f"({calls:,} calls of the engine's quote)")
-    print(f"{args.runs:,} runs x {params.steps} steps, both strategies: median "
+        print(f"repeat {seed + 1}: {times[-1] * 1000:.0f} ms ({calls['as']:,} calls of the "
+              f"engine's A-S quote, {calls['glft']:,} of its GLFT quote)")
+    print(f"{args.runs:,} runs x {params.steps} steps, three strategies: median "
           f"{statistics.median(times) * 1000:.0f} ms, min {min(times) * 1000:.0f} ms, "
           f"max {max(times) * 1000:.0f} ms")
     for row in result.summary()["strategies"]:

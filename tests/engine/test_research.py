@@ -92,7 +92,7 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another():
     c = research.run(params, seed=12)
 
     assert a.summary() == b.summary()
-    for name in ("inventory", "symmetric"):
+    for name in ("inventory", "glft", "symmetric"):
         np.testing.assert_array_equal(getattr(a, name).profit, getattr(b, name).profit)
         np.testing.assert_array_equal(
             getattr(a, name).final_inventory, getattr(b, name).final_inventory
@@ -153,8 +153,10 @@ def test_without_volatility_the_profit_is_the_spread_times_the_expected_fills():
 def test_with_no_arrivals_nothing_fills():
     result = research.run(replace(PAPER, A=0.0, runs=20), seed=1)
 
-    for strategy in (result.inventory, result.symmetric):
+    for strategy in (result.inventory, result.glft, result.symmetric):
         assert (strategy.profit == 0).all() and (strategy.final_inventory == 0).all()
+    # GLFT has no quote without arrivals (its skew divides by A): it never quotes both sides.
+    assert result.summary()["strategies"][1]["mean_spread"] is None
 
 
 def test_the_normal_mid_step_also_reproduces_the_comparison():
@@ -177,6 +179,9 @@ def test_the_normal_mid_step_also_reproduces_the_comparison():
         ({"runs": 0}, "runs must be a whole number of at least 1"),
         ({"mid_step": "levy"}, "mid_step must be one of binomial, normal"),
         ({"runs": 1_000_000, "dt": 0.0001}, "at most 50,000,000 fit in memory"),
+        ({"xi": 0.0}, "xi must be a positive number"),
+        ({"delta": -1.0}, "delta must be a positive number"),
+        ({"Q": -2.0}, "Q must be zero or a positive number"),
     ],
 )
 def test_bad_parameters_are_refused_with_the_reason(change, message):

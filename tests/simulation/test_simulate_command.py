@@ -39,7 +39,7 @@ def test_research_json_is_the_engines_figures_for_the_seed():
 
     direct = research.run(research.Params(gamma=0.05, runs=300), seed=4).summary()
     assert doc == json.loads(json.dumps(direct))
-    assert [s["strategy"] for s in doc["strategies"]] == ["inventory", "symmetric"]
+    assert [s["strategy"] for s in doc["strategies"]] == ["inventory", "glft", "symmetric"]
     assert doc["seed"] == 4 and doc["params"]["runs"] == 300
 
 
@@ -106,6 +106,9 @@ def engine_calls(monkeypatch):
         (["research", "--T", "1", "--dt", "0.3"],
          "T (1.0) must be a whole number (at least 1) of steps dt (0.3)"),
         (["research", "--seed", "-1"], "seed must be 0 or more, not -1"),
+        (["research", "--Q", "-1"], "Q must be zero or a positive number, not -1.0"),
+        (["research", "--xi", "0"], "xi must be a positive number, not 0.0"),
+        (["research", "--delta", "inf"], "argument --delta: 'inf' is not a finite number"),
         (["research", "--mid-step", "jump"], "argument --mid-step: invalid choice: 'jump'"),
         (["research", "--runs", "1000000", "--dt", "0.0001"], "at most 50,000,000 fit in memory"),
         (["sizing", *SIZING, "--confidence", "1"],

@@ -1,4 +1,5 @@
-"""Research mode: the Avellaneda-Stoikov (2008) market-making experiment, over many runs at once.
+"""Research mode: the Avellaneda-Stoikov (2008) market-making experiment, over many runs at once,
+with the GLFT quote run over the same paths.
 
 The model (Avellaneda & Stoikov, "High-frequency trading in a limit order book", Quantitative
 Finance 8(3), 2008, section 4):
@@ -14,11 +15,17 @@ Finance 8(3), 2008, section 4):
   quoted price. Then the mid moves.
 - A run's profit is its cash plus its inventory valued at the mid at T: cash + q*s_T.
 
-Two strategies, run on the same random draws (same mid paths, same arrival coin flips):
+Three strategies, run on the same random draws (same mid paths, same arrival coin flips):
 
 - "inventory": the MM engine's own Avellaneda-Stoikov quote, `volatility.avellaneda_stoikov`,
   around the reservation price r = s - q*gamma*sigma^2*(T-t), of total spread
   gamma*sigma^2*(T-t) + (2/gamma)*ln(1 + gamma/k).
+- "glft": the MM engine's own GLFT quote, `glft.glft_quote`, with the same A, k, gamma and
+  sigma, xi (default gamma), the fill size `delta` (1: one unit, as every fill here) and the
+  inventory limit `Q` (None: none); a side the limit turns off does not fill. It has no
+  horizon: the same quote at every step for the same q. Its mean spread counts the steps on
+  which it quotes both sides. With A = 0 its skew is infinite (no market order ever brings the
+  inventory back) and it quotes neither side.
 - "symmetric": a quote centred on the mid whose total spread is the inventory strategy's
   average total spread (over every step of every run), whatever the inventory.
 
@@ -38,6 +45,10 @@ the paper's quote whatever reference x it is converted at. The simulation conver
 lets one call of the engine serve every run holding the same inventory at a step (its result
 depends only on q and T-t), mapped back with np.unique.
 
+The GLFT quote is asked in price units directly: its formula is the same in any units (in bps
+of x, xi*Delta/k and gamma/(A*Delta*k) are unchanged and both c1 and sigma*c2 scale by 1e4/x),
+and it depends on q alone, so it is asked once per distinct inventory over the whole run.
+
 Floats are used only here, in the vectorised simulation; the engine's quote is computed in
 Decimal and converted once per (step, inventory).
 """
@@ -50,7 +61,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from bots.engine.market_making import volatility
+from bots.engine.market_making import glft, volatility
 
 BPS = 10_000
 MID_STEPS = ("binomial", "normal")
@@ -70,6 +81,9 @@ class Params:
     A: float = 140.0  # arrival intensity at distance zero
     runs: int = 1000
     mid_step: str = "binomial"
+    xi: float | None = None  # GLFT's penalty; None: gamma
+    delta: float = 1.0  # GLFT's fill size Delta (every fill here is one unit)
+    Q: float | None = None  # GLFT's inventory limit; None: none
 
     @property
     def steps(self) -> int:
@@ -87,6 +101,12 @@ def check(params: Params) -> list[str]:
         value = getattr(params, name)
         if not np.isfinite(value) or value < 0:
             problems.append(f"{name} must be zero or a positive number, not {value!r}")
+    for name in ("xi", "delta"):
+        value = getattr(params, name)
+        if value is not None and (not np.isfinite(value) or value <= 0):
+            problems.append(f"{name} must be a positive number, not {value!r}")
+    if params.Q is not None and (not np.isfinite(params.Q) or params.Q < 0):
+        problems.append(f"Q must be zero or a positive number, not {params.Q!r}")
     if not isinstance(params.runs, int) or params.runs < 1:
         problems.append(f"runs must be a whole number of at least 1, not {params.runs!r}")
     if params.mid_step not in MID_STEPS:
@@ -143,7 +163,8 @@ class StrategyResult:
         """Standard deviations are over the runs (population, ddof=0)."""
         return {
             "strategy": self.name,
-            "mean_spread": float(self.mean_spread),
+            # None: never quoted both sides (GLFT with A = 0).
+            "mean_spread": None if np.isnan(self.mean_spread) else float(self.mean_spread),
             "profit_mean": float(self.profit.mean()),
             "profit_std": float(self.profit.std()),
             "final_inventory_mean": float(self.final_inventory.mean()),
@@ -156,19 +177,22 @@ class ResearchResult:
     params: Params
     seed: int
     inventory: StrategyResult
+    glft: StrategyResult
     symmetric: StrategyResult
 
     def summary(self) -> dict:
         return {
             "params": asdict(self.params),
             "seed": self.seed,
-            "strategies": [self.inventory.summary(), self.symmetric.summary()],
+            "strategies": [
+                self.inventory.summary(), self.glft.summary(), self.symmetric.summary()
+            ],
         }
 
 
 # A quoting rule: given the step and every run's inventory, each run's (reservation offset from
-# the mid, total spread) in price units.
-Quoter = Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]]
+# the mid, total spread) in price units, and optionally (bid quoted, ask quoted) masks.
+Quoter = Callable[[int, np.ndarray], tuple[np.ndarray, ...]]
 
 
 def _draws(params: Params, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -189,22 +213,32 @@ def _run(name: str, params: Params, seed: int, quoter: Quoter) -> StrategyResult
     q = np.zeros(params.runs, dtype=np.int64)
     cash = np.zeros(params.runs)
     spread_sum = 0.0
+    two_sided = 0
     for step in range(params.steps):
-        offset, spread = quoter(step, q)
+        offset, spread, *quoting = quoter(step, q)
         ask = s + offset + spread / 2
         bid = s + offset - spread / 2
-        spread_sum += float(np.sum(spread))
         # A uniform draw below A*exp(-k*delta)*dt: a fill with that probability (certain when
         # it is 1 or more). The exponent is capped only to keep exp finite, far above 1.
         rate = params.A * params.dt
         ask_fill = ask_draw[:, step] < rate * np.exp(np.minimum(-params.k * (ask - s), 700))
         bid_fill = bid_draw[:, step] < rate * np.exp(np.minimum(-params.k * (s - bid), 700))
+        if quoting:
+            bid_on, ask_on = quoting
+            bid_fill &= bid_on
+            ask_fill &= ask_on
+            both = bid_on & ask_on
+            spread_sum += float(np.sum(spread[both]))
+            two_sided += int(np.count_nonzero(both))
+        else:
+            spread_sum += float(np.sum(spread))
+            two_sided += params.runs
         q += bid_fill.astype(np.int64) - ask_fill.astype(np.int64)
         cash += np.where(ask_fill, ask, 0.0) - np.where(bid_fill, bid, 0.0)
         s = s + moves[:, step]
     return StrategyResult(
         name=name,
-        mean_spread=spread_sum / (params.runs * params.steps),
+        mean_spread=spread_sum / two_sided if two_sided else float("nan"),
         profit=cash + q * s,
         final_inventory=q,
     )
@@ -222,6 +256,38 @@ def inventory_quoter(params: Params) -> Quoter:
     return quoter
 
 
+def glft_quoter(params: Params) -> Quoter:
+    """The engine's GLFT quote, asked once per distinct inventory over the whole run."""
+    model = glft.GlftParams(
+        A=_decimal(params.A), k=_decimal(params.k), gamma=_decimal(params.gamma),
+        delta=_decimal(params.delta),
+        xi=None if params.xi is None else _decimal(params.xi),
+        q_limit=None if params.Q is None else _decimal(params.Q),
+    )
+    sigma = _decimal(params.sigma)
+    known: dict[int, tuple[float, float, bool, bool]] = {}
+
+    def at(q: int) -> tuple[float, float, bool, bool]:
+        if params.A == 0:
+            return 0.0, 0.0, False, False  # no arrivals: the model has no quote
+        if q not in known:
+            quote = glft.glft_quote(Decimal(q), sigma, model)
+            bid = quote.half_spread if quote.bid_depth is None else quote.bid_depth
+            ask = quote.half_spread if quote.ask_depth is None else quote.ask_depth
+            # (reservation offset, total spread) as the other quoters give them.
+            known[q] = (float((ask - bid) / 2), float(ask + bid),
+                        quote.bid_depth is not None, quote.ask_depth is not None)
+        return known[q]
+
+    def quoter(step: int, q: np.ndarray) -> tuple[np.ndarray, ...]:
+        values, where = np.unique(q, return_inverse=True)
+        answers = [at(int(v)) for v in values]
+        columns = [np.array(c)[where] for c in zip(*answers, strict=True)]
+        return columns[0], columns[1], columns[2].astype(bool), columns[3].astype(bool)
+
+    return quoter
+
+
 def symmetric_quoter(spread: float) -> Quoter:
     def quoter(step: int, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(q.shape), np.full(q.shape, spread)
@@ -230,11 +296,14 @@ def symmetric_quoter(spread: float) -> Quoter:
 
 
 def run(params: Params | None = None, seed: int = 0) -> ResearchResult:
-    """Both strategies over `params.runs` runs, on the same draws from `seed`."""
+    """The three strategies over `params.runs` runs, on the same draws from `seed`."""
     params = params or Params()
     problems = check(params)
     if problems:
         raise ValueError("; ".join(problems))
     inventory = _run("inventory", params, seed, inventory_quoter(params))
+    gueant = _run("glft", params, seed, glft_quoter(params))
     symmetric = _run("symmetric", params, seed, symmetric_quoter(inventory.mean_spread))
-    return ResearchResult(params=params, seed=seed, inventory=inventory, symmetric=symmetric)
+    return ResearchResult(
+        params=params, seed=seed, inventory=inventory, glft=gueant, symmetric=symmetric
+    )

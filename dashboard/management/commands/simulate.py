@@ -1,7 +1,8 @@
 """Run Ballast's simulations from the command line.
 
     manage.py simulate research [--runs N --seed S --gamma G --k K --A A --sigma S --dt DT --T T
-                                 --s0 S0 --mid-step binomial|normal] [--json]
+                                 --s0 S0 --mid-step binomial|normal --xi X --delta D --Q LIMIT]
+                                [--json]
     manage.py simulate sizing [--market SLUG] [--trades-per-minute N --mean-size X --buy-share B
                               --price P --daily-volatility V --mm-half-spread-bps H
                               --hedge-cost-bps C --mm-base B --mm-quote Q --hedge-base B
@@ -14,7 +15,7 @@
     manage.py simulate quote --model as --k K --gamma G --sigma S --T T [--q Q] [--json]
 
 `research` is the Avellaneda-Stoikov experiment (bots/engine/simulation/research.py): the MM engine's
-inventory-aware quote against a symmetric quote of the same average width. `sizing` is the
+inventory-aware quote and its GLFT quote against a symmetric quote of A-S's average width. `sizing` is the
 liquidity-sizing Monte Carlo (bots/engine/simulation/sizing.py): the balances each bot account must start
 with, from a flow given by hand or estimated from a market's fills (bots/simulation/sizing_runs.py).
 `scenario` replays one of the simulation page's scenarios (bots/engine/simulation/scenarios.py) from a
@@ -78,6 +79,11 @@ def add_research_arguments(parser) -> None:
         ("--A", d.A, "arrival intensity at the mid"),
     ):
         parser.add_argument(option, type=number, default=default, help=f"{help_text} ({default:g})")
+    parser.add_argument("--xi", type=number, help="GLFT's inventory penalty (default: gamma)")
+    parser.add_argument("--delta", type=number, default=d.delta,
+                        help=f"GLFT's fill size Delta ({d.delta:g})")
+    parser.add_argument("--Q", type=number, metavar="LIMIT",
+                        help="GLFT's inventory limit (default: none)")
     parser.add_argument("--runs", type=whole, default=d.runs, help=f"independent runs ({d.runs})")
     parser.add_argument("--seed", type=whole, default=0, help="random seed, 0 or more (0)")
     parser.add_argument(
@@ -145,7 +151,7 @@ def research_params(options: dict) -> research.Params:
     params = research.Params(
         s0=options["s0"], T=options["T"], sigma=options["sigma"], dt=options["dt"],
         gamma=options["gamma"], k=options["k"], A=options["A"], runs=options["runs"],
-        mid_step=options["mid_step"],
+        mid_step=options["mid_step"], xi=options["xi"], delta=options["delta"], Q=options["Q"],
     )
     problems = research.check(params)
     if options["seed"] < 0:
@@ -273,18 +279,23 @@ def research_table(summary: dict) -> str:
         f"Avellaneda-Stoikov experiment: {p['runs']:,} runs, seed {summary['seed']}",
         f"s0={p['s0']:g} T={p['T']:g} sigma={p['sigma']:g} dt={p['dt']:g} ({steps} steps) "
         f"gamma={p['gamma']:g} k={p['k']:g} A={p['A']:g}, {p['mid_step']} mid steps",
+        f"GLFT: xi={'gamma' if p['xi'] is None else format(p['xi'], 'g')} "
+        f"delta={p['delta']:g} Q={'none' if p['Q'] is None else format(p['Q'], 'g')}",
         "",
         f"{'strategy':<10} {'mean spread':>12} {'profit mean':>12} {'profit std':>11} "
         f"{'final q mean':>13} {'final q std':>12}",
     ]
     for s in summary["strategies"]:
+        spread = "-" if s["mean_spread"] is None else f"{s['mean_spread']:.4f}"
         lines.append(
-            f"{s['strategy']:<10} {s['mean_spread']:>12.4f} {s['profit_mean']:>12.2f} "
+            f"{s['strategy']:<10} {spread:>12} {s['profit_mean']:>12.2f} "
             f"{s['profit_std']:>11.2f} {s['final_inventory_mean']:>13.3f} "
             f"{s['final_inventory_std']:>12.3f}"
         )
     lines.append("")
     lines.append("Standard deviations are over the runs; profit is cash + q * mid at T.")
+    lines.append("inventory: Avellaneda-Stoikov; glft: Gueant-Lehalle-Fernandez-Tapia; "
+                 "symmetric: A-S's mean spread around the mid.")
     return "\n".join(lines)
 
 
@@ -527,7 +538,8 @@ class Command(BaseCommand):
             dest="simulation", required=True, metavar="{research,sizing,scenario,quote}"
         )
         add_research_arguments(commands.add_parser(
-            "research", help="the Avellaneda-Stoikov experiment: inventory vs symmetric quotes"))
+            "research",
+            help="the Avellaneda-Stoikov experiment: A-S and GLFT vs symmetric quotes"))
         add_sizing_arguments(commands.add_parser(
             "sizing", help="the balances each bot account must start with"))
         add_scenario_arguments(commands.add_parser(
