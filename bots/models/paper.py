@@ -6,6 +6,8 @@ survives restarts. Only bots.venues.paper reads and writes these.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 
 from .fields import SIDE_CHOICES, bps, money
@@ -29,6 +31,13 @@ class PaperMarket(models.Model):
     reference_price = money(null=True, blank=True)
     reference_second = models.BigIntegerField(default=0)
     volatility_bps = bps(default=2)
+    # The simulated outside book laid around the reference each second (bots.simulation.paper_flow):
+    # the defaults are a major exchange's, tight and deep; the demo seeds thinner ones too.
+    book_spread_bps = bps(default=Decimal("2"))
+    book_levels = models.PositiveSmallIntegerField(default=25)
+    book_level_spacing_bps = bps(default=Decimal("2"))
+    book_level_amount = money(default=Decimal("0.3"))
+    book_amount_growth = money(default=Decimal("0.25"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["venue", "symbol"], name="paper_market_unique")]

@@ -21,7 +21,8 @@ from bots.venues.paper import PaperVenue, rules_of
 
 log = logging.getLogger(__name__)
 
-# The outside market's book: tight and deep, like a major exchange's, refreshed every second.
+# The default outside book (PaperMarket's book_* defaults): tight and deep, like a major
+# exchange's, refreshed every second.
 OUTSIDE_BOOK = QuoteParams(
     spread_bps=Decimal("2"),
     levels=25,
@@ -66,24 +67,44 @@ def simulate_users(second: int) -> int:
 
 
 def move_outside_markets(second: int) -> int:
-    """Step each outside paper market's price once per second and rest a fresh book around it."""
+    """Step each outside paper market's price once per second and rest a fresh book around it.
+
+    A symbol quoted on several outside venues walks on the first of them (the oldest venue);
+    each other venue's price is the first's moved by a fresh Gaussian step of its own
+    volatility, so the venues' mids stay a few bps apart, as arbitrageurs keep real exchanges,
+    and which one is cheaper changes from second to second."""
     moved = 0
-    for liquidity in Account.objects.filter(role=Account.LIQUIDITY, venue__kind=Venue.PAPER):
+    anchors: dict[str, Decimal] = {}
+    for liquidity in Account.objects.filter(
+        role=Account.LIQUIDITY, venue__kind=Venue.PAPER
+    ).order_by("venue_id", "pk"):
         for symbol in PaperMarket.objects.filter(
             venue=liquidity.venue, reference_price__isnull=False
         ).values_list("symbol", flat=True):
             with transaction.atomic():
                 market = PaperMarket.objects.select_for_update().get(venue=liquidity.venue, symbol=symbol)
                 if market.reference_second >= second:
+                    anchors.setdefault(symbol, dec(market.reference_price))
                     continue  # another process did this second already
-                price = random_walk_step(
-                    dec(market.reference_price), 1, f"{liquidity.venue.name}:{symbol}", second,
-                    market.volatility_bps,
-                )
+                key = f"{liquidity.venue.name}:{symbol}"
+                walked_from = anchors.get(symbol, dec(market.reference_price))
+                price = random_walk_step(walked_from, 1, key, second, market.volatility_bps)
                 market.reference_price = floor_to(price, market.price_tick)
                 market.reference_second = second
                 market.save(update_fields=["reference_price", "reference_second"])
-                levels = quote_levels(market.reference_price, OUTSIDE_BOOK, rules_of(market))
+                anchors.setdefault(symbol, market.reference_price)
+                levels = quote_levels(market.reference_price, outside_book(market), rules_of(market))
                 PaperVenue(liquidity).replace_orders(symbol, levels)
                 moved += 1
     return moved
+
+
+def outside_book(market: PaperMarket) -> QuoteParams:
+    """The shape of the outside book a paper market's liquidity rests (its book_* columns)."""
+    return QuoteParams(
+        spread_bps=dec(market.book_spread_bps),
+        levels=market.book_levels,
+        level_spacing_bps=dec(market.book_level_spacing_bps),
+        level_amount=dec(market.book_level_amount),
+        amount_growth=dec(market.book_amount_growth),
+    )
