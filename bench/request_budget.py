@@ -143,7 +143,7 @@ def start_streams(folder: Path) -> list:
 
 def seed_markets(hedge_stub, own_stubs) -> None:
     """The markets; the stubs are websocket stubs, whose ccxt options point at both sides."""
-    from bots.management.commands.seed_demo import DEMO_QUOTES
+    from bots.management.commands.seed_demo import STUB_QUOTES
     from bots.models import Account, Market, QuoteSettings, Venue
     from bots.simulation.stub_exchanges.binance import BinanceStub
 
@@ -164,7 +164,7 @@ def seed_markets(hedge_stub, own_stubs) -> None:
             slug=f"btc-usdt-{i}", symbol="BTC/USDT", mm_account=mm, hedge_account=hedge,
             target_base=Decimal("100"),
         )
-        QuoteSettings.objects.create(market=market, **{**DEMO_QUOTES, "level_amount": Decimal("0.001")})
+        QuoteSettings.objects.create(market=market, **{**STUB_QUOTES, "level_amount": Decimal("0.001")})
 
 
 def run(app, own_stubs, seconds: float, rng: random.Random) -> list[int]:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from bots.management.commands.seed_demo import DEMO_QUOTES
+from bots.management.commands.seed_demo import STUB_QUOTES
 from bots.market_making import quoter
 from bots.models import Market, QuoteSettings
 from tests.support.streams import Stubs, hedge_on_stub
@@ -31,7 +31,7 @@ def test_three_markets_ticking_read_their_hedge_accounts_balance_once(demo_marke
             slug=f"btc-usdt-{i}", symbol="BTC/USDT", mm_account=first.mm_account,
             hedge_account=first.hedge_account, target_base=Decimal("1"),
         )
-        QuoteSettings.objects.create(market=market, **{**DEMO_QUOTES, "level_amount": Decimal("0.001")})
+        QuoteSettings.objects.create(market=market, **{**STUB_QUOTES, "level_amount": Decimal("0.001")})
         markets.append(market)
     reads = stubs.requests("/api/v3/account")
 

@@ -1,4 +1,5 @@
-"""`seed_demo` builds the demo once, and the embedded Redis that `make demo` runs."""
+"""`seed_demo` builds the demo once, and the embedded Redis that `make demo` runs. These seed
+the BTC/USDT market alone (`--markets btc-usdt`); the full desk: test_demo_desk_seed.py."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ from ballast.embedded_redis import EmbeddedRedis
 from bots.desk import four_eyes, two_factor
 from bots.desk.roles import ADMIN, has_role
 from bots.engine.simulation.flow import users_rate_ceiling
-from bots.management.commands.seed_demo import DEMO_ADMINS, DEMO_QUOTES, DEMO_TRADES_PER_MINUTE
+from bots.management.commands.seed_demo import DEMO_ADMINS
 from bots.models import Account, Market, PaperBalance, QuoteSettings
+from bots.simulation.demo_seed import MARKETS
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def seed(*args: str) -> str:
     out = io.StringIO()
-    call_command("seed_demo", *args, stdout=out)
+    call_command("seed_demo", "--markets", "btc-usdt", *args, stdout=out)
     return out.getvalue()
 
 
@@ -40,9 +42,9 @@ def test_seeding_twice_keeps_one_demo_and_its_login():
 
     assert Market.objects.count() == 1
     assert Market.objects.get().sim_trades_per_minute == 30
-    assert Account.objects.count() == 4
+    assert Account.objects.count() == 6  # own: MM bot, users; each outside venue: hedging bot, liquidity
     mm = Account.objects.get(role=Account.MARKET_MAKING)
-    assert PaperBalance.objects.get(account=mm, asset="BTC").free == Decimal("2")
+    assert PaperBalance.objects.get(account=mm, asset="BTC").free == Decimal("4")
     assert authenticate(username="operator", password=password) is not None
 
 
@@ -135,7 +137,7 @@ def test_a_rate_the_trade_limiter_would_stop_is_refused_and_nothing_changes():
     message = str(refused.value)
     assert "--trades-per-minute 60" in message
     assert "90 fills a minute" in message and "at most 30" in message
-    assert Market.objects.get().sim_trades_per_minute == DEMO_TRADES_PER_MINUTE
+    assert Market.objects.get().sim_trades_per_minute == MARKETS["btc-usdt"].users_per_minute
 
     seed("--trades-per-minute", "30")
     assert Market.objects.get().sim_trades_per_minute == 30
@@ -154,5 +156,6 @@ def test_the_ceiling_follows_the_markets_own_limiter():
     assert Market.objects.get().sim_trades_per_minute == 600
 
 
-def test_the_demos_default_rate_is_under_its_limiters_ceiling():
-    assert DEMO_TRADES_PER_MINUTE <= users_rate_ceiling(DEMO_QUOTES["max_trades_per_minute"])
+def test_the_demos_default_rates_are_under_their_limiters_ceilings():
+    for spec in MARKETS.values():
+        assert spec.users_per_minute <= users_rate_ceiling(spec.quotes["max_trades_per_minute"])

@@ -1,60 +1,38 @@
-"""Create the demo: one BTC/USDT market between a paper "own exchange" and a paper "external
-exchange", funded bot accounts, simulated users, an operator login and two admin logins
-(printed: four-eyes needs one admin to propose a change and another to confirm it).
+"""Create the demo desk: BTC/USDT, ETH/USDT and XHT/USDT on a paper "own exchange", hedged on
+two paper outside venues, with funded bot accounts, rebalancing, simulated users, an operator
+login and two admin logins (printed: four-eyes needs one admin to propose a change and another
+to confirm it). What it seeds and why: bots/simulation/demo_seed.py and docs/simulation.md.
 
-With `--venues stub` the two venues are ccxt venues instead, a HollaEx stub and a binance stub
-that `manage.py stubs` serves on loopback (`make demo VENUES=stub`): the stubs hold the funds and
-the users, and Ballast reaches them through ccxt and ccxt.pro as it would real exchanges."""
+`--markets btc-usdt` seeds fewer markets (a lighter demo; the tests' fixture seeds that one).
+With `--venues stub` the own exchange and the hedge venue are ccxt venues instead, a HollaEx
+stub and a binance stub that `manage.py stubs` serves on loopback (`make demo VENUES=stub`):
+the stubs hold the funds and the users, and Ballast reaches them through ccxt and ccxt.pro as
+it would real exchanges. The stubs serve BTC/USDT alone, so the stub demo has that one market."""
 
 from __future__ import annotations
 
 import secrets
-import time
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from bots.desk import roles, two_factor
 from bots.engine.simulation.flow import users_rate_ceiling
-from bots.models import (
-    Account,
-    InventoryBand,
-    Market,
-    MarketTargets,
-    PaperBalance,
-    PaperMarket,
-    QuoteSettings,
-    RebalancePolicy,
-    Venue,
-    WhitelistAddress,
-    WithdrawalNetwork,
-)
-from bots.simulation.paper_flow import move_outside_markets
+from bots.models import Account, Market, MarketTargets, QuoteSettings, Venue
+from bots.simulation import demo_seed
 from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.simulation.stub_exchanges.hollaex import HollaExStub
 from bots.simulation.stub_exchanges.served import outside_options, own_options
-from bots.venues.paper import PaperVenue
 
+# The stub demo (`--venues stub`): BTC/USDT alone, the stubs' own funds and fees.
 START_PRICE = Decimal("65000")
-MARKET_RULES = {
-    "base": "BTC",
-    "quote": "USDT",
-    "price_tick": Decimal("0.01"),
-    "amount_step": Decimal("0.00001"),
-    "min_amount": Decimal("0.00001"),
-    "min_cost": Decimal("5"),
-}
-# The own exchange charges users; its own bot quotes free. The outside venue charges both.
-OWN_FEES = {"maker_fee": Decimal("0"), "taker_fee": Decimal("0.001")}
-OUTSIDE_FEES = {"maker_fee": Decimal("0.001"), "taker_fee": Decimal("0.001")}
 BOT_FUNDS = {"BTC": Decimal("2"), "USDT": Decimal("130000")}
 # The hedge floor sits 13 bps from the outside mid (1 bp of its half spread, its 10 bps taker
 # fee, 0 maker fee here, a 2 bps buffer): 15 bps spreads quote just outside it and earn ~2 bps.
-DEMO_QUOTES = {
+STUB_QUOTES = {
     "bid_spread_bps": Decimal("15"),
     "ask_spread_bps": Decimal("15"),
     "hedge_buffer_bps": Decimal("2"),
@@ -62,26 +40,13 @@ DEMO_QUOTES = {
     "max_unhedged_base": Decimal("0.5"),
     "max_trades_per_minute": 90,
 }
-DEMO_SLUG = "btc-usdt"
-DEMO_TRADES_PER_MINUTE = 12  # simulated users' rate on a new demo
+STUB_MARKETS = ("btc-usdt",)
+STUB_TRADES_PER_MINUTE = 12  # the stub demo's users' rate on a new demo
 MAX_USERS_RATE = 600  # Market.sim_trades_per_minute's bound
-DEEP_FUNDS = {"BTC": Decimal("1000000"), "USDT": Decimal("100000000000")}
-OWN_VENUE, OUTSIDE_VENUE = "own", "external"
+OWN_VENUE, OUTSIDE_VENUE = demo_seed.OWN, demo_seed.EXTERNAL
 PAPER, STUB = "paper", "stub"
 # The stubs limit nothing; a real exchange's limit is set the same way (docs/operations.md).
 STUB_CLIENT_OPTIONS = {"rateLimit": 10, "timeout": 3000}
-
-
-def _account(venue: Venue, name: str, role: str, funds: dict[str, Decimal], stub=None) -> Account:
-    """An account with paper funds, or with the API keys of the stub class given."""
-    account, created = Account.objects.get_or_create(venue=venue, name=name, defaults={"role": role})
-    if created:
-        for asset, amount in funds.items():
-            PaperBalance.objects.create(account=account, asset=asset, free=amount)
-        if stub is not None:
-            account.set_credentials(stub.API_KEY, stub.SECRET)
-            account.save()
-    return account
 
 
 class Command(BaseCommand):
@@ -90,10 +55,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--username", default="operator")
         parser.add_argument(
+            "--markets",
+            default=None,
+            help=f"Comma-separated markets to seed, of {', '.join(demo_seed.ALL_MARKETS)} "
+            "(default: all of them; the stub demo has btc-usdt alone)",
+        )
+        parser.add_argument(
             "--trades-per-minute",
             type=float,
             default=None,
-            help=f"Simulated users' rate (0 stops them; a new demo starts at {DEMO_TRADES_PER_MINUTE:g})",
+            help="Simulated users' rate on each market seeded (0 stops them; a new demo starts "
+            "each market at its own: BTC 8, ETH 6, XHT 2)",
         )
         parser.add_argument(
             "--venues",
@@ -109,45 +81,67 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(
-        self, *args, username: str, trades_per_minute, venues: str, new_password: bool, **options
+        self, *args, username: str, markets, trades_per_minute, venues: str, new_password: bool,
+        **options,
     ):
         if username in DEMO_ADMINS:
             raise CommandError(f"{username} is one of the demo's admins: pick another --username")
-        rate = DEMO_TRADES_PER_MINUTE if trades_per_minute is None else trades_per_minute
+        slugs = chosen_markets(markets, venues)
         if trades_per_minute is not None:
-            check_users_rate(trades_per_minute)
+            check_users_rate(trades_per_minute, slugs)
         if venues == STUB:
-            own, outside, mm, hedge = seed_stub_venues()
+            seeded = [seed_stub_market(trades_per_minute)]
         else:
-            own, outside, mm, hedge = seed_paper_venues()
-        market, created = Market.objects.get_or_create(
-            slug=DEMO_SLUG,
-            defaults={
-                "symbol": "BTC/USDT",
-                "mm_account": mm,
-                "hedge_account": hedge,
-                "target_base": BOT_FUNDS["BTC"] * 2,
-                "sim_trades_per_minute": rate,
-            },
-        )
-        QuoteSettings.objects.get_or_create(market=market, defaults=DEMO_QUOTES)
-        MarketTargets.for_market(market)  # the playbook's flagship defaults
-        if venues == PAPER:
-            seed_rebalancing(own, outside, mm, hedge)
-            # The outside market's book exists from the start, so the first tick has a reference.
-            move_outside_markets(int(time.time()))
-        if not created and trades_per_minute is not None:
-            Market.objects.filter(pk=market.pk).update(sim_trades_per_minute=trades_per_minute)
-        market.refresh_from_db(fields=["sim_trades_per_minute"])
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo ready: {market.symbol}, simulated users at "
-                f"{market.sim_trades_per_minute:g} trades/min."
+            try:
+                seeded = demo_seed.seed(slugs, trades_per_minute)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        for market in seeded:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo ready: {market.symbol}, simulated users at "
+                    f"{market.sim_trades_per_minute:g} trades/min."
+                )
             )
-        )
         self.stdout.write(self.style.SUCCESS(login(username, new_password)))
         self.stdout.write(two_factor_line(username))
         self.stdout.write(admin_lines(new_password))
+
+
+def chosen_markets(markets: str | None, venues: str) -> list[str]:
+    if venues == STUB:
+        slugs = [s.strip() for s in (markets or STUB_MARKETS[0]).split(",") if s.strip()]
+        if set(slugs) - set(STUB_MARKETS):
+            raise CommandError(
+                f"The stubs serve {', '.join(STUB_MARKETS)} alone: the stub demo has that market only."
+            )
+        return slugs
+    if markets is None:
+        return list(demo_seed.ALL_MARKETS)
+    try:
+        return demo_seed.check_markets([s.strip() for s in markets.split(",") if s.strip()])
+    except ValueError as exc:
+        raise CommandError(f"--markets: {exc}") from exc
+
+
+def seed_stub_market(rate: float | None) -> Market:
+    own, outside, mm, hedge = seed_stub_venues()
+    market, created = Market.objects.get_or_create(
+        slug=STUB_MARKETS[0],
+        defaults={
+            "symbol": "BTC/USDT",
+            "mm_account": mm,
+            "hedge_account": hedge,
+            "target_base": BOT_FUNDS["BTC"] * 2,
+            "sim_trades_per_minute": STUB_TRADES_PER_MINUTE if rate is None else rate,
+        },
+    )
+    QuoteSettings.objects.get_or_create(market=market, defaults=STUB_QUOTES)
+    MarketTargets.for_market(market)  # the playbook's flagship defaults
+    if not created and rate is not None:
+        Market.objects.filter(pk=market.pk).update(sim_trades_per_minute=rate)
+    market.refresh_from_db(fields=["sim_trades_per_minute"])
+    return market
 
 
 def two_factor_line(username: str) -> str:
@@ -178,24 +172,6 @@ def manage_py(*args: str) -> str:
     return f"BALLAST_VAR_DIR={shown} {command}"
 
 
-def seed_paper_venues() -> tuple[Venue, Venue, Account, Account]:
-    own = _venue(OWN_VENUE, {"label": "Own exchange", "kind": Venue.PAPER})
-    outside = _venue(OUTSIDE_VENUE, {"label": "External exchange", "kind": Venue.PAPER})
-    PaperMarket.objects.get_or_create(
-        venue=own, symbol="BTC/USDT", defaults={**MARKET_RULES, **OWN_FEES}
-    )
-    PaperMarket.objects.get_or_create(
-        venue=outside,
-        symbol="BTC/USDT",
-        defaults={**MARKET_RULES, **OUTSIDE_FEES, "reference_price": START_PRICE},
-    )
-    mm = _account(own, "MM bot", Account.MARKET_MAKING, BOT_FUNDS)
-    _account(own, "Simulated users", Account.USERS, DEEP_FUNDS)
-    hedge = _account(outside, "Hedging bot", Account.HEDGING, BOT_FUNDS)
-    _account(outside, "Outside liquidity", Account.LIQUIDITY, DEEP_FUNDS)
-    return own, outside, mm, hedge
-
-
 def seed_stub_venues() -> tuple[Venue, Venue, Account, Account]:
     """The own exchange on the HollaEx stub, the hedge venue on the binance stub; the stubs hold
     the bots' funds (BOT_FUNDS) and the users. Rebalancing is left out: the stubs move no funds
@@ -208,8 +184,8 @@ def seed_stub_venues() -> tuple[Venue, Venue, Account, Account]:
         "label": "External exchange (Binance stub)", "kind": Venue.CCXT, "exchange_id": "binance",
         "options": {**outside_options(), **STUB_CLIENT_OPTIONS},
     })
-    mm = _account(own, "MM bot", Account.MARKET_MAKING, {}, HollaExStub)
-    hedge = _account(outside, "Hedging bot", Account.HEDGING, {}, BinanceStub)
+    mm = _stub_account(own, "MM bot", Account.MARKET_MAKING, HollaExStub)
+    hedge = _stub_account(outside, "Hedging bot", Account.HEDGING, BinanceStub)
     return own, outside, mm, hedge
 
 
@@ -223,20 +199,32 @@ def _venue(name: str, defaults: dict) -> Venue:
     return venue
 
 
-def check_users_rate(rate: float) -> None:
-    """Refuse a rate the demo market cannot take without its trade limiter stopping it."""
+def _stub_account(venue: Venue, name: str, role: str, stub) -> Account:
+    """An account on a stub, with the API keys of the stub class given (the stub holds its funds)."""
+    account, created = Account.objects.get_or_create(venue=venue, name=name, defaults={"role": role})
+    if created:
+        account.set_credentials(stub.API_KEY, stub.SECRET)
+        account.save()
+    return account
+
+
+def check_users_rate(rate: float, slugs: list[str]) -> None:
+    """Refuse a rate a demo market cannot take without its trade limiter stopping it."""
     if not 0 <= rate <= MAX_USERS_RATE:
         raise CommandError(f"--trades-per-minute must be between 0 and {MAX_USERS_RATE}, not {rate:g}")
-    existing = QuoteSettings.objects.filter(market__slug=DEMO_SLUG).first()
-    limit = existing.max_trades_per_minute if existing else DEMO_QUOTES["max_trades_per_minute"]
-    ceiling = users_rate_ceiling(limit)
-    if ceiling is not None and rate > ceiling:
-        raise CommandError(
-            f"--trades-per-minute {rate:g} is more than the market's trade limiter allows: it "
-            f"holds the market at {limit} fills a minute, and a user order fills about 1.5 "
-            f"levels, in bursts. Give at most {ceiling:g}, or raise 'Trades per minute' on "
-            "the market's settings page first."
-        )
+    for slug in slugs:
+        existing = QuoteSettings.objects.filter(market__slug=slug).first()
+        spec = demo_seed.MARKETS.get(slug)
+        default = spec.quotes if spec else STUB_QUOTES
+        limit = existing.max_trades_per_minute if existing else default["max_trades_per_minute"]
+        ceiling = users_rate_ceiling(limit)
+        if ceiling is not None and rate > ceiling:
+            raise CommandError(
+                f"--trades-per-minute {rate:g} is more than the {slug} market's trade limiter "
+                f"allows: it holds the market at {limit} fills a minute, and a user order fills "
+                f"about 1.5 levels, in bursts. Give at most {ceiling:g}, or raise 'Trades per "
+                "minute' on the market's settings page first."
+            )
 
 
 def login(username: str, new_password: bool) -> str:
@@ -281,46 +269,3 @@ def _password(username: str, role: str, new_password: bool) -> str | None:
     user.save()
     user.groups.add(roles.group(role))
     return password
-
-
-# --- rebalancing: bands around the starting balances, a policy and fee table per asset, and each
-# bot account's paper deposit addresses whitelisted (usable at once: the demo is set up before
-# anyone trades, so there is nothing to cool off from).
-DEMO_BANDS = {  # asset: (minimum, target, maximum, reserve), the same for both bot accounts
-    "BTC": (Decimal("1"), Decimal("2"), Decimal("3"), Decimal("0.1")),
-    "USDT": (Decimal("65000"), Decimal("130000"), Decimal("195000"), Decimal("5000")),
-}
-DEMO_NETWORKS = {  # asset: (network, fee, minimum, step); paper transfers arrive in a minute
-    "BTC": ("BTC", Decimal("0.0002"), Decimal("0.001"), Decimal("0.00000001")),
-    "USDT": ("TRC20", Decimal("1"), Decimal("10"), Decimal("0.000001")),
-}
-# A single demo operator can approve the refills the demo needs; more needs two operators.
-DEMO_TWO_APPROVERS_ABOVE = {"BTC": Decimal("2"), "USDT": Decimal("150000")}
-
-
-def seed_rebalancing(own: Venue, outside: Venue, mm: Account, hedge: Account) -> None:
-
-
-    for asset, (minimum, target, maximum, reserve) in DEMO_BANDS.items():
-        RebalancePolicy.objects.get_or_create(
-            asset=asset, defaults={"two_approvers_above": DEMO_TWO_APPROVERS_ABOVE[asset]}
-        )
-        network, fee, least, step = DEMO_NETWORKS[asset]
-        for venue in (own, outside):
-            WithdrawalNetwork.objects.get_or_create(
-                venue=venue, asset=asset, network=network,
-                defaults={"fee": fee, "minimum": least, "step": step, "arrival_minutes": 1},
-            )
-        for account in (mm, hedge):
-            InventoryBand.objects.get_or_create(
-                account=account, asset=asset,
-                defaults={"minimum": minimum, "target": target, "maximum": maximum, "reserve": reserve},
-            )
-            if not WhitelistAddress.objects.filter(
-                account=account, asset=asset, network=network, removed_at__isnull=True
-            ).exists():
-                address = PaperVenue(account).fetch_deposit_address(asset, {"network": network})
-                WhitelistAddress.objects.create(
-                    account=account, asset=asset, network=network, address=address["address"],
-                    label="demo", usable_from=timezone.now(),
-                )

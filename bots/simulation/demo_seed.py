@@ -1,0 +1,316 @@
+"""What the demo desk holds: its markets, venues, funded accounts and rebalancing, on paper.
+
+Three markets on the own exchange, one MM bot account quoting all of them:
+
+- BTC/USDT and ETH/USDT, flagship pairs, hedged on two outside venues: the external exchange,
+  deep but 10 bps a trade, and a regional exchange, thin but 1.5 bps. The hedge router sends a
+  small hedge where it is cheapest net of fee (mostly the regional one) and a large one where
+  the book holds it (the external one); the hedge floor does the same per level, so the MM
+  bot's best levels sit tight (about 9 bps wide, under the playbook's 10) and its outer levels,
+  hedged on the deep book, hold the depth (over $100k a side within 0.5%).
+- XHT/USDT (HollaEx's own token), a long-tail pair on the external exchange alone, whose book
+  there is thin and wide: the MM bot quotes it 70 bps wide and about $1k deep, so its targets
+  (30 bps, $10k within 0.5%) show red, which is what a breach looks like on the desk.
+
+Three bot accounts (the MM bot, the hedging bot on each outside venue) hold every asset they
+trade, each with rebalance bands, a withdrawal network per asset on each venue and each other's
+deposit addresses whitelisted, so inventory across venues and transfers between any two show.
+
+`seed(markets)` is idempotent: what exists is left as it is, what is missing is added (a demo
+seeded with fewer markets gains the others). Only the paper venues; `--venues stub` is seeded
+by the command itself (the stubs serve one market).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from bots.models import (
+    Account,
+    InventoryBand,
+    Market,
+    MarketTargets,
+    PaperBalance,
+    PaperMarket,
+    QuoteSettings,
+    RebalancePolicy,
+    Venue,
+    WhitelistAddress,
+    WithdrawalNetwork,
+)
+from bots.simulation.paper_flow import move_outside_markets
+from bots.venues.paper import PaperVenue
+
+D = Decimal
+OWN, EXTERNAL, REGIONAL = "own", "external", "regional"
+# Fees per venue: the own exchange charges users, never its own bot; the outside venues charge
+# both sides of every trade.
+VENUES = {
+    OWN: ("Own exchange", {"maker_fee": D("0"), "taker_fee": D("0.001")}),
+    EXTERNAL: ("External exchange", {"maker_fee": D("0.001"), "taker_fee": D("0.001")}),
+    REGIONAL: ("Regional exchange", {"maker_fee": D("0.00015"), "taker_fee": D("0.00015")}),
+}
+# Outside liquidity and simulated users never run dry.
+DEEP_FUNDS = {
+    "BTC": D("1000000"), "ETH": D("10000000"), "XHT": D("100000000000"), "USDT": D("100000000000"),
+}
+
+
+@dataclass(frozen=True)
+class OutsideBook:
+    """The book outside liquidity rests on one venue for one market (PaperMarket.book_*)."""
+
+    spread_bps: Decimal
+    levels: int
+    spacing_bps: Decimal
+    level_amount: Decimal
+    growth: Decimal
+    volatility_bps: Decimal
+
+    def columns(self) -> dict:
+        return {
+            "book_spread_bps": self.spread_bps, "book_levels": self.levels,
+            "book_level_spacing_bps": self.spacing_bps, "book_level_amount": self.level_amount,
+            "book_amount_growth": self.growth, "volatility_bps": self.volatility_bps,
+        }
+
+
+@dataclass(frozen=True)
+class DemoMarket:
+    slug: str
+    symbol: str
+    start_price: Decimal
+    rules: dict[str, Decimal]  # price_tick, amount_step, min_amount, min_cost
+    quotes: dict  # QuoteSettings
+    hedge_books: dict[str, OutsideBook]  # hedge venue -> its book; the first is the primary
+    users_per_minute: float  # a new demo's simulated users
+    users_mean_amount: Decimal
+    seed: int = 7
+
+    @property
+    def base(self) -> str:
+        return self.symbol.split("/")[0]
+
+    @property
+    def quote(self) -> str:
+        return self.symbol.split("/")[1]
+
+
+# Both flagship markets quote the same shape: a tight first level the regional venue can hedge
+# cheaply, then levels growing outward that the external venue's deep book hedges.
+FLAGSHIP_QUOTES = {
+    "bid_spread_bps": D("4"),
+    "ask_spread_bps": D("4"),
+    "levels": 5,
+    "level_spacing_bps": D("8"),
+    "amount_growth": D("1.5"),
+    "hedge_buffer_bps": D("1"),
+    "refresh_tolerance_bps": D("2"),
+    "filled_order_delay_seconds": D("2"),
+    "max_trades_per_minute": 90,
+}
+MARKETS = {
+    m.slug: m
+    for m in (
+        DemoMarket(
+            slug="btc-usdt", symbol="BTC/USDT", start_price=D("65000"),
+            rules={"price_tick": D("0.01"), "amount_step": D("0.00001"),
+                   "min_amount": D("0.00001"), "min_cost": D("5")},
+            quotes={**FLAGSHIP_QUOTES, "level_amount": D("0.1"), "max_unhedged_base": D("0.5")},
+            hedge_books={
+                EXTERNAL: OutsideBook(D("2"), 25, D("2"), D("0.3"), D("0.25"), D("2")),
+                REGIONAL: OutsideBook(D("2"), 10, D("1"), D("0.08"), D("0.25"), D("1")),
+            },
+            users_per_minute=8, users_mean_amount=D("0.05"),
+        ),
+        DemoMarket(
+            slug="eth-usdt", symbol="ETH/USDT", start_price=D("3500"),
+            rules={"price_tick": D("0.01"), "amount_step": D("0.0001"),
+                   "min_amount": D("0.0001"), "min_cost": D("5")},
+            quotes={**FLAGSHIP_QUOTES, "level_amount": D("1.8"), "max_unhedged_base": D("9")},
+            hedge_books={
+                EXTERNAL: OutsideBook(D("2"), 25, D("2"), D("5.5"), D("0.25"), D("2")),
+                REGIONAL: OutsideBook(D("2"), 10, D("1"), D("1.5"), D("0.25"), D("1")),
+            },
+            users_per_minute=6, users_mean_amount=D("0.9"), seed=11,
+        ),
+        # Thin and wide: the outside book is 30 bps wide and about $5k a level, so the hedge
+        # floor alone sits about 27 bps from the mid; the MM bot quotes 35 bps a side and small.
+        DemoMarket(
+            slug="xht-usdt", symbol="XHT/USDT", start_price=D("0.25"),
+            rules={"price_tick": D("0.00001"), "amount_step": D("1"),
+                   "min_amount": D("10"), "min_cost": D("1")},
+            quotes={
+                "bid_spread_bps": D("35"), "ask_spread_bps": D("35"), "levels": 3,
+                "level_spacing_bps": D("25"), "level_amount": D("4000"), "amount_growth": D("0.5"),
+                "hedge_buffer_bps": D("2"), "filled_order_delay_seconds": D("5"),
+                "max_unhedged_base": D("40000"), "max_trades_per_minute": 90,
+            },
+            hedge_books={EXTERNAL: OutsideBook(D("30"), 10, D("10"), D("20000"), D("0.25"), D("3"))},
+            users_per_minute=2, users_mean_amount=D("2000"), seed=13,
+        ),
+    )
+}
+ALL_MARKETS = tuple(MARKETS)
+
+# Per account, per asset: its starting balance; the band is half of it to one and a half times
+# it, with 2.5% kept in reserve.
+BOT_FUNDS = {
+    ("MM bot", OWN): {"BTC": D("4"), "ETH": D("60"), "XHT": D("400000"), "USDT": D("400000")},
+    ("Hedging bot", EXTERNAL): {
+        "BTC": D("4"), "ETH": D("60"), "XHT": D("400000"), "USDT": D("400000"),
+    },
+    ("Hedging bot", REGIONAL): {"BTC": D("2"), "ETH": D("30"), "USDT": D("200000")},
+}
+ROLES = {OWN: Account.MARKET_MAKING, EXTERNAL: Account.HEDGING, REGIONAL: Account.HEDGING}
+# asset: (network, fee, minimum, step); paper transfers arrive in a minute
+NETWORKS = {
+    "BTC": ("BTC", D("0.0002"), D("0.001"), D("0.00000001")),
+    "ETH": ("ERC20", D("0.002"), D("0.01"), D("0.00000001")),
+    "XHT": ("ERC20", D("50"), D("500"), D("1")),
+    "USDT": ("TRC20", D("1"), D("10"), D("0.000001")),
+}
+# A single demo operator can approve the refills the demo needs; more needs two operators.
+TWO_APPROVERS_ABOVE = {"BTC": D("2"), "ETH": D("30"), "XHT": D("200000"), "USDT": D("200000")}
+
+
+def check_markets(slugs: list[str]) -> list[str]:
+    unknown = [slug for slug in slugs if slug not in MARKETS]
+    if unknown:
+        raise ValueError(f"no demo market {', '.join(unknown)}: pick from {', '.join(ALL_MARKETS)}")
+    return list(dict.fromkeys(slugs))
+
+
+def seed(slugs: list[str], users_per_minute: float | None = None) -> list[Market]:
+    """The paper demo with the markets named; `users_per_minute` None keeps each market's
+    rate (a new market starts at its own)."""
+    specs = [MARKETS[slug] for slug in check_markets(slugs)]
+    venue_names = [OWN, *dict.fromkeys(v for spec in specs for v in spec.hedge_books)]
+    venues = {name: paper_venue(name) for name in venue_names}
+    accounts = {name: bot_account(venues[name]) for name in venue_names}
+    assets = sorted({a for spec in specs for a in (spec.base, spec.quote)})
+    users_and_liquidity(venues, assets)
+    markets = [seed_market(spec, venues, accounts, users_per_minute) for spec in specs]
+    seed_rebalancing(venues, accounts, specs)
+    # The outside books exist from the start, so the first tick has a reference.
+    move_outside_markets(int(time.time()))
+    return markets
+
+
+def paper_venue(name: str) -> Venue:
+    label, _fees = VENUES[name]
+    venue, _ = Venue.objects.get_or_create(name=name, defaults={"label": label, "kind": Venue.PAPER})
+    if venue.kind != Venue.PAPER:
+        raise ValueError(
+            f"This database's demo has {venue.kind} venues, not paper ones: seed the other kind "
+            "in a database of its own (make demo VENUES=stub keeps its own, in var/stub)."
+        )
+    return venue
+
+
+def bot_account(venue: Venue) -> Account:
+    name = "MM bot" if venue.name == OWN else "Hedging bot"
+    account = _account(venue, name, ROLES[venue.name])
+    _fund(account, BOT_FUNDS[(name, venue.name)])
+    return account
+
+
+def _account(venue: Venue, name: str, role: str) -> Account:
+    return Account.objects.get_or_create(venue=venue, name=name, defaults={"role": role})[0]
+
+
+def _fund(account: Account, funds: dict[str, Decimal]) -> None:
+    """Starting balances for the assets the account does not hold yet (never a top-up)."""
+    for asset, amount in funds.items():
+        PaperBalance.objects.get_or_create(account=account, asset=asset, defaults={"free": amount})
+
+
+def users_and_liquidity(venues: dict[str, Venue], assets: list[str]) -> None:
+    deep = {asset: DEEP_FUNDS[asset] for asset in assets}
+    for name, venue in venues.items():
+        if name == OWN:
+            _fund(_account(venue, "Simulated users", Account.USERS), deep)
+        else:
+            _fund(_account(venue, "Outside liquidity", Account.LIQUIDITY), deep)
+
+
+def seed_market(
+    spec: DemoMarket, venues: dict[str, Venue], accounts: dict[str, Account], rate: float | None
+) -> Market:
+    _label, own_fees = VENUES[OWN]
+    rules = {"base": spec.base, "quote": spec.quote, **spec.rules}
+    PaperMarket.objects.get_or_create(venue=venues[OWN], symbol=spec.symbol, defaults={**rules, **own_fees})
+    for name, book in spec.hedge_books.items():
+        _label, fees = VENUES[name]
+        PaperMarket.objects.get_or_create(
+            venue=venues[name], symbol=spec.symbol,
+            defaults={**rules, **fees, **book.columns(), "reference_price": spec.start_price},
+        )
+    primary, *extra = spec.hedge_books
+    bot_accounts = [accounts[OWN], *(accounts[name] for name in spec.hedge_books)]
+    market, created = Market.objects.get_or_create(
+        slug=spec.slug,
+        defaults={
+            "symbol": spec.symbol,
+            "mm_account": accounts[OWN],
+            "hedge_account": accounts[primary],
+            # What the bot accounts hold of the base together: hedged trades leave it so.
+            "target_base": sum(
+                BOT_FUNDS[(a.name, a.venue.name)].get(spec.base, D(0)) for a in bot_accounts
+            ),
+            "sim_trades_per_minute": spec.users_per_minute if rate is None else rate,
+            "sim_mean_amount": spec.users_mean_amount,
+            "sim_seed": spec.seed,
+        },
+    )
+    if created:
+        market.extra_hedge_accounts.set([accounts[name] for name in extra])
+    elif rate is not None:
+        Market.objects.filter(pk=market.pk).update(sim_trades_per_minute=rate)
+    QuoteSettings.objects.get_or_create(market=market, defaults=spec.quotes)
+    MarketTargets.for_market(market)  # the playbook's defaults: flagship or long-tail
+    market.refresh_from_db(fields=["sim_trades_per_minute"])
+    return market
+
+
+def seed_rebalancing(
+    venues: dict[str, Venue], accounts: dict[str, Account], specs: list[DemoMarket]
+) -> None:
+    """Bands around each bot account's starting balances, a policy and network per asset, and
+    every bot account's paper deposit addresses whitelisted, usable at once (the demo is set up
+    before anyone trades: there is nothing to cool off from)."""
+    traded = {a for spec in specs for a in (spec.base, spec.quote)}
+    for asset in sorted(traded):
+        RebalancePolicy.objects.get_or_create(
+            asset=asset, defaults={"two_approvers_above": TWO_APPROVERS_ABOVE[asset]}
+        )
+        network, fee, least, step = NETWORKS[asset]
+        holders = [a for a in accounts.values() if asset in BOT_FUNDS[(a.name, a.venue.name)]]
+        for account in holders:
+            WithdrawalNetwork.objects.get_or_create(
+                venue=account.venue, asset=asset, network=network,
+                defaults={"fee": fee, "minimum": least, "step": step, "arrival_minutes": 1},
+            )
+            start = BOT_FUNDS[(account.name, account.venue.name)][asset]
+            InventoryBand.objects.get_or_create(
+                account=account, asset=asset,
+                defaults={"minimum": start / 2, "target": start, "maximum": start * D("1.5"),
+                          "reserve": start / 40},
+            )
+            _whitelist(account, asset, network)
+
+
+def _whitelist(account: Account, asset: str, network: str) -> None:
+    if WhitelistAddress.objects.filter(
+        account=account, asset=asset, network=network, removed_at__isnull=True
+    ).exists():
+        return
+    address = PaperVenue(account).fetch_deposit_address(asset, {"network": network})
+    WhitelistAddress.objects.create(
+        account=account, asset=asset, network=network, address=address["address"],
+        label="demo", usable_from=timezone.now(),
+    )
