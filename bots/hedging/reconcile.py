@@ -69,9 +69,11 @@ def reconcile_account(account: Account, symbol: str, now=None) -> list[HedgeMism
         row.exchange_order_id: row
         for row in HedgeOrder.objects.filter(account=account, exchange_order_id__in=list(venue_orders))
     }
-    # Orders recorded as filled in the window whose trades the venue does not list.
+    # Orders recorded as filled in the window whose trades the venue does not list: this
+    # symbol's only, since the venue was asked for this symbol's trades (an account can hedge
+    # several markets).
     for row in HedgeOrder.objects.filter(
-        account=account, state=HedgeOrder.DONE, filled__gt=0,
+        account=account, state=HedgeOrder.DONE, filled__gt=0, hedge__fill__market__symbol=symbol,
         accepted_at__gte=since + SETTLE, accepted_at__lt=now - SETTLE,
     ).exclude(exchange_order_id__in=list(venue_orders)):
         recorded[row.exchange_order_id] = row

@@ -99,3 +99,20 @@ def test_an_order_still_being_recorded_is_not_a_mismatch(hedging_market):
     HedgeOrder.objects.update(state=HedgeOrder.SENDING, exchange_order_id="", filled=0, cost=0)
 
     assert reconcile_account(hedging_market.hedge_account, "BTC/USDT", now=timezone.now() + timedelta(seconds=60)) == []
+
+
+def test_an_account_hedging_two_markets_is_reconciled_per_symbol(hedging_market):
+    # The demo desk's hedge accounts hedge several markets; the venue is asked for one symbol's
+    # trades at a time, so another symbol's filled orders are not "missing" from its answer.
+    external = hedging_market.hedge_account.venue
+    PaperMarket.objects.create(
+        venue=external, symbol="ETH/USDT", base="ETH", quote="USDT", price_tick=D("0.01"),
+        amount_step=D("0.0001"),
+    )
+    hedge = one_fill(hedging_market, "buy", "0.02")
+    run_until_done(hedge.pk)
+    later = timezone.now() + timedelta(seconds=60)
+
+    assert reconcile_account(hedging_market.hedge_account, "ETH/USDT", now=later) == []
+    assert reconcile_account(hedging_market.hedge_account, "BTC/USDT", now=later) == []
+    assert not HedgeMismatch.objects.exists()
