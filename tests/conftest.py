@@ -104,14 +104,14 @@ def viewer(db):
 
 @pytest.fixture
 def demo_market(db):
-    """The demo's BTC/USDT market alone (`--markets btc-usdt`): the paper own exchange, the
-    external and regional hedge venues, funded accounts, no simulated users."""
+    """The minimal demo's market (`seed_demo --minimal`): BTC/USDT between the paper own and
+    external venues, funded accounts, no simulated users."""
     from django.core.management import call_command
 
     from bots.models import Market
 
     call_command(
-        "seed_demo", "--markets", "btc-usdt", "--trades-per-minute", "0", "--username", "demo-operator",
+        "seed_demo", "--minimal", "--trades-per-minute", "0", "--username", "demo-operator",
         stdout=io.StringIO(),
     )
     return Market.objects.select_related("mm_account__venue", "hedge_account__venue").get(slug="btc-usdt")

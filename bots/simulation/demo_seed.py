@@ -17,8 +17,12 @@ trade, each with rebalance bands, a withdrawal network per asset on each venue a
 deposit addresses whitelisted, so inventory across venues and transfers between any two show.
 
 `seed(markets)` is idempotent: what exists is left as it is, what is missing is added (a demo
-seeded with fewer markets gains the others). Only the paper venues; `--venues stub` is seeded
-by the command itself (the stubs serve one market).
+seeded with fewer markets gains the others). `seed(..., desk=MINIMAL)` seeds the demo as it was
+before it had several markets: BTC/USDT alone, hedged on the external exchange alone, 2 BTC and
+130,000 USDT a bot, 15 bps spreads (the 10 bps hedge fee allows no tighter, so out of the
+flagship targets). It is the lightest demo, and what most tests build on (the `demo_market`
+fixture): they were written for one market and one hedge venue. Only the paper venues;
+`--venues stub` is seeded by the command itself (the stubs serve one market).
 """
 
 from __future__ import annotations
@@ -157,9 +161,9 @@ MARKETS = {
 }
 ALL_MARKETS = tuple(MARKETS)
 
-# Per account, per asset: its starting balance; the band is half of it to one and a half times
-# it, with 2.5% kept in reserve.
-BOT_FUNDS = {
+# Per account, per asset: its starting balance; unless the desk says otherwise, the band is
+# half of it to one and a half times it, with 2.5% kept in reserve.
+FULL_FUNDS = {
     ("MM bot", OWN): {"BTC": D("4"), "ETH": D("60"), "XHT": D("400000"), "USDT": D("400000")},
     ("Hedging bot", EXTERNAL): {
         "BTC": D("4"), "ETH": D("60"), "XHT": D("400000"), "USDT": D("400000"),
@@ -174,28 +178,80 @@ NETWORKS = {
     "XHT": ("ERC20", D("50"), D("500"), D("1")),
     "USDT": ("TRC20", D("1"), D("10"), D("0.000001")),
 }
-# A single demo operator can approve the refills the demo needs; more needs two operators.
-TWO_APPROVERS_ABOVE = {"BTC": D("2"), "ETH": D("30"), "XHT": D("200000"), "USDT": D("200000")}
 
 
-def check_markets(slugs: list[str]) -> list[str]:
-    unknown = [slug for slug in slugs if slug not in MARKETS]
+@dataclass(frozen=True)
+class Desk:
+    markets: dict[str, DemoMarket]
+    funds: dict[tuple[str, str], dict[str, Decimal]]  # (account name, venue) -> asset -> amount
+    # A single demo operator can approve the refills the demo needs; more needs two operators.
+    two_approvers_above: dict[str, Decimal]
+    # asset -> (minimum, target, maximum, reserve) for every bot account; None: from the funds
+    bands: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] | None = None
+
+    def band(self, account: Account, asset: str) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        if self.bands is not None:
+            return self.bands[asset]
+        start = self.funds[(account.name, account.venue.name)][asset]
+        return start / 2, start, start * D("1.5"), start / 40
+
+
+FULL = Desk(
+    markets=MARKETS,
+    funds=FULL_FUNDS,
+    two_approvers_above={"BTC": D("2"), "ETH": D("30"), "XHT": D("200000"), "USDT": D("200000")},
+)
+# The hedge floor sits 13 bps from the outside mid (1 bp of its half spread, its 10 bps taker
+# fee, 0 maker fee here, a 2 bps buffer): 15 bps spreads quote just outside it and earn ~2 bps.
+ONE_VENUE_QUOTES = {
+    "bid_spread_bps": D("15"),
+    "ask_spread_bps": D("15"),
+    "hedge_buffer_bps": D("2"),
+    "filled_order_delay_seconds": D("2"),
+    "max_unhedged_base": D("0.5"),
+    "max_trades_per_minute": 90,
+}
+MINIMAL_FUNDS = {"BTC": D("2"), "USDT": D("130000")}
+MINIMAL = Desk(
+    markets={
+        "btc-usdt": DemoMarket(
+            slug="btc-usdt", symbol="BTC/USDT", start_price=D("65000"),
+            rules=MARKETS["btc-usdt"].rules, quotes=ONE_VENUE_QUOTES,
+            hedge_books={EXTERNAL: OutsideBook(D("2"), 25, D("2"), D("0.3"), D("0.25"), D("2"))},
+            users_per_minute=12, users_mean_amount=D("0.05"),
+        )
+    },
+    funds={("MM bot", OWN): MINIMAL_FUNDS, ("Hedging bot", EXTERNAL): MINIMAL_FUNDS},
+    two_approvers_above={"BTC": D("2"), "USDT": D("150000")},
+    bands={
+        "BTC": (D("1"), D("2"), D("3"), D("0.1")),
+        "USDT": (D("65000"), D("130000"), D("195000"), D("5000")),
+    },
+)
+
+
+def check_markets(slugs: list[str], desk: Desk = FULL) -> list[str]:
+    unknown = [slug for slug in slugs if slug not in desk.markets]
     if unknown:
-        raise ValueError(f"no demo market {', '.join(unknown)}: pick from {', '.join(ALL_MARKETS)}")
+        raise ValueError(
+            f"no demo market {', '.join(unknown)}: pick from {', '.join(desk.markets)}"
+        )
     return list(dict.fromkeys(slugs))
 
 
-def seed(slugs: list[str], users_per_minute: float | None = None) -> list[Market]:
+def seed(slugs: list[str], users_per_minute: float | None = None, desk: Desk = FULL) -> list[Market]:
     """The paper demo with the markets named; `users_per_minute` None keeps each market's
     rate (a new market starts at its own)."""
-    specs = [MARKETS[slug] for slug in check_markets(slugs)]
+    specs = [desk.markets[slug] for slug in check_markets(slugs, desk)]
     venue_names = [OWN, *dict.fromkeys(v for spec in specs for v in spec.hedge_books)]
-    venues = {name: paper_venue(name) for name in venue_names}
-    accounts = {name: bot_account(venues[name]) for name in venue_names}
     assets = sorted({a for spec in specs for a in (spec.base, spec.quote)})
-    users_and_liquidity(venues, assets)
-    markets = [seed_market(spec, venues, accounts, users_per_minute) for spec in specs]
-    seed_rebalancing(venues, accounts, specs)
+    venues, accounts = {}, {}
+    for name in venue_names:
+        venues[name] = paper_venue(name)
+        accounts[name] = bot_account(venues[name], desk, assets)
+        users_or_liquidity(venues[name], assets)
+    markets = [seed_market(spec, desk, venues, accounts, users_per_minute) for spec in specs]
+    seed_rebalancing(desk, accounts, assets)
     # The outside books exist from the start, so the first tick has a reference.
     move_outside_markets(int(time.time()))
     return markets
@@ -212,10 +268,12 @@ def paper_venue(name: str) -> Venue:
     return venue
 
 
-def bot_account(venue: Venue) -> Account:
+def bot_account(venue: Venue, desk: Desk, assets: list[str]) -> Account:
+    """The venue's bot account, funded in the seeded markets' assets it trades."""
     name = "MM bot" if venue.name == OWN else "Hedging bot"
     account = _account(venue, name, ROLES[venue.name])
-    _fund(account, BOT_FUNDS[(name, venue.name)])
+    funds = desk.funds[(name, venue.name)]
+    _fund(account, {asset: amount for asset, amount in funds.items() if asset in assets})
     return account
 
 
@@ -229,17 +287,17 @@ def _fund(account: Account, funds: dict[str, Decimal]) -> None:
         PaperBalance.objects.get_or_create(account=account, asset=asset, defaults={"free": amount})
 
 
-def users_and_liquidity(venues: dict[str, Venue], assets: list[str]) -> None:
-    deep = {asset: DEEP_FUNDS[asset] for asset in assets}
-    for name, venue in venues.items():
-        if name == OWN:
-            _fund(_account(venue, "Simulated users", Account.USERS), deep)
-        else:
-            _fund(_account(venue, "Outside liquidity", Account.LIQUIDITY), deep)
+def users_or_liquidity(venue: Venue, assets: list[str]) -> None:
+    """The own exchange's simulated users, or an outside venue's liquidity: deep in every asset."""
+    name, role = ("Simulated users", Account.USERS) if venue.name == OWN else (
+        "Outside liquidity", Account.LIQUIDITY
+    )
+    _fund(_account(venue, name, role), {asset: DEEP_FUNDS[asset] for asset in assets})
 
 
 def seed_market(
-    spec: DemoMarket, venues: dict[str, Venue], accounts: dict[str, Account], rate: float | None
+    spec: DemoMarket, desk: Desk, venues: dict[str, Venue], accounts: dict[str, Account],
+    rate: float | None,
 ) -> Market:
     _label, own_fees = VENUES[OWN]
     rules = {"base": spec.base, "quote": spec.quote, **spec.rules}
@@ -260,7 +318,7 @@ def seed_market(
             "hedge_account": accounts[primary],
             # What the bot accounts hold of the base together: hedged trades leave it so.
             "target_base": sum(
-                BOT_FUNDS[(a.name, a.venue.name)].get(spec.base, D(0)) for a in bot_accounts
+                desk.funds[(a.name, a.venue.name)].get(spec.base, D(0)) for a in bot_accounts
             ),
             "sim_trades_per_minute": spec.users_per_minute if rate is None else rate,
             "sim_mean_amount": spec.users_mean_amount,
@@ -277,29 +335,25 @@ def seed_market(
     return market
 
 
-def seed_rebalancing(
-    venues: dict[str, Venue], accounts: dict[str, Account], specs: list[DemoMarket]
-) -> None:
+def seed_rebalancing(desk: Desk, accounts: dict[str, Account], assets: list[str]) -> None:
     """Bands around each bot account's starting balances, a policy and network per asset, and
     every bot account's paper deposit addresses whitelisted, usable at once (the demo is set up
     before anyone trades: there is nothing to cool off from)."""
-    traded = {a for spec in specs for a in (spec.base, spec.quote)}
-    for asset in sorted(traded):
+    for asset in assets:
         RebalancePolicy.objects.get_or_create(
-            asset=asset, defaults={"two_approvers_above": TWO_APPROVERS_ABOVE[asset]}
+            asset=asset, defaults={"two_approvers_above": desk.two_approvers_above[asset]}
         )
         network, fee, least, step = NETWORKS[asset]
-        holders = [a for a in accounts.values() if asset in BOT_FUNDS[(a.name, a.venue.name)]]
+        holders = [a for a in accounts.values() if asset in desk.funds[(a.name, a.venue.name)]]
         for account in holders:
             WithdrawalNetwork.objects.get_or_create(
                 venue=account.venue, asset=asset, network=network,
                 defaults={"fee": fee, "minimum": least, "step": step, "arrival_minutes": 1},
             )
-            start = BOT_FUNDS[(account.name, account.venue.name)][asset]
+            minimum, target, maximum, reserve = desk.band(account, asset)
             InventoryBand.objects.get_or_create(
                 account=account, asset=asset,
-                defaults={"minimum": start / 2, "target": start, "maximum": start * D("1.5"),
-                          "reserve": start / 40},
+                defaults={"minimum": minimum, "target": target, "maximum": maximum, "reserve": reserve},
             )
             _whitelist(account, asset, network)
 

@@ -1,5 +1,5 @@
 """`seed_demo` builds the demo once, and the embedded Redis that `make demo` runs. These seed
-the BTC/USDT market alone (`--markets btc-usdt`); the full desk: test_demo_desk_seed.py."""
+the minimal demo (`--minimal`, BTC/USDT alone); the full desk: test_demo_desk_seed.py."""
 
 from __future__ import annotations
 
@@ -20,14 +20,16 @@ from bots.desk.roles import ADMIN, has_role
 from bots.engine.simulation.flow import users_rate_ceiling
 from bots.management.commands.seed_demo import DEMO_ADMINS
 from bots.models import Account, Market, PaperBalance, QuoteSettings
-from bots.simulation.demo_seed import MARKETS
+from bots.simulation.demo_seed import FULL, MINIMAL
+
+DEMO_TRADES_PER_MINUTE = MINIMAL.markets["btc-usdt"].users_per_minute
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def seed(*args: str) -> str:
     out = io.StringIO()
-    call_command("seed_demo", "--markets", "btc-usdt", *args, stdout=out)
+    call_command("seed_demo", "--minimal", *args, stdout=out)
     return out.getvalue()
 
 
@@ -42,9 +44,9 @@ def test_seeding_twice_keeps_one_demo_and_its_login():
 
     assert Market.objects.count() == 1
     assert Market.objects.get().sim_trades_per_minute == 30
-    assert Account.objects.count() == 6  # own: MM bot, users; each outside venue: hedging bot, liquidity
+    assert Account.objects.count() == 4
     mm = Account.objects.get(role=Account.MARKET_MAKING)
-    assert PaperBalance.objects.get(account=mm, asset="BTC").free == Decimal("4")
+    assert PaperBalance.objects.get(account=mm, asset="BTC").free == Decimal("2")
     assert authenticate(username="operator", password=password) is not None
 
 
@@ -137,7 +139,7 @@ def test_a_rate_the_trade_limiter_would_stop_is_refused_and_nothing_changes():
     message = str(refused.value)
     assert "--trades-per-minute 60" in message
     assert "90 fills a minute" in message and "at most 30" in message
-    assert Market.objects.get().sim_trades_per_minute == MARKETS["btc-usdt"].users_per_minute
+    assert Market.objects.get().sim_trades_per_minute == DEMO_TRADES_PER_MINUTE
 
     seed("--trades-per-minute", "30")
     assert Market.objects.get().sim_trades_per_minute == 30
@@ -157,5 +159,5 @@ def test_the_ceiling_follows_the_markets_own_limiter():
 
 
 def test_the_demos_default_rates_are_under_their_limiters_ceilings():
-    for spec in MARKETS.values():
+    for spec in (*MINIMAL.markets.values(), *FULL.markets.values()):
         assert spec.users_per_minute <= users_rate_ceiling(spec.quotes["max_trades_per_minute"])

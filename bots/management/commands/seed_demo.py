@@ -3,7 +3,8 @@ two paper outside venues, with funded bot accounts, rebalancing, simulated users
 login and two admin logins (printed: four-eyes needs one admin to propose a change and another
 to confirm it). What it seeds and why: bots/simulation/demo_seed.py and docs/simulation.md.
 
-`--markets btc-usdt` seeds fewer markets (a lighter demo; the tests' fixture seeds that one).
+`--markets btc-usdt` seeds fewer markets (a lighter demo); `--minimal` the demo as it was with
+one market and one hedge venue (the lightest, and what most tests build on).
 With `--venues stub` the own exchange and the hedge venue are ccxt venues instead, a HollaEx
 stub and a binance stub that `manage.py stubs` serves on loopback (`make demo VENUES=stub`):
 the stubs hold the funds and the users, and Ballast reaches them through ccxt and ccxt.pro as
@@ -30,16 +31,7 @@ from bots.simulation.stub_exchanges.served import outside_options, own_options
 # The stub demo (`--venues stub`): BTC/USDT alone, the stubs' own funds and fees.
 START_PRICE = Decimal("65000")
 BOT_FUNDS = {"BTC": Decimal("2"), "USDT": Decimal("130000")}
-# The hedge floor sits 13 bps from the outside mid (1 bp of its half spread, its 10 bps taker
-# fee, 0 maker fee here, a 2 bps buffer): 15 bps spreads quote just outside it and earn ~2 bps.
-STUB_QUOTES = {
-    "bid_spread_bps": Decimal("15"),
-    "ask_spread_bps": Decimal("15"),
-    "hedge_buffer_bps": Decimal("2"),
-    "filled_order_delay_seconds": Decimal("2"),
-    "max_unhedged_base": Decimal("0.5"),
-    "max_trades_per_minute": 90,
-}
+STUB_QUOTES = demo_seed.ONE_VENUE_QUOTES  # the binance stub charges 10 bps, as the external venue
 STUB_MARKETS = ("btc-usdt",)
 STUB_TRADES_PER_MINUTE = 12  # the stub demo's users' rate on a new demo
 MAX_USERS_RATE = 600  # Market.sim_trades_per_minute's bound
@@ -59,6 +51,12 @@ class Command(BaseCommand):
             default=None,
             help=f"Comma-separated markets to seed, of {', '.join(demo_seed.ALL_MARKETS)} "
             "(default: all of them; the stub demo has btc-usdt alone)",
+        )
+        parser.add_argument(
+            "--minimal",
+            action="store_true",
+            help="The lightest demo: BTC/USDT alone, hedged on the external exchange alone, at "
+            "15 bps (out of the flagship targets); most tests build on it",
         )
         parser.add_argument(
             "--trades-per-minute",
@@ -81,19 +79,20 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(
-        self, *args, username: str, markets, trades_per_minute, venues: str, new_password: bool,
-        **options,
+        self, *args, username: str, markets, minimal: bool, trades_per_minute, venues: str,
+        new_password: bool, **options,
     ):
         if username in DEMO_ADMINS:
             raise CommandError(f"{username} is one of the demo's admins: pick another --username")
-        slugs = chosen_markets(markets, venues)
+        desk = demo_seed.MINIMAL if minimal else demo_seed.FULL
+        slugs = chosen_markets(markets, venues, desk)
         if trades_per_minute is not None:
-            check_users_rate(trades_per_minute, slugs)
+            check_users_rate(trades_per_minute, slugs, desk)
         if venues == STUB:
             seeded = [seed_stub_market(trades_per_minute)]
         else:
             try:
-                seeded = demo_seed.seed(slugs, trades_per_minute)
+                seeded = demo_seed.seed(slugs, trades_per_minute, desk)
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         for market in seeded:
@@ -108,7 +107,7 @@ class Command(BaseCommand):
         self.stdout.write(admin_lines(new_password))
 
 
-def chosen_markets(markets: str | None, venues: str) -> list[str]:
+def chosen_markets(markets: str | None, venues: str, desk: demo_seed.Desk) -> list[str]:
     if venues == STUB:
         slugs = [s.strip() for s in (markets or STUB_MARKETS[0]).split(",") if s.strip()]
         if set(slugs) - set(STUB_MARKETS):
@@ -117,9 +116,9 @@ def chosen_markets(markets: str | None, venues: str) -> list[str]:
             )
         return slugs
     if markets is None:
-        return list(demo_seed.ALL_MARKETS)
+        return list(desk.markets)
     try:
-        return demo_seed.check_markets([s.strip() for s in markets.split(",") if s.strip()])
+        return demo_seed.check_markets([s.strip() for s in markets.split(",") if s.strip()], desk)
     except ValueError as exc:
         raise CommandError(f"--markets: {exc}") from exc
 
@@ -208,13 +207,13 @@ def _stub_account(venue: Venue, name: str, role: str, stub) -> Account:
     return account
 
 
-def check_users_rate(rate: float, slugs: list[str]) -> None:
+def check_users_rate(rate: float, slugs: list[str], desk: demo_seed.Desk) -> None:
     """Refuse a rate a demo market cannot take without its trade limiter stopping it."""
     if not 0 <= rate <= MAX_USERS_RATE:
         raise CommandError(f"--trades-per-minute must be between 0 and {MAX_USERS_RATE}, not {rate:g}")
     for slug in slugs:
         existing = QuoteSettings.objects.filter(market__slug=slug).first()
-        spec = demo_seed.MARKETS.get(slug)
+        spec = desk.markets.get(slug)
         default = spec.quotes if spec else STUB_QUOTES
         limit = existing.max_trades_per_minute if existing else default["max_trades_per_minute"]
         ceiling = users_rate_ceiling(limit)
