@@ -130,6 +130,7 @@ def test_glft_quotes_its_depths_around_the_reference_and_leans_away_from_a_long_
     assert prices(long, SELL)[0] < prices(flat, SELL)[0]
     assert prices(long, BUY)[0] < prices(flat, BUY)[0]
     assert long.notes == [] and all(lv.edge_bps >= 2 for lv in long.levels)
+    assert flat.reservation_bps == 0 and long.reservation_bps < 0
 
 
 def test_glft_stops_the_bid_when_a_fill_would_pass_the_inventory_limit():

@@ -36,6 +36,7 @@ def test_an_admin_chooses_glft_and_the_next_tick_quotes_its_depths(client, admin
 
     summary = market_row(running_market).quote_summary
     assert summary["mode"] == "glft" and summary["settings_version"] == 1
+    assert summary["reservation_bps"] == "0"  # flat: shown on the market page as for A-S
     levels = summary["levels"]
     assert len(levels) == len(resting(running_market)) == 10
     assert all(Decimal(lv["edge_bps"]) >= 2 for lv in levels)
@@ -64,6 +65,7 @@ def test_past_the_inventory_limit_the_bid_stops_and_the_ask_still_quotes(client,
 
     sides = {o["side"] for o in resting(running_market)}
     assert sides == {"sell"}
+    assert Decimal(market_row(running_market).quote_summary["reservation_bps"]) <= 0  # long
     reason = market_row(running_market).state_reason
     assert "buy side off: a fill would take the inventory beyond the GLFT limit Q (5 level sizes)" in reason
     asks = [lv for lv in market_row(running_market).quote_summary["levels"] if lv["side"] == "sell"]

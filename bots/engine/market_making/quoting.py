@@ -156,7 +156,9 @@ class Quote:
     levels: list[Level]  # each side nearest the reference first
     skew: Decimal
     notes: list[str]
-    reservation_bps: Decimal | None = None  # Avellaneda-Stoikov only
+    # Avellaneda-Stoikov's reservation price, or GLFT's mid between its depths (-skew*q), in
+    # bps from the reference; None in the other modes.
+    reservation_bps: Decimal | None = None
 
 
 def nearest_first(levels: list, side: str) -> list:
@@ -232,7 +234,7 @@ def _first_offsets(
             model.reservation_bps
         )
     if config.mode == GLFT:
-        return glft_offsets(config, ctx, target), None
+        return glft_offsets(config, ctx, target)
     if config.mode == MIRROR:
         return {BUY: ZERO, SELL: ZERO}, None  # the hedge book's own prices, marked up
     return {BUY: -config.bid_spread_bps, SELL: config.ask_spread_bps}, None
@@ -243,21 +245,24 @@ def glft_inventory(config: QuoteConfig, ctx: QuoteContext, target: Decimal) -> D
     return (ctx.funds.base_total - target) / config.level_amount
 
 
-def glft_offsets(config: QuoteConfig, ctx: QuoteContext, target: Decimal) -> dict[str, Decimal]:
-    """Each side's first level in bps from the reference; a side the inventory limit stops is
-    left out."""
+def glft_offsets(
+    config: QuoteConfig, ctx: QuoteContext, target: Decimal
+) -> tuple[dict[str, Decimal], Decimal]:
+    """Each side's first level in bps from the reference (a side the inventory limit stops is
+    left out), and the reservation price the depths are centred on: -skew*q."""
     params = GlftParams(
         A=config.glft_a, k=config.glft_k, gamma=config.glft_gamma, delta=config.glft_delta,
         xi=config.glft_xi if config.glft_xi > 0 else None,
         q_limit=config.glft_q_limit if config.glft_q_limit > 0 else None,
     )
-    model = glft_quote(glft_inventory(config, ctx, target), ctx.sigma_bps, params)
+    q = glft_inventory(config, ctx, target)
+    model = glft_quote(q, ctx.sigma_bps, params)
     offsets = {}
     if model.bid_depth is not None:
         offsets[BUY] = -model.bid_depth
     if model.ask_depth is not None:
         offsets[SELL] = model.ask_depth
-    return offsets
+    return offsets, -model.skew * q
 
 
 def _one_side_size(config: QuoteConfig, ctx: QuoteContext) -> Decimal:
