@@ -7,7 +7,7 @@ from .changes import ChangeRequest, UserOrigin
 from .checks import CheckItem, MorningCheck
 from .health import Breach, HealthSample, Heartbeat
 from .markets import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
-from .network_terms import NetworkTermsChange, NetworkTermsReading
+from .network_terms import NetworkClosure, NetworkTermsChange, NetworkTermsReading
 from .paper import PaperBalance, PaperCancelDeadline, PaperMarket, PaperOrder, PaperTrade
 from .sizing import SizingRun
 from .targets import MarketTargets, TargetChange
@@ -54,6 +54,7 @@ __all__ = [
     "Market",
     "MarketTargets",
     "MorningCheck",
+    "NetworkClosure",
     "NetworkTermsChange",
     "NetworkTermsReading",
     "NotificationChannel",

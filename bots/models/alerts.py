@@ -23,6 +23,7 @@ class Alert(models.Model):
     QUOTES_PULLED = "quotes_pulled"
     ADDRESS_MISMATCH = "address_mismatch"
     CHANGE_WAITING = "change_waiting"
+    NETWORK_CLOSED = "network_closed"
     KIND_CHOICES = [
         (HEDGE_FAILED, "hedge failed"),
         (EXPOSURE_OVER_LIMIT, "exposure over limit"),
@@ -37,6 +38,7 @@ class Alert(models.Model):
         (QUOTES_PULLED, "quotes pulled"),
         (ADDRESS_MISMATCH, "deposit address mismatch"),
         (CHANGE_WAITING, "change waiting for a second admin"),
+        (NETWORK_CLOSED, "transfer network closed"),
     ]
     # What the operator does about each kind: the label of the link the alert carries.
     ACTIONS = {
@@ -55,6 +57,8 @@ class Alert(models.Model):
         "waits, approved and unsent",
         CHANGE_WAITING: "Confirm or reject it on the Changes page (an admin other than the "
         "proposer)",
+        NETWORK_CLOSED: "Wait for the exchange to open the network again, or cancel the transfer "
+        "and plan it over another network; it waits, unsent",
     }
 
     OPEN = "open"

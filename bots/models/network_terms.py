@@ -72,3 +72,31 @@ class NetworkTermsReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.venue} read {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class NetworkClosure(models.Model):
+    """A network an exchange reported closed, for withdrawals from it or deposits to it, at the
+    last reading (bots/treasury/network_closures.py). While it stands, an open transfer over it
+    (withdrawn from that venue, or deposited to it) is blocked; the row goes when the exchange
+    reports the network open again. It needs no admin: it can only stop money moving."""
+
+    WITHDRAW = "withdraw"
+    DEPOSIT = "deposit"
+    SIDE_CHOICES = [(WITHDRAW, "withdrawals"), (DEPOSIT, "deposits")]
+
+    venue = models.ForeignKey(Venue, on_delete=models.CASCADE, related_name="network_closures")
+    asset = models.CharField(max_length=ASSET_LENGTH)
+    network = models.CharField(max_length=30)
+    side = models.CharField(max_length=8, choices=SIDE_CHOICES)
+    since = models.DateTimeField(help_text="The reading that first reported it closed")
+
+    class Meta:
+        ordering = ["venue_id", "asset", "network", "side"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["venue", "asset", "network", "side"], name="one_closure_per_network_side"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()} of {self.asset} over {self.network} closed on {self.venue}"

@@ -8,7 +8,9 @@ nothing happens; different, a pending NetworkTermsChange holds before and after 
 accepts it (the row takes the exchange's figures, audited with both) or dismisses it. A change
 dismissed is not raised again while the exchange and the planner say the same as they did.
 An answer with a network missing its fee, or a figure that is no amount, changes nothing for
-that venue and says why (on the settings page and in the audit log).
+that venue and says why (on the settings page and in the audit log). The same reading says which
+networks are closed for withdrawals or deposits, which block transfers at once, no admin needed
+(bots/treasury/network_closures.py).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bots.desk.audit import record
 from bots.desk.roles import ADMIN, has_role
 from bots.engine.figures import plain
-from bots.engine.treasury.network_terms import BadTerms, Terms, difference, reported
+from bots.engine.treasury.network_terms import BadTerms, Terms, difference, openings, reported
 from bots.models import Account, NetworkTermsChange, NetworkTermsReading, Venue, WithdrawalNetwork
+from bots.treasury import network_closures
 from bots.venues import ccxt_errors, venue_for
 from bots.venues.errors import describe
 
@@ -56,12 +60,18 @@ def planner_terms(row: WithdrawalNetwork) -> Terms:
 
 
 def refresh(venues=None) -> list[Reading]:
-    """Read and compare every venue that has accounts and withdrawal networks (or those given)."""
+    """Read and compare every venue that has accounts and withdrawal networks, or an open
+    transfer from or to it (or those given); then block or free the open transfers over the
+    networks found closed or open (bots/treasury/network_closures.py)."""
     if venues is None:
         venues = Venue.objects.filter(
-            accounts__isnull=False, withdrawal_networks__isnull=False
+            Q(withdrawal_networks__isnull=False)
+            | Q(pk__in=network_closures.venues_with_open_transfers()),
+            accounts__isnull=False,
         ).distinct().order_by("name")
-    return [refresh_venue(venue) for venue in venues]
+    readings = [refresh_venue(venue) for venue in venues]
+    network_closures.sync_transfers()
+    return readings
 
 
 def refresh_venue(venue: Venue) -> Reading:
@@ -73,11 +83,13 @@ def refresh_venue(venue: Venue) -> Reading:
     )
     account = accounts[0] if accounts else None
     rows = list(WithdrawalNetwork.objects.filter(venue=venue))
-    if account is None or not rows:
+    sides = network_closures.wanted(venue)
+    if account is None or not sides:
         return reading
     try:
         currencies = venue_for(account).fetch_currencies()
         found = reported(venue.name, currencies, [(r.asset, r.network) for r in rows])
+        open_or_not = openings(currencies, sides)
     except (BadTerms, ccxt_errors.BaseError) as exc:
         reading.error = str(exc) if isinstance(exc, BadTerms) else describe(exc)
         log.warning("withdrawal terms of %s not read: %s", venue.name, reading.error)
@@ -90,6 +102,7 @@ def refresh_venue(venue: Venue) -> Reading:
         for row in WithdrawalNetwork.objects.select_for_update().filter(venue=venue).order_by("pk"):
             if (row.asset, row.network) in found:
                 reading.raised += _compare(row, found[row.asset, row.network])
+        network_closures.keep(venue, open_or_not)
         _keep_reading(venue, "")
     return reading
 

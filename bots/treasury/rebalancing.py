@@ -26,6 +26,7 @@ from bots.engine.figures import plain
 from bots.engine.treasury import planner
 from bots.models import (
     Account,
+    NetworkClosure,
     RebalancePolicy,
     TransferApproval,
     TransferProposal,
@@ -197,13 +198,20 @@ def _routes(asset: str, holdings: dict[str, planner.Holding], accounts: dict[str
     networks = {}
     for row in WithdrawalNetwork.objects.filter(asset=asset, enabled=True):
         networks.setdefault(row.venue_id, {})[row.network] = row
+    # Closed on the exchange at the last reading (bots/treasury/network_closures.py).
+    closed = set(
+        NetworkClosure.objects.filter(asset=asset).values_list("venue_id", "network", "side")
+    )
     for source in holdings:
         for destination in holdings:
             if source == destination:
                 continue
             theirs = networks.get(accounts[destination].venue_id, {})
             for name, row in networks.get(accounts[source].venue_id, {}).items():
-                if name in theirs:
+                if name in theirs and not closed & {
+                    (accounts[source].venue_id, name, NetworkClosure.WITHDRAW),
+                    (accounts[destination].venue_id, name, NetworkClosure.DEPOSIT),
+                }:
                     yield planner.Route(
                         source,
                         destination,

@@ -23,7 +23,7 @@ from bots.desk.roles import ADMIN, OPERATOR
 from bots.engine.rules import dec
 from bots.models import Account, TransferProposal, WhitelistAddress
 from bots.platform import events
-from bots.treasury import deposit_addresses
+from bots.treasury import deposit_addresses, network_closures
 from bots.treasury.inventory import account_label, read_inventory
 from bots.treasury.rebalancing import (
     Done,
@@ -113,7 +113,9 @@ def _block(p: TransferProposal, checked, user, inventory) -> None:
 def execute(proposal_id: int, user=None) -> Done:
     """Withdraw an approved transfer now; `user` None is the automatic execution.
 
-    The whitelisted address is first checked against the one the destination's venue reports
+    A network the last reading found closed (withdrawals on the source, deposits on the
+    destination: bots/treasury/network_closures.py) blocks the transfer. The whitelisted
+    address is then checked against the one the destination's venue reports
     (bots/treasury/deposit_addresses.py): another address blocks the transfer."""
     if user is not None:
         require_role(user, OPERATOR)
@@ -121,6 +123,10 @@ def execute(proposal_id: int, user=None) -> Done:
     with transaction.atomic():
         p = _approved(proposal_id)
         entry = _entry_or_refuse(p)
+        closure = network_closures.closure_of(p)
+    if closure is not None:
+        text = network_closures.block(p, closure, user)
+        raise TransferError(f"Transfer #{p.pk} not withdrawn, {text}.")
     # Asked outside the row's lock: a venue call may take seconds.
     checked = deposit_addresses.check(p, entry)
     if checked.verdict == deposit_addresses.MISMATCH:

@@ -62,7 +62,7 @@ def with_networks(currency: dict) -> dict:
     """A ccxt currency with the gaps filled the same way for every exchange: a coin on one
     chain (hollaex's btc) gets that one network, named by its code, from the coin's own
     figures; a network without its own withdrawal minimum or state (hollaex states them per
-    coin: `min`, `allow_withdrawal`) gets the coin's. A missing fee stays missing."""
+    coin: `min`, `allow_withdrawal`, `allow_deposit`) gets the coin's. A missing fee stays missing."""
     limits = currency.get("limits") or {}
     coin_minimum = (limits.get("withdraw") or {}).get("min")
     if coin_minimum is None:
@@ -82,10 +82,11 @@ def with_networks(currency: dict) -> dict:
         network_limits["withdraw"] = withdraw_limits
         if withdraw_limits.get("min") is None:
             withdraw_limits["min"] = coin_minimum
-        if network.get("withdraw") is None:
-            network["withdraw"] = (
-                network.get("active") is not False and currency.get("withdraw") is not False
-            )
+        for side in ("withdraw", "deposit"):
+            if network.get(side) is None:
+                network[side] = (
+                    network.get("active") is not False and currency.get(side) is not False
+                )
     currency["networks"] = networks
     return currency
 

@@ -83,3 +83,23 @@ def difference(
     )
     # A network the planner already keeps closed need not be closed again when it goes.
     return None if same else after
+
+
+WITHDRAW = "withdraw"
+DEPOSIT = "deposit"
+
+
+def openings(currencies: dict, wanted: Iterable[tuple[str, str, str]]) -> dict[tuple, bool]:
+    """Per (asset, network, side) wanted, side WITHDRAW or DEPOSIT: whether the exchange has it
+    open. A network it does not list is closed for withdrawals (as in `difference`) but left
+    out for deposits: a destination may name the network otherwise, and an unknown is no
+    reason to stop money. Only an explicit False closes; a network without the flag is open."""
+    found = {}
+    for asset, name, side in wanted:
+        network = ((currencies.get(asset) or {}).get("networks") or {}).get(name)
+        if network is None:
+            if side == WITHDRAW:
+                found[asset, name, side] = False
+            continue
+        found[asset, name, side] = network.get(side) is not False
+    return found

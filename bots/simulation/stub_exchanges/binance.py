@@ -307,6 +307,9 @@ class BinanceStub(StubExchange):
             if coin not in self.WITHDRAW_TERMS:
                 raise ApiError(-4018, "We don't have this asset.")
             fee, minimum = self.WITHDRAW_TERMS[coin]
+            network = (self.networks.get(coin) or {}).get(p.get("network") or "")
+            if network is not None and not network.get("withdrawEnable"):
+                raise ApiError(-4019, "The current currency is not open for withdrawal.")
             if amount < minimum:
                 raise ApiError(-4022, f"Not less than the minimum pick-up quantity {fmt(minimum)}.")
             if amount <= fee:
@@ -361,6 +364,16 @@ class BinanceStub(StubExchange):
                 "free": fmt(free), "locked": fmt(locked), "freeze": "0", "withdrawing": "0",
                 "ipoing": "0", "ipoable": "0", "storage": "0", "isLegalMoney": False,
                 "trading": True, "networkList": networks}
+
+    def set_network(self, coin: str, network: str, *, withdraw: bool | None = None,
+                    deposit: bool | None = None) -> None:
+        """The exchange opens or closes a network for withdrawals or deposits (capital/config/
+        getall says so, and a withdrawal over a closed one is refused, as binance refuses it)."""
+        terms = self.networks[coin][network]
+        if withdraw is not None:
+            terms["withdrawEnable"] = withdraw
+        if deposit is not None:
+            terms["depositEnable"] = deposit
 
     def complete_withdrawal(self, index: int = -1, txid: str = "0xabc") -> None:
         """The network confirmed a withdrawal: binance shows its hash and status 6 (completed)."""

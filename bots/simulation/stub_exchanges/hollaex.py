@@ -89,9 +89,9 @@ class HollaExStub(StubExchange):
         # A coin on one chain has its fee in withdrawal_fee and no withdrawal_fees (btc); a token
         # on several has one entry per network there (usdt), the kit's `min` for the coin.
         self.coin_terms: dict[str, dict] = {
-            "btc": {"allow_withdrawal": True, "withdrawal_fee": Decimal("0.0002"),
+            "btc": {"allow_withdrawal": True, "allow_deposit": True, "withdrawal_fee": Decimal("0.0002"),
                     "min": Decimal("0.001"), "network": "", "withdrawal_fees": None},
-            "usdt": {"allow_withdrawal": True, "withdrawal_fee": Decimal("1"),
+            "usdt": {"allow_withdrawal": True, "allow_deposit": True, "withdrawal_fee": Decimal("1"),
                      "min": Decimal("10"), "network": "trx,eth",
                      "withdrawal_fees": {
                          "trx": {"value": Decimal("1"), "active": True, "symbol": "usdt"},
@@ -99,6 +99,15 @@ class HollaExStub(StubExchange):
                      }},
         }
         super().__init__(balances, **served)
+
+    def set_coin(self, coin: str, *, withdraw: bool | None = None,
+                 deposit: bool | None = None) -> None:
+        """The exchange opens or closes a coin for withdrawals or deposits, as /constants says
+        (allow_withdrawal, allow_deposit)."""
+        if withdraw is not None:
+            self.coin_terms[coin]["allow_withdrawal"] = withdraw
+        if deposit is not None:
+            self.coin_terms[coin]["allow_deposit"] = deposit
 
     def clock(self) -> int:
         return self.frozen_ms if self.frozen_ms is not None else now_ms()
@@ -301,7 +310,7 @@ class HollaExStub(StubExchange):
     def constants(self) -> dict:
         coins = {
             coin: {"id": i + 1, "fullname": coin.upper(), "symbol": coin, "active": True,
-                   "allow_deposit": True, "max": 100000, "increment_unit": 0.00001,
+                   "max": 100000, "increment_unit": 0.00001,
                    "type": "blockchain", "created_at": iso(0), "updated_at": iso(0),
                    **self.coin_json(coin)}
             for i, coin in enumerate(COINS)
