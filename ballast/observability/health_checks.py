@@ -170,7 +170,7 @@ class TicksFresh(_DatabaseCheck):
     def look(self) -> None:
         now = timezone.now()
         late = []
-        rows = Market.objects.filter(enabled=True).exclude(state__in=Market.STOPPED).values_list(
+        rows = Market.objects.filter(enabled=True, kind=Market.BOOK).exclude(state__in=Market.STOPPED).values_list(
             "slug", "last_tick_at", "started_at"
         )
         for slug, last_tick, started in rows.order_by("slug"):

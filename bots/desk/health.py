@@ -56,7 +56,7 @@ def sample_all() -> list[HealthSample]:
     with market_lock("health", 0, expire_seconds=60) as held:
         if not held:
             return []
-        markets = Market.objects.filter(enabled=True).select_related(
+        markets = Market.objects.filter(enabled=True, kind=Market.BOOK).select_related(
             "mm_account__venue", "hedge_account__venue"
         )
         samples = [sample_market(market) for market in markets]

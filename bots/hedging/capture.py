@@ -76,17 +76,7 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
         )
         try:
             with transaction.atomic():
-                # Plain SQL, as the hedge path is measured from here (bots/platform/sql.py).
-                sql.insert(fill)
-                hedge = sql.insert(Hedge(
-                    fill=fill,
-                    account=market.hedge_account,
-                    side=opposite(fill.side),
-                    amount=fill.amount,
-                    client_order_id=hedge_client_order_id(venue.name, fill.trade_id),
-                ))
-                transaction.on_commit(lambda hedge_id=hedge.pk: on_hedge(hedge_id))
-                events.fill_captured.emit_on_commit(market=market.slug, venue=venue.name)
+                hedge = record_with_hedge(market, fill, on_hedge)
         except IntegrityError:
             continue  # another capture recorded it first: the unique venue and trade id held
         fill.hedge = hedge
@@ -98,6 +88,27 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
         )
         market.last_fill_timestamp = newest
     return new
+
+
+def record_with_hedge(market: Market, fill: Fill, on_hedge: Callable[[int], None]) -> Hedge:
+    """Insert `fill` and its hedge intent (the outbox); `on_hedge(hedge_id)` runs after the commit.
+
+    The caller holds the transaction: a crash keeps both rows or neither. Captured fills come
+    here, and so do a broker market's accepted quotes (bots/otc/quotes.py), so both are hedged
+    by one path. IntegrityError when the venue and trade id are recorded already.
+    """
+    # Plain SQL, as the hedge path is measured from here (bots/platform/sql.py).
+    sql.insert(fill)
+    hedge = sql.insert(Hedge(
+        fill=fill,
+        account=market.hedge_account,
+        side=opposite(fill.side),
+        amount=fill.amount,
+        client_order_id=hedge_client_order_id(fill.venue.name, fill.trade_id),
+    ))
+    transaction.on_commit(lambda hedge_id=hedge.pk: on_hedge(hedge_id))
+    events.fill_captured.emit_on_commit(market=market.slug, venue=fill.venue.name)
+    return hedge
 
 
 def refuse(market: Market, trades: list[dict]) -> None:
@@ -120,17 +131,19 @@ def refuse(market: Market, trades: list[dict]) -> None:
 def _markets_quoted_by(count: int) -> str:
     pk, account = sql.column(Market, "id"), sql.column(Market, "mm_account")
     symbol, enabled = sql.column(Market, "symbol"), sql.column(Market, "enabled")
+    kind = sql.column(Market, "kind")
     # Only the model's table and column names and placeholders go into the text.
     return (
         f"SELECT {pk} FROM {sql.table(Market)} WHERE {account} IN ({sql.marks(count)}) "  # noqa: S608
-        f"AND {symbol} = %s AND {enabled} = %s ORDER BY {pk}"
+        f"AND {symbol} = %s AND {enabled} = %s AND {kind} = %s ORDER BY {pk}"
     )
 
 
 def markets_quoted_by(account_ids: list[int], symbol: str) -> list[int]:
-    """Enabled markets of `symbol` whose MM account is among `account_ids` (a paper trade's
-    accounts): Market.objects.filter(mm_account_id__in=..., symbol=..., enabled=True)."""
+    """Enabled book markets of `symbol` whose MM account is among `account_ids` (a paper trade's
+    accounts): Market.objects.filter(mm_account_id__in=..., symbol=..., enabled=True,
+    kind=Market.BOOK). A broker market's inventory account makes no venue trades to capture."""
     if not account_ids:
         return []
-    found = sql.fetchall(_markets_quoted_by(len(account_ids)), [*account_ids, symbol, True])
+    found = sql.fetchall(_markets_quoted_by(len(account_ids)), [*account_ids, symbol, True, Market.BOOK])
     return [row[0] for row in found]

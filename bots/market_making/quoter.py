@@ -99,7 +99,7 @@ def tick_market(
 ) -> TickReport:
     started = time.perf_counter()
     market = Market.objects.get_for_work(market_id)
-    if not market.enabled:
+    if not market.enabled or market.kind != Market.BOOK:
         return TickReport(market.state, False)
     with log_context(market=market.slug, venue=market.mm_account.venue.name):
         report = _tick(market, on_hedge, now_ms)
@@ -251,48 +251,9 @@ class MarketTick:
         self.changed |= bool(new)
 
     def read_hedge_venues(self, config: QuoteConfig) -> tuple[HedgeFloor, list[str], list[Exception]]:
-        """Every hedge venue's book, taker fee and the hedge account's funds; a venue that errs or
-        whose book is empty or stale is left out, with the reason."""
-        usable: list[HedgeVenue] = []
-        problems: list[str] = []
-        errors: list[Exception] = []
-        self.hedge_books = []  # as read, for the market page: the web process reads no venue
-        for account in self.hedge_accounts():
-            venue = venue_for(account)
-            try:
-                # The streamed book when the stream process keeps a fresh one, else by REST.
-                stale = min(config.stale_after_seconds, Decimal(str(settings.STREAM_BOOK_STALE_SECONDS)))
-                book = streams.read_book(venue, account.venue_id, self.symbol, BOOK_DEPTH, stale)
-                # A book's age is judged by the wall clock when it arrived: a REST answer without
-                # a time is as fresh as its arrival; a cached or streamed one carries its time.
-                received_ms = int(time.time() * 1000)
-                taker = market_rules(venue, self.symbol).taker_fee
-                balance = streams.read_balance(venue)  # one read for every market
-            except ccxt.BaseError as exc:
-                errors.append(exc)
-                problems.append(f"hedge venue {venue.id}: {describe(exc)}")
-                self.hedge_books.append({"venue": account.venue.label, "error": describe(exc)})
-                continue
-            bids = [(dec(p), dec(a)) for p, a in book["bids"]]
-            asks = [(dec(p), dec(a)) for p, a in book["asks"]]
-            self.hedge_books.append({
-                "venue": account.venue.label,
-                "streamed": bool(book.get("streamed")),
-                "bids": [[_plain(p), _plain(a)] for p, a in bids[:SHOWN_LEVELS]],
-                "asks": [[_plain(p), _plain(a)] for p, a in asks[:SHOWN_LEVELS]],
-            })
-            stamp = book.get("timestamp") or received_ms
-            if not bids or not asks:
-                problems.append(f"hedge venue {venue.id}: its {self.symbol} book is empty")
-            elif is_stale(stamp, received_ms, config.stale_after_seconds):
-                age = (received_ms - stamp) / 1000
-                problems.append(f"hedge venue {venue.id}: its book is {age:.1f} s old")
-            else:
-                usable.append(HedgeVenue(
-                    venue.id, bids, asks, taker,
-                    _free(balance, self.rules.base), _free(balance, self.rules.quote),
-                ))
-        return HedgeFloor(usable, self.rules.maker_fee, config.hedge_buffer_bps), problems, errors
+        read = read_hedge_venues(self.hedge_accounts(), self.symbol, self.rules, config)
+        self.hedge_books = read.books  # as read, for the market page: the web process reads no venue
+        return read.floor, read.problems, read.errors
 
     def hedge_accounts(self) -> list[Account]:
         """Market.hedge_accounts(), without a query for the extra ones when there are none."""
@@ -637,6 +598,64 @@ class MarketTick:
 
 
 ANSWER_FIELDS = ("exchange_order_id", "state", "filled", "error", "updated_at")
+
+
+@dataclass
+class HedgeRead:
+    """What reading a market's hedge venues gave: the floor over the usable ones, why the others
+    were left out, the venue errors, and the books as read (for the market page)."""
+
+    floor: HedgeFloor
+    problems: list[str]
+    errors: list[Exception]
+    books: list[dict]
+
+
+def read_hedge_venues(
+    accounts: list[Account], symbol: str, rules: MarketRules, config: QuoteConfig
+) -> HedgeRead:
+    """Every hedge venue's book, taker fee and the hedge account's funds; a venue that errs or
+    whose book is empty or stale is left out, with the reason. A tick prices its levels off the
+    floor this builds, and a broker market its quotes (bots/otc/quotes.py)."""
+    usable: list[HedgeVenue] = []
+    problems: list[str] = []
+    errors: list[Exception] = []
+    books: list[dict] = []
+    for account in accounts:
+        venue = venue_for(account)
+        try:
+            # The streamed book when the stream process keeps a fresh one, else by REST.
+            stale = min(config.stale_after_seconds, Decimal(str(settings.STREAM_BOOK_STALE_SECONDS)))
+            book = streams.read_book(venue, account.venue_id, symbol, BOOK_DEPTH, stale)
+            # A book's age is judged by the wall clock when it arrived: a REST answer without
+            # a time is as fresh as its arrival; a cached or streamed one carries its time.
+            received_ms = int(time.time() * 1000)
+            taker = market_rules(venue, symbol).taker_fee
+            balance = streams.read_balance(venue)  # one read for every market
+        except ccxt.BaseError as exc:
+            errors.append(exc)
+            problems.append(f"hedge venue {venue.id}: {describe(exc)}")
+            books.append({"venue": account.venue.label, "error": describe(exc)})
+            continue
+        bids = [(dec(p), dec(a)) for p, a in book["bids"]]
+        asks = [(dec(p), dec(a)) for p, a in book["asks"]]
+        books.append({
+            "venue": account.venue.label,
+            "streamed": bool(book.get("streamed")),
+            "bids": [[_plain(p), _plain(a)] for p, a in bids[:SHOWN_LEVELS]],
+            "asks": [[_plain(p), _plain(a)] for p, a in asks[:SHOWN_LEVELS]],
+        })
+        stamp = book.get("timestamp") or received_ms
+        if not bids or not asks:
+            problems.append(f"hedge venue {venue.id}: its {symbol} book is empty")
+        elif is_stale(stamp, received_ms, config.stale_after_seconds):
+            age = (received_ms - stamp) / 1000
+            problems.append(f"hedge venue {venue.id}: its book is {age:.1f} s old")
+        else:
+            usable.append(HedgeVenue(
+                venue.id, bids, asks, taker, _free(balance, rules.base), _free(balance, rules.quote),
+            ))
+    return HedgeRead(HedgeFloor(usable, rules.maker_fee, config.hedge_buffer_bps), problems, errors, books)
 
 
 def record_answers(orders: list[Order]) -> None:

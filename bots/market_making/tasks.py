@@ -26,7 +26,8 @@ QUIET_PUSH_MS = 2000
 
 @shared_task(name="bots.tasks.tick_all_markets", ignore_result=True)
 def tick_all_markets() -> None:
-    for market_id in Market.objects.filter(enabled=True).values_list("pk", flat=True):
+    quoted = Market.objects.filter(enabled=True, kind=Market.BOOK)  # a broker market quotes no book
+    for market_id in quoted.values_list("pk", flat=True):
         # A tick that waits in the queue past the next beat is stale: let the next one run.
         mm_tick.apply_async((market_id,), expires=5)
 

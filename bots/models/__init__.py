@@ -8,6 +8,7 @@ from .checks import CheckItem, MorningCheck
 from .health import Breach, HealthSample, Heartbeat
 from .markets import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
 from .network_terms import NetworkClosure, NetworkTermsChange, NetworkTermsReading
+from .otc import ApiClient, BrokerQuote, BrokerSettings
 from .paper import PaperBalance, PaperCancelDeadline, PaperMarket, PaperOrder, PaperTrade
 from .sizing import SizingRun
 from .targets import MarketTargets, TargetChange
@@ -35,8 +36,11 @@ from .venues import Account, Venue
 __all__ = [
     "Account",
     "Alert",
+    "ApiClient",
     "AuditEntry",
     "BalanceSnapshot",
+    "BrokerQuote",
+    "BrokerSettings",
     "ChangeRequest",
     "Breach",
     "CheckItem",

@@ -33,7 +33,15 @@ class Market(models.Model):
     STATE_CHOICES = [(s, s) for s in (RUNNING, DEGRADED, HOLDING, PAUSED, KILLED)]
     STOPPED = (PAUSED, KILLED)
 
+    BOOK = "book"  # the MM bot quotes the own order book
+    BROKER = "broker"  # OTC: users ask for a firm quote for a size (bots/otc); nothing is quoted
+    KIND_CHOICES = [(BOOK, "order book (market making)"), (BROKER, "OTC broker (firm quotes)")]
+
     slug = models.SlugField(unique=True, help_text="Used in URLs, e.g. btc-usdt")
+    kind = models.CharField(
+        max_length=6, choices=KIND_CHOICES, default=BOOK,
+        help_text="A broker market's MM account is the inventory account its quotes book against",
+    )
     symbol = models.CharField(max_length=30, help_text="ccxt symbol, e.g. BTC/USDT")
     mm_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="mm_markets")
     hedge_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="hedge_markets")

@@ -84,7 +84,7 @@ def planned() -> list[AccountPlan]:
 
     markets = Market.objects.filter(enabled=True).select_related("mm_account__venue", "hedge_account__venue")
     for market in markets.order_by("pk"):
-        if market.mm_account.venue.kind == Venue.CCXT:
+        if market.mm_account.venue.kind == Venue.CCXT and market.kind == Market.BOOK:
             of(market.mm_account).fill_markets[market.symbol] = market.pk
         for account in market.hedge_accounts():
             if account.venue.kind != Venue.CCXT:

@@ -641,6 +641,26 @@ class PaperVenue:
             raise ccxt.InvalidAddress(f"{self.id}: {address!r} is no other paper account's address")
         return owner
 
+    def settle_off_book(self, base: str, quote: str, side: str, amount: Decimal, cost: Decimal) -> None:
+        """Paper only: the account trades `amount` of `base` for `cost` of `quote` with a user of
+        the exchange outside the book (an OTC quote accepted, bots/otc/quotes.py), as the
+        exchange's own ledger would settle it. The caller holds the transaction; the account
+        may go short, as the inventory it sources from is the operator's to watch."""
+        # Under the same locks as a trade on the book, so neither overwrites the other.
+        list(
+            PaperMarket.objects.select_for_update()
+            .filter(Q(base__in=(base, quote)) | Q(quote__in=(base, quote)), venue=self.venue)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        signed = {base: amount if side == BUY else -amount, quote: -cost if side == BUY else cost}
+        for asset, change in signed.items():
+            row, _ = PaperBalance.objects.get_or_create(
+                account=self.account, asset=asset, defaults={"free": 0, "used": 0}
+            )
+            # In Python: SQLite's arithmetic on these columns would go through floats.
+            PaperBalance.objects.filter(pk=row.pk).update(free=row.free + change)
+
     @staticmethod
     def _lock_funds(venue, asset: str) -> None:
 

@@ -115,7 +115,7 @@ def test_markets_quoted_by(world):
     accounts = [world.mm_account_id, world.hedge_account_id]
     for ids, symbol in ((accounts, SYMBOL), (accounts[1:], SYMBOL), (accounts, "ETH/USDT"), ([], SYMBOL)):
         orm = Market.objects.filter(
-            mm_account_id__in=ids, symbol=symbol, enabled=True
+            mm_account_id__in=ids, symbol=symbol, enabled=True, kind=Market.BOOK
         ).order_by("id").values_list("id", flat=True)
         same(capture.markets_quoted_by(ids, symbol), list(orm))
 
