@@ -16,6 +16,7 @@ from dashboard.desk import (
 from dashboard.hedging import hedges_views
 from dashboard.market_making import controls_views, market_views, settings_views
 from dashboard.onboarding import accounts_views, markets_views, venues_views
+from dashboard.otc import api_views
 from dashboard.simulation import demo_views, sizing_views
 from dashboard.treasury import network_terms_views, rebalance_views
 
@@ -106,6 +107,11 @@ urlpatterns = [
     path("demo", demo_views.demo_page, name="demo"),
     path("demo/act", demo_views.demo_act, name="demo-act"),
     path("demo/reset", demo_views.demo_reset, name="demo-reset"),
+    path("api/otc/v1/openapi.json", api_views.schema, name="otc-api-schema"),
+    path("api/otc/v1/markets", api_views.markets, name="otc-api-markets"),
+    path("api/otc/v1/quotes", api_views.ask, name="otc-api-ask"),
+    path("api/otc/v1/quotes/<str:ref>", api_views.quote_state, name="otc-api-quote"),
+    path("api/otc/v1/quotes/<str:ref>/accept", api_views.accept, name="otc-api-accept"),
     path("login/", login_limit.login, name="login"),
     path("two-factor/", two_factor_views.two_factor_page, name="two-factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
