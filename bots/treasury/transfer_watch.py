@@ -101,9 +101,9 @@ def source_withdrawal(p: TransferProposal) -> dict | None:
         if not isinstance(w, dict):
             continue
         ids = {str(w.get("id") or ""), str(w.get("txid") or "")} - {""}
-        if (p.withdrawal_id and p.withdrawal_id == str(w.get("id") or "")) or (
-            not p.withdrawal_id and p.txid in ids
-        ):
+        # A venue's id, or the reference it named the withdrawal by until the network's hash
+        # came (hollaex: bots/venues/ccxt_venue.py withdraw).
+        if (p.withdrawal_id and p.withdrawal_id in ids) or (not p.withdrawal_id and p.txid in ids):
             return w
     return None
 
@@ -117,7 +117,7 @@ def _keep_txid(p: TransferProposal, withdrawal: dict) -> None:
     """Keep the hash the source reports, which a deposit on the destination carries too: over
     none yet (a withdrawal through the API) or over the venue's withdrawal id typed by hand."""
     txid = _usable_txid(withdrawal.get("txid"))
-    if not txid or txid == p.txid or p.txid not in ("", str(withdrawal.get("id") or "")):
+    if not txid or txid in (p.txid, p.withdrawal_id) or p.txid not in ("", str(withdrawal.get("id") or "")):
         return
     with transaction.atomic():
         if P.objects.filter(pk=p.pk, state=P.SENT, txid=p.txid).update(txid=txid) == 1:

@@ -143,12 +143,13 @@ def execute(proposal_id: int, user=None) -> Done:
             raise TransferConflict(
                 f"The whitelisted address of transfer #{p.pk} changed meanwhile: try again."
             )
+        sending_at = timezone.now()
         moved = P.objects.filter(pk=p.pk, state=P.APPROVED).update(
-            state=P.SENDING, address=entry.address, tag=entry.tag, updated_at=timezone.now()
+            state=P.SENDING, address=entry.address, tag=entry.tag, updated_at=sending_at
         )
         if moved != 1:
             raise TransferConflict(state_message(P.objects.get(pk=p.pk)))
-        p.state, p.address, p.tag = P.SENDING, entry.address, entry.tag
+        p.state, p.address, p.tag, p.updated_at = P.SENDING, entry.address, entry.tag, sending_at
         audit_step(
             "sending",
             p,
@@ -208,13 +209,28 @@ def _find(venue, p: TransferProposal) -> dict | None:
             "transfer %s: cannot ask %s for its withdrawal: %s", p.pk, venue.id, describe(exc)
         )
         return None
-    return next(
-        (
-            w
-            for w in found
-            if (w.get("info") or {}).get("withdrawOrderId", p.client_id) == p.client_id
-        ),
-        None,
+    return next((w for w in found if isinstance(w, dict) and _is_this(w, p)), None)
+
+
+def _is_this(w: dict, p: TransferProposal) -> bool:
+    """Whether the venue's withdrawal `w` is this transfer's: by its client id where the venue
+    keeps one (binance's withdrawOrderId); else (hollaex) the same address and amount, made
+    since the transfer went sending."""
+    info = w.get("info") or {}
+    if "withdrawOrderId" in info:
+        return info["withdrawOrderId"] == p.client_id
+    since = (p.updated_at - SENDING_STALE).timestamp() * 1000
+    try:
+        same_amount = w.get("amount") is not None and dec(w["amount"]) == p.amount
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    return (
+        same_amount
+        and bool(p.address)
+        and w.get("address") == p.address
+        and (w.get("tag") or "") == (p.tag or "")
+        and isinstance(w.get("timestamp"), int)
+        and w["timestamp"] >= since
     )
 
 

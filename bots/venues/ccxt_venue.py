@@ -16,6 +16,8 @@ sent instead.
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation, localcontext
@@ -27,6 +29,8 @@ from bots.venues import stream_state
 from bots.venues.clients import KeptClient, client_fingerprint, kept_client
 from bots.venues.fill_identity import with_ids
 
+log = logging.getLogger(__name__)
+
 # What ccxt's parsing code raises when an answer is JSON of the wrong shape.
 MALFORMED = (LookupError, TypeError, ValueError, AttributeError, InvalidOperation)
 
@@ -34,6 +38,8 @@ MALFORMED = (LookupError, TypeError, ValueError, AttributeError, InvalidOperatio
 # for it, so it is named here (hollaex's parse_order sets clientOrderId None). A venue's options
 # can say otherwise either way: {"options": {"clientOrderIds": false}}.
 WITHOUT_CLIENT_ORDER_IDS = frozenset({"hollaex"})
+# Exchanges that name a withdrawal by a reference of their own before the network's hash.
+KIT_REFERENCES = frozenset({"hollaex"})
 # Extra params that make an exchange answer a time-bounded read oldest first, as binance does: by
 # default hollaex answers the newest page, so a read `since` a time could skip the oldest trades.
 OLDEST_FIRST = {
@@ -56,6 +62,14 @@ def to_decimals(value):
     if isinstance(value, list):
         return [to_decimals(item) for item in value]
     return value
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return value is not None
 
 
 def with_networks(currency: dict) -> dict:
@@ -359,12 +373,36 @@ class CcxtVenue:
         params = dict(params or {})
         if tag:
             params["tag"] = tag
+        if self.client.id in KIT_REFERENCES:
+            # The kit keeps no client id for a withdrawal (a retry finds it by address and
+            # amount: bots/treasury/withdrawals.py), so none is sent.
+            params.pop("withdrawOrderId", None)
         stream_state.balance_moving(self.balance_key)
         with self._answer("withdraw"):
             result = to_decimals(self.client.withdraw(code, plain(dec(amount)), address, params))
+        if result.get("id") is None and result.get("txid"):
+            result = self._named_by_reference(code, result)
         if result.get("id") is None:
             raise ccxt.BadResponse(f"{self.id} accepted a withdrawal without giving its id: {result}")
         return result
+
+    def _named_by_reference(self, code: str, answer: dict) -> dict:
+        """HollaEx answers a withdrawal with the kit's own reference (its transaction_id, which
+        ccxt reads as the txid) and no id: the withdrawals listing, where the reference stands
+        until the network's hash replaces it, gives the id. If the listing cannot be read, the
+        reference stands in for the id. Either way the reference is no transaction hash."""
+        reference = answer["txid"]
+        try:
+            listed = self.fetch_withdrawals(code, limit=50)
+        except ccxt.BaseError as exc:
+            log.warning("%s: withdrawal %s not found in its listing: %s", self.id, reference, exc)
+            listed = []
+        found = next(
+            (w for w in listed if isinstance(w, dict)
+             and reference in (w.get("txid"), (w.get("info") or {}).get("transaction_id"))),
+            None,
+        )
+        return {**(found or answer), "id": (found or {}).get("id") or reference, "txid": None}
 
     def fetch_deposit_address(self, code: str, params: dict | None = None) -> dict:
         """ccxt's fetchDepositAddress: {"currency", "network", "address", "tag", "info"}, the
@@ -378,7 +416,15 @@ class CcxtVenue:
         params: dict | None = None,
     ) -> list[dict]:
         with self._answer("fetch_withdrawals"):
-            return to_decimals(self.client.fetch_withdrawals(code, since, limit, params or {}))
+            rows = to_decimals(self.client.fetch_withdrawals(code, since, limit, params or {}))
+        if self.client.id in KIT_REFERENCES:
+            # The kit lists a withdrawal under its own reference (a UUID) in transaction_id
+            # until the network's hash replaces it; ccxt reads either as the txid. A reference
+            # is no hash: it stays in info only.
+            for row in rows:
+                if isinstance(row, dict) and _is_uuid(row.get("txid")):
+                    row["txid"] = None
+        return rows
 
     def fetch_deposits(
         self, code: str | None = None, since: int | None = None, limit: int | None = None,

@@ -41,7 +41,7 @@ POST_ONLY_REFUSED = (
     "only order."
 )
 PRIVATE = {"/v2/user/balance", "/v2/order", "/v2/orders", "/v2/user/trades", "/v2/user",
-           "/v2/user/deposits"}
+           "/v2/user/deposits", "/v2/user/withdrawal", "/v2/user/withdrawals"}
 
 
 def ccxt_config(base_url: str) -> dict:
@@ -79,6 +79,7 @@ class HollaExStub(StubExchange):
     def __init__(self, balances: dict[str, str] | None = None, **served):
         self.frozen_ms: int | None = None  # set to stamp every order and trade at one instant
         self.deposits: list[dict] = []  # the kit's deposit rows, oldest first
+        self.withdrawals: list[dict] = []  # the kit's withdrawal rows, oldest first
         # The user's deposit (address, tag) per (coin, network id), listed in the kit's /user
         # "wallet" (a tag after a colon); tests change them.
         self.deposit_addresses: dict[tuple[str, str], tuple[str, str]] = {
@@ -103,7 +104,7 @@ class HollaExStub(StubExchange):
     def set_coin(self, coin: str, *, withdraw: bool | None = None,
                  deposit: bool | None = None) -> None:
         """The exchange opens or closes a coin for withdrawals or deposits, as /constants says
-        (allow_withdrawal, allow_deposit)."""
+        (allow_withdrawal, allow_deposit); a withdrawal of a closed coin is refused."""
         if withdraw is not None:
             self.coin_terms[coin]["allow_withdrawal"] = withdraw
         if deposit is not None:
@@ -183,6 +184,14 @@ class HollaExStub(StubExchange):
             if p.get("start_date"):
                 rows = [d for d in rows if parse_iso(d["created_at"]) >= parse_iso(p["start_date"])]
             rows = rows[::-1]  # newest first, as the kit answers by default
+            return {"count": len(rows), "data": rows[: min(int(p.get("limit") or 50), 100)]}
+        if endpoint == ("POST", "user/withdrawal"):
+            return self.withdraw(p)
+        if endpoint == ("GET", "user/withdrawals"):
+            rows = [w for w in self.withdrawals if w["currency"] == p.get("currency", w["currency"])]
+            if p.get("start_date"):
+                rows = [w for w in rows if parse_iso(w["created_at"]) >= parse_iso(p["start_date"])]
+            rows = rows[::-1]
             return {"count": len(rows), "data": rows[: min(int(p.get("limit") or 50), 100)]}
         if endpoint == ("GET", "user/trades"):
             mine = [t for t in self.trades if t.account == BOT]
@@ -293,6 +302,67 @@ class HollaExStub(StubExchange):
                 "currency": coin.lower(), "created_at": iso(now_ms()),
                 "updated_at": iso(now_ms()), "user_id": 1,
             })
+
+    # --- withdrawals: what ccxt's hollaex withdraw and fetchWithdrawals send and read ---------
+    #
+    # The answer to a withdrawal names it by the kit's reference (transaction_id, a UUID) and
+    # gives no id; the stub lists the withdrawal under its own numeric id with that reference
+    # as transaction_id until the network's hash replaces it (complete_withdrawal). The fee is
+    # taken out of the amount, as on the binance stub. The stub refuses a field the kit's
+    # withdrawal does not take, so the tests show Ballast sends none of binance's there.
+
+    WITHDRAWAL_FIELDS = {"currency", "amount", "address", "network", "otp_code", "fee_coin"}
+
+    def withdraw(self, p: dict) -> dict:
+        unknown = sorted(set(p) - self.WITHDRAWAL_FIELDS)
+        if unknown:
+            raise KitError(f"Invalid parameters: {', '.join(unknown)}")
+        coin = str(p.get("currency") or "").lower()
+        terms = self.coin_terms.get(coin)
+        if terms is None:
+            raise KitError(f"Invalid currency: {p.get('currency')}")
+        network = str(p.get("network") or "").lower()
+        fees = terms.get("withdrawal_fees")
+        if fees is not None and network not in fees:
+            raise KitError(f"Invalid network: {p.get('network')}")
+        if fees is None and network not in ("", coin):
+            raise KitError(f"Invalid network: {p.get('network')}")
+        entry = (fees or {}).get(network) or {}
+        if not terms.get("allow_withdrawal") or entry.get("active") is False:
+            raise KitError(f"Withdrawal is disabled for {coin}")
+        amount = Decimal(str(p.get("amount")))
+        fee = entry.get("value", terms["withdrawal_fee"])
+        if amount < terms["min"] or amount <= fee:
+            raise KitError(f"Invalid amount: minimum is {number(terms['min'])}")
+        address = str(p.get("address") or "")
+        if not address:
+            raise KitError("Invalid address")
+        try:
+            self.book.balances.withdraw(BOT, coin.upper(), amount)
+        except Rejected as exc:
+            raise KitError("Insufficient balance to perform the withdrawal") from exc
+        reference = str(uuid.uuid4())
+        self.withdrawals.append({
+            "id": len(self.withdrawals) + 1, "amount": number(amount), "fee": number(fee),
+            "fee_coin": coin, "address": address, "transaction_id": reference, "status": False,
+            "dismissed": False, "rejected": False, "description": "", "type": "withdrawal",
+            "currency": coin, "network": network or coin, "created_at": iso(now_ms()),
+            "updated_at": iso(now_ms()), "user_id": 1,
+        })
+        return {"message": "Withdrawal request is in the queue and will be processed.",
+                "transaction_id": reference, "amount": number(amount), "currency": coin,
+                "fee": number(fee), "fee_coin": coin}
+
+    def complete_withdrawal(self, index: int = -1, txid: str = "0xabc") -> None:
+        """The network confirmed a withdrawal: listed with its hash, status true."""
+        self.withdrawals[index].update(status=True, transaction_id=txid, updated_at=iso(now_ms()))
+
+    def end_withdrawal(self, how: str = "rejected", index: int = -1) -> None:
+        """The kit dismissed or rejected a withdrawal: the amount comes back."""
+        with self._lock:
+            row = self.withdrawals[index]
+            self.book.balances.deposit(BOT, row["currency"].upper(), Decimal(str(row["amount"])))
+            row.update({how: True, "updated_at": iso(now_ms())})
 
     def user(self) -> dict:
         """GET /v2/user: the account, with its deposit addresses ("wallet"), which ccxt reads
