@@ -123,7 +123,7 @@ def build_world(folder: Path) -> dict:
     from bots.desk.roles import group
 
     call_command("migrate", verbosity=0)
-    call_command("seed_demo", "--username", "bench-seed", stdout=io.StringIO())
+    call_command("seed_demo", "--minimal", "--username", "bench-seed", stdout=io.StringIO())
     operator = User.objects.create_user(username="olivia", password=PASSWORD)
     operator.groups.add(group("operator"))
     from django.db import connections

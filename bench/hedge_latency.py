@@ -144,7 +144,7 @@ def build_world():
     settings.MIGRATION_MODULES = {app: None for app in ("bots", "dashboard", "auth", "admin",
                                                          "contenttypes", "sessions")}
     call_command("migrate", run_syncdb=True, verbosity=0)
-    call_command("seed_demo", "--trades-per-minute", "0", "--username", "bench", stdout=io.StringIO())
+    call_command("seed_demo", "--minimal", "--trades-per-minute", "0", "--username", "bench", stdout=io.StringIO())
 
     from bots.models import Market, PaperBalance
     from bots.venues.paper import PaperVenue

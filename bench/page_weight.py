@@ -48,7 +48,7 @@ def prepare() -> None:
 
     call_command("migrate", run_syncdb=True, verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
-    call_command("seed_demo", "--trades-per-minute", "0", "--username", "bench-operator", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", "--minimal", "--trades-per-minute", "0", "--username", "bench-operator", stdout=open(os.devnull, "w"))
     paper_flow.move_outside_markets(int(time.time()))
     for market in Market.objects.all():
         quoter.run_tick(market.pk, on_hedge=lambda hedge_id: None)

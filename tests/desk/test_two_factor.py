@@ -180,7 +180,7 @@ def test_the_panel_asks_for_the_code_on_a_big_transfer(client, big_proposal, ope
 
 def test_the_demo_login_gets_an_authenticator_and_says_how_to_read_its_code(db):
     out = io.StringIO()
-    call_command("seed_demo", "--trades-per-minute", "0", stdout=out)
+    call_command("seed_demo", "--minimal", "--trades-per-minute", "0", stdout=out)
     # The command as printed runs from the checkout (manage.py alone is not on PATH, and the
     # system python has no Django).
     assert "`.venv/bin/python manage.py demo_code operator`" in out.getvalue()
@@ -199,7 +199,7 @@ def test_the_stub_demos_code_command_names_its_own_folder(db, settings):
     # command would read the paper demo's database and print a code the stub demo refuses.
     settings.VAR_DIR = settings.BASE_DIR / "var" / "stub"
     out = io.StringIO()
-    call_command("seed_demo", "--trades-per-minute", "0", stdout=out)
+    call_command("seed_demo", "--minimal", "--trades-per-minute", "0", stdout=out)
     assert "`BALLAST_VAR_DIR=var/stub .venv/bin/python manage.py demo_code operator`" in (
         out.getvalue()
     )

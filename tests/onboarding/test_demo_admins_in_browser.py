@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(
 def test_the_printed_admin_login_reaches_the_exchanges_pages(page, live_url, artifacts, settings):
     settings.TWO_FACTOR = True  # so the demo prints the codes' command (the server has it on)
     out = io.StringIO()
-    call_command("seed_demo", "--trades-per-minute", "0", "--new-password", stdout=out)
+    call_command("seed_demo", "--minimal", "--trades-per-minute", "0", "--new-password", stdout=out)
     admin = DEMO_ADMINS[0]
     password = out.getvalue().split(f"  {admin} ")[1].split("with password")[1].split()[0]
 
