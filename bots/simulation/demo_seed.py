@@ -3,11 +3,12 @@
 Three markets on the own exchange, one MM bot account quoting all of them:
 
 - BTC/USDT and ETH/USDT, flagship pairs, hedged on two outside venues: the external exchange,
-  deep but 10 bps a trade, and a regional exchange, thin but 1.5 bps. The hedge router sends a
-  small hedge where it is cheapest net of fee (mostly the regional one) and a large one where
-  the book holds it (the external one); the hedge floor does the same per level, so the MM
-  bot's best levels sit tight (about 9 bps wide, under the playbook's 10) and its outer levels,
-  hedged on the deep book, hold the depth (over $100k a side within 0.5%).
+  deep but 10 bps a trade, and a regional exchange, thin but 1.5 bps. The hedge router sends
+  each hedge where its size costs least net of fee: the regional exchange while its (smaller)
+  hedging bot can cover it, the external one beyond. The hedge floor prices each level the same
+  way, so the MM bot's best levels, hedged on the regional book, sit tight (about 9 bps wide,
+  under the playbook's 10), and its outer levels, once their cumulative size is more than the
+  thin book holds, are priced against the deep one: together over $100k a side within 0.5%.
 - XHT/USDT (HollaEx's own token), a long-tail pair on the external exchange alone, whose book
   there is thin and wide: the MM bot quotes it 70 bps wide and about $1k deep, so its targets
   (30 bps, $10k within 0.5%) show red, which is what a breach looks like on the desk.
