@@ -16,7 +16,7 @@ from dashboard.desk import (
 from dashboard.hedging import hedges_views
 from dashboard.market_making import controls_views, market_views, settings_views
 from dashboard.onboarding import accounts_views, markets_views, venues_views
-from dashboard.otc import api_views
+from dashboard.otc import api_views, otc_views
 from dashboard.simulation import demo_views, sizing_views
 from dashboard.treasury import network_terms_views, rebalance_views
 
@@ -107,6 +107,12 @@ urlpatterns = [
     path("demo", demo_views.demo_page, name="demo"),
     path("demo/act", demo_views.demo_act, name="demo-act"),
     path("demo/reset", demo_views.demo_reset, name="demo-reset"),
+    path("otc/", otc_views.otc, name="otc"),
+    path("otc/markets/add", otc_views.add_market, name="otc-market-add"),
+    path("otc/clients/add", otc_views.add_client, name="otc-client-add"),
+    path("otc/clients/<int:pk>/revoke", otc_views.revoke_client, name="otc-client-revoke"),
+    path("otc/<slug:slug>/", otc_views.otc_market, name="otc-market"),
+    path("otc/<slug:slug>/settings", otc_views.save_settings, name="otc-settings"),
     path("api/otc/v1/openapi.json", api_views.schema, name="otc-api-schema"),
     path("api/otc/v1/markets", api_views.markets, name="otc-api-markets"),
     path("api/otc/v1/quotes", api_views.ask, name="otc-api-ask"),

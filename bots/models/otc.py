@@ -112,3 +112,10 @@ class BrokerQuote(models.Model):
     @property
     def notional(self) -> Decimal:
         return self.price * self.amount
+
+    def state_at(self, now) -> str:
+        """Its state as a reader should see it: an open quote past its time is expired, whether
+        or not an acceptance has closed it as such yet."""
+        if self.state == self.OPEN and self.expires_at <= now:
+            return self.EXPIRED
+        return self.state

@@ -222,12 +222,3 @@ def _book(market: Market, quote: BrokerQuote, now: datetime, on_hedge) -> Fill:
     if account.venue.kind == Venue.PAPER:
         PaperVenue(account).settle_off_book(market.base, market.quote, side, quote.amount, fill.cost)
     return fill
-
-
-def expire_due(now: datetime | None = None) -> int:
-    """Close the open quotes whose time is up (the page counts them as expired)."""
-    now = now or timezone.now()
-    return BrokerQuote.objects.filter(state=BrokerQuote.OPEN, expires_at__lte=now).update(
-        state=BrokerQuote.EXPIRED, reason="not accepted in time", decided_at=now
-    )
-

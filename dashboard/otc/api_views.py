@@ -49,7 +49,7 @@ def quote_json(quote: BrokerQuote) -> dict:
         "amount": _plain(quote.amount),
         "price": _plain(quote.price),
         "total": _plain(quote.price * quote.amount),
-        "state": quote.state,
+        "state": quote.state_at(timezone.now()),
         "expires_at": quote.expires_at.isoformat().replace("+00:00", "Z"),
         "reason": quote.reason,
     }
@@ -160,11 +160,7 @@ def ask(request):
 
 @api("GET")
 def quote_state(request, ref):
-    quote = quotes.find(request.api_client, ref)
-    if quote.state == BrokerQuote.OPEN and quote.expires_at <= timezone.now():
-        quotes.expire_due()
-        quote.refresh_from_db()
-    return JsonResponse(quote_json(quote))
+    return JsonResponse(quote_json(quotes.find(request.api_client, ref)))
 
 
 @api("POST")

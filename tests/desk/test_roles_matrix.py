@@ -112,6 +112,14 @@ ROUTES = {
     "sizing": ("GET", VIEWER, None),
     "sizing-start": ("POST", OPERATOR, _market),
     "sizing-run": ("GET", VIEWER, _missing),
+    # OTC broker markets (issue 16): everyone sees the quotes; admins set pricing, limits and
+    # the inventory account, add broker markets, and make and revoke the API clients' tokens.
+    "otc": ("GET", VIEWER, None),
+    "otc-market": ("GET", VIEWER, lambda world: ["no-such-market"]),
+    "otc-settings": ("POST", ADMIN, lambda world: ["no-such-market"]),
+    "otc-market-add": ("POST", ADMIN, None),
+    "otc-client-add": ("POST", ADMIN, None),
+    "otc-client-revoke": ("POST", ADMIN, _missing),
     # The public simulation widget (issue 7): no login, each visitor in a run of their own.
     "demo": ("GET", PUBLIC, None),
     "demo-act": ("POST", PUBLIC, None),

@@ -4,10 +4,12 @@ schema it is documented by."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bots.models import ApiClient, BrokerQuote, Fill, Hedge
 from bots.otc import clients
@@ -138,3 +140,12 @@ def test_the_schema_is_served_and_names_every_route(db):
     assert schema["openapi"].startswith("3.")
     assert set(schema["paths"]) == {"/markets", "/quotes", "/quotes/{id}", "/quotes/{id}/accept", "/openapi.json"}
     assert schema["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+
+
+def test_a_quote_past_its_time_reads_as_expired(broker_market, token):
+    quote = ask(token).json()
+    BrokerQuote.objects.filter(ref=quote["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert call("get", f"/quotes/{quote['id']}", token).json()["state"] == "expired"
+    late = call("post", f"/quotes/{quote['id']}/accept", token)
+    assert late.status_code == 410 and late.json()["error"]["code"] == "expired"
+    assert not Fill.objects.exists()
