@@ -3,7 +3,8 @@ capability's tasks module (bots/*/tasks.py, dashboard/*/tasks.py), registered by
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+from django.db import connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ballast.settings")
 
@@ -11,3 +12,16 @@ app = Celery("ballast")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+@signals.task_postrun.connect
+def close_broken_database_connections(**_) -> None:
+    """A connection a task found broken (the database restarted) is closed after the task, so
+    the next one connects afresh. Celery's Django fixup keeps connections for CELERY_DB_REUSE_MAX
+    tasks without looking at them: every task would fail on the dead connection until then (the
+    restart drill found ticks stopped for good after a PostgreSQL restart)."""
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and connection.errors_occurred:
+            if connection.is_usable():
+                connection.errors_occurred = False
+            else:
+                connection.close()

@@ -146,7 +146,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 # Celery's Django fixup otherwise closes the database connection before and after every task,
 # so each hedge would pay a new connection (on PostgreSQL a TCP connect and log-in): reuse it,
-# closing it every 1,000 tasks. A connection that died fails one task, which is retried.
+# closing it every 1,000 tasks. A connection that died fails one task and is closed after it
+# (ballast/celery.py), so the next task connects afresh.
 CELERY_DB_REUSE_MAX = 1000
 # Fill capture and hedges have a queue of their own, so that a worker given only that queue
 # (`celery worker -Q hedging`) never makes a hedge wait behind a page refresh. A worker started
