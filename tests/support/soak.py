@@ -143,8 +143,9 @@ async def soak(market: Market, stubs: ServedStubs, fills: int, fault_share: floa
     return result
 
 
-def check(market: Market, stubs: ServedStubs, result: SoakResult) -> None:
-    """Count what the sweep must leave at zero, and compare the ledger with the stubs."""
+def check(market: Market, stubs: ServedStubs, result: SoakResult, funds: dict = FUNDS) -> None:
+    """Count what the sweep must leave at zero, and compare the ledger with the stubs (each
+    account given `funds` at the start)."""
     result.fills = Fill.objects.filter(market=market).count()
     venue_trades = [t for t in stubs.own.trades if t.account == BOT]
     assert result.fills == len(venue_trades), (result.fills, len(venue_trades))
@@ -162,7 +163,7 @@ def check(market: Market, stubs: ServedStubs, result: SoakResult) -> None:
     for account, stub in ((market.mm_account, stubs.own), (market.hedge_account, stubs.outside)):
         for asset in ("BTC", "USDT"):
             free, used = stub.balance(asset)
-            recorded = D(FUNDS[asset]) + moves.get((account.pk, asset), D(0))
+            recorded = D(funds[asset]) + moves.get((account.pk, asset), D(0))
             if free + used != recorded:
                 result.ledger_differences.append(
                     f"{stub.base_url} {asset}: stub {free + used}, records {recorded}"
