@@ -59,6 +59,18 @@ def save_venue(venue: Venue, *, user) -> Venue:
     return venue
 
 
+def add_account(venue: Venue, name: str, role: str, *, user, api_key: str, secret: str,
+                password: str = "") -> Account:
+    """A bot's account on a venue with its trading key: 'account added' in the audit log with
+    what it holds (never the key), then 'key set'."""
+    with transaction.atomic():
+        account = Account.objects.create(venue=venue, name=name, role=role)
+        record("account added", user=user, subject=f"account {account.pk}", before=None,
+               after={"venue": venue.name, "name": name, "role": role})
+        set_keys(account, user=user, api_key=api_key, secret=secret, password=password)
+    return account
+
+
 def _clear_check(account: Account) -> None:
     account.checked_at, account.check_passed, account.check_report = None, False, {}
 

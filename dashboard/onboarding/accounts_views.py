@@ -91,9 +91,10 @@ def add_account(request):
     if not form.is_valid():
         return _render(request, form, status=422)
     data = form.cleaned_data
-    account = Account.objects.create(venue=data["venue"], name=data["name"], role=data["role"])
-    onboarding.set_keys(account, user=request.user, api_key=data["api_key"],
-                        secret=data["secret"], password=data["password"])
+    account = onboarding.add_account(
+        data["venue"], data["name"], data["role"], user=request.user, api_key=data["api_key"],
+        secret=data["secret"], password=data["password"],
+    )
     messages.success(request, f"{account} added with its key: test its connection now.")
     return redirect("onboarding-accounts")
 

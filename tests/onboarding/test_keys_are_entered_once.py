@@ -90,3 +90,15 @@ def test_operators_cannot_set_keys(client, operator, venue):
     client.force_login(operator)
     assert add_account(client, venue).status_code == 403
     assert not Account.objects.exists()
+
+
+def test_an_added_account_is_audited_with_what_it_holds_but_not_its_key(admin_client, venue):
+    add_account(admin_client, venue)
+
+    account = Account.objects.get()
+    added = AuditEntry.objects.get(action="account added")
+    assert added.subject == f"account {account.pk}" and added.user.is_authenticated
+    assert added.details["before"] is None
+    assert added.details["after"] == {"venue": "bin", "name": "Hedging bot", "role": "hedge"}
+    assert KEY not in str(added.details) and SECRET not in str(added.details)
+    assert AuditEntry.objects.filter(action="key set", subject=f"account {account.pk}").exists()
