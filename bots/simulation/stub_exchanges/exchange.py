@@ -13,6 +13,7 @@ the depth snapshot gives too: binance_ws.py turns them into stream events).
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -88,8 +89,7 @@ class StubExchange(ABC):
         self._faults: deque[tuple[int, str | None]] = deque()
         self._delay = 0.0
         self._faults_only = self._delay_only = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._server.handle_error = lambda request, address: None  # clients that timed out
+        self._server = _Server(("127.0.0.1", port), _handler_for(self))
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         # A short poll interval: stop() waits for one, and every test stops a stub.
         self._thread = threading.Thread(
@@ -166,9 +166,17 @@ class StubExchange(ABC):
         self._delay = seconds
         self._delay_only = only
 
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections the server took so far (clients keep theirs alive)."""
+        return self._server.accepted
+
     def stop(self):
+        """Stop serving, and close the connections clients keep alive: a stopped exchange takes
+        no request on an old connection either, and no handler thread waits on one."""
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
 
     def __enter__(self):
         return self
@@ -211,15 +219,55 @@ class StubExchange(ABC):
             listener(change)
 
 
+class _Server(ThreadingHTTPServer):
+    """A threaded HTTP server that knows its open connections, so stop() can close them."""
+
+    def __init__(self, address, handler):
+        super().__init__(address, handler)
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        self.accepted = 0  # connections taken so far, for tests
+
+    def process_request(self, request, client_address):
+        with self._open_lock:
+            self._open.add(request)
+            self.accepted += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        pass  # clients that timed out or went away
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            open_, self._open = list(self._open), set()
+        for request in open_:
+            try:
+                request.shutdown(socket.SHUT_RDWR)  # the handler's read ends: its thread exits
+            except OSError:
+                pass
+            request.close()
+
+
 def _handler_for(stub: StubExchange):
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive, as real exchanges serve: ccxt's sessions reuse one connection instead of
+        # opening a TCP connection per request. Every answer says its Content-Length.
+        protocol_version = "HTTP/1.1"
+
         def log_message(self, format, *args):  # keep pytest output clean
             pass
 
         def _serve(self):
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
-            raw = url.query if self.command in ("GET", "DELETE") else self.rfile.read(length).decode()
+            # Read the body whatever the method: left unread it would be taken for the next request.
+            body = self.rfile.read(length).decode() if length else ""
+            raw = url.query if self.command in ("GET", "DELETE") else body
             params = stub.params_of(self.command, raw)
             stub.requests.append((self.command, url.path, params))
             endpoint = f"{self.command} {url.path}"
