@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from bots.platform.credentials import decrypt, encrypt
+from bots.platform.credentials import decrypt, decrypt_kept, encrypt
 
 
 class Venue(models.Model):
@@ -98,18 +98,15 @@ class Account(models.Model):
 
     def withdrawal_credentials(self) -> dict[str, str]:
         """The withdrawal key's ccxt constructor keys; empty when the account has none."""
-        values = {
-            "apiKey": decrypt(self.withdraw_api_key_enc),
-            "secret": decrypt(self.withdraw_secret_enc),
-            "password": decrypt(self.withdraw_password_enc),
-        }
-        return {key: value for key, value in values.items() if value}
+        return self._decrypted("withdraw", (self.withdraw_api_key_enc, self.withdraw_secret_enc,
+                                            self.withdraw_password_enc))
 
     def credentials(self) -> dict[str, str]:
         """ccxt constructor keys; empty ones are left out."""
-        values = {
-            "apiKey": decrypt(self.api_key_enc),
-            "secret": decrypt(self.secret_enc),
-            "password": decrypt(self.password_enc),
-        }
-        return {key: value for key, value in values.items() if value}
+        return self._decrypted("trade", (self.api_key_enc, self.secret_enc, self.password_enc))
+
+    def _decrypted(self, which: str, tokens: tuple[str, str, str]) -> dict[str, str]:
+        # Kept decrypted per account in the process while its stored tokens stay the same
+        # (bots/platform/credentials.py): a hedge or tick pays no decryption.
+        values = decrypt_kept((self.pk, which), tokens) if self.pk else tuple(map(decrypt, tokens))
+        return {key: value for key, value in zip(("apiKey", "secret", "password"), values, strict=True) if value}
