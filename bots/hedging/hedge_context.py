@@ -21,7 +21,7 @@ from bots.platform.sql import column, columns, num, statement, table
 
 MARKET_FIELDS = ("id", "slug", "symbol", "mm_account_id", "hedge_account_id")
 SETTING_FIELDS = ("id", "max_notional", "ladder_steps", "ladder_step_bps", "ladder_pause_ms")
-VENUE_FIELDS = ("id", "name", "label", "kind", "exchange_id", "options", "fault")
+VENUE_FIELDS = ("id", "name", "label", "kind", "exchange_id", "options", "fault", "sandbox")
 ACCOUNT_FIELDS = ("id", "venue_id", "name", "role", "api_key_enc", "secret_enc", "password_enc")
 
 
@@ -85,6 +85,7 @@ def load(market_id: int) -> MarketContext:
         account = sql.instance(Account, dict(zip(ACCOUNT_FIELDS, row[: len(ACCOUNT_FIELDS)], strict=True)))
         venue = dict(zip(VENUE_FIELDS, row[len(ACCOUNT_FIELDS) :], strict=True))
         venue["options"] = options.from_db_value(venue["options"], None, connection)
+        venue["sandbox"] = bool(venue["sandbox"])  # SQLite answers 0 or 1
         account.venue = sql.instance(Venue, venue)
         accounts.append(account)
     return MarketContext(market, slippage, settings, accounts)
