@@ -1,10 +1,12 @@
 """Hedge books streamed by the exchange (ccxt.pro against the binance websocket stub, real Redis):
-a gap in the book's sequence makes a fresh snapshot, a stale streamed book is not used, and a
+a gap in the book's sequence makes a fresh snapshot, a change that arrives while the stream is
+busy is saved without waiting for the next one, a stale streamed book is not used, and a
 reference that moves beyond the refresh tolerance queues the market's tick at once."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from decimal import Decimal
 
 import ccxt
@@ -15,6 +17,7 @@ from asgiref.sync import sync_to_async
 from bots.market_making import quoter
 from bots.models import Market
 from bots.platform import events
+from bots.streams import runner, work
 from bots.streams.runner import forget_failed
 from bots.venues import stream_state as state
 from tests.support.streams import Stubs, eventually, hedge_on_stub, running
@@ -41,6 +44,14 @@ def book(market):
     return state.streamed_book(market.hedge_account.venue_id, "BTC/USDT", 60)
 
 
+async def until(check, what: str, seconds: float = 40.0) -> None:
+    """Wait in the event loop for `check()` (no database) to be true; fail saying `what`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"waited {seconds:g} s for {what}"
+        await asyncio.sleep(0.02)
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_a_gap_in_the_sequence_makes_a_fresh_snapshot(market, stubs):
     async with running(lambda hedge_id: None):
@@ -56,6 +67,44 @@ async def test_a_gap_in_the_sequence_makes_a_fresh_snapshot(market, stubs):
     assert stubs.requests(DEPTH) == snapshots + 1
     # The lost update is in the book all the same: it came with the fresh snapshot.
     assert streamed["bids"][:2] == [[D("64996"), D("0.2")], [D("64995"), D("0.1")]]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_change_that_arrives_while_the_stream_is_busy_is_saved_at_once(market, stubs, monkeypatch):
+    # The stream reads the markets after saving a book (book_moved); on a loaded machine that
+    # read is slow, and a depth message arriving meanwhile resolves a watch nobody awaits.
+    busy, go_on = threading.Event(), threading.Event()
+    read_markets = work.market_watches
+
+    def slow_market_watches(venue_ids):
+        if stubs.rest.book.depth("buy")[0][0] == D("64991"):  # the first change's book: hold it
+            busy.set()
+            assert go_on.wait(30), "the test never let the read finish"
+        return read_markets(venue_ids)
+
+    monkeypatch.setattr(work, "market_watches", slow_market_watches)
+    monkeypatch.setattr(runner, "WATCHES_SECONDS", 0.0)  # the markets read after every book
+    try:
+        async with running(lambda hedge_id: None):
+            await eventually(lambda: book(market), "the streamed book")
+            stubs.rest.seed_liquidity("buy", "64991", "0.1")
+            # Waited for here in the loop: the ORM's thread, where `eventually` checks, is the one
+            # held busy.
+            await until(busy.is_set, "the stream busy after the first change")
+            stubs.rest.seed_liquidity("buy", "64999", "0.2")  # arrives while it is busy
+            await until(lambda: any(m.get("b") == [["64999.00000000", "0.20000000"]]
+                                    for kind, m in list(stubs.ws.sent) if kind == "depth"),
+                        "the second change sent")
+            await asyncio.sleep(0.2)  # for ccxt to read it (not asserted: the outcome is)
+            go_on.set()
+            # No message comes after this one: the stream must save it from ccxt's book.
+            streamed = await eventually(
+                lambda: (b := book(market)) and b["bids"][0] == [D("64999"), D("0.2")] and b, "the second change"
+            )
+    finally:
+        go_on.set()
+
+    assert streamed["bids"][:2] == [[D("64999"), D("0.2")], [D("64991"), D("0.1")]]
 
 
 async def test_a_gap_found_while_nobody_watched_fails_one_watch_not_every_one(stubs):
