@@ -5,6 +5,7 @@ connections its clients keep, so it takes no request on them and no thread waits
 from __future__ import annotations
 
 import http.client
+import socket
 
 import ccxt
 import pytest
@@ -47,6 +48,9 @@ def test_every_answer_says_its_length_and_the_connection_stays_open(stub):
         connection.getresponse().read()
         connection.request("GET", "/api/v3/ping")
         assert connection.getresponse().status == 200
+        # The answer goes out at once, not after the client's delayed ACK of its headers.
+        [served] = stub._server.open_connections()
+        assert served.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     finally:
         connection.close()
     assert stub.connections_accepted == 1
