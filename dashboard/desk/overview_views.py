@@ -110,7 +110,9 @@ def market_row(market: Market, now) -> dict:
 
 def overview_context(now=None, published_at: int | None = None) -> dict:
     now = now or timezone.now()
-    markets = Market.objects.select_related("mm_account__venue", "hedge_account__venue").order_by("symbol")
+    markets = Market.objects.filter(kind=Market.BOOK).select_related(
+        "mm_account__venue", "hedge_account__venue"
+    ).order_by("symbol")  # a broker market has no book to grade: the OTC page shows it
     silence = worker_silence(now)
     return {
         "rows": [market_row(market, now) for market in markets],

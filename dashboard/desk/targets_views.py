@@ -108,7 +108,7 @@ def card(market: Market, user, form: TargetsForm | None = None, note: str = "", 
 def _page(request, editing: Market | None = None, form: TargetsForm | None = None, status: int = 200):
     cards = [
         card(market, request.user, form if market == editing else None)
-        for market in Market.objects.order_by("symbol")
+        for market in Market.objects.filter(kind=Market.BOOK).order_by("symbol")
     ]
     return render(request, "targets.html", {"cards": cards}, status=status)
 

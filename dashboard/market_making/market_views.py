@@ -29,7 +29,7 @@ def _market(slug: str) -> Market:
 @login_required
 def home(request):
     """A desk of one market opens on it; a desk of several on the overview of them all."""
-    markets = list(Market.objects.order_by("pk")[:2])
+    markets = list(Market.objects.filter(kind=Market.BOOK).order_by("pk")[:2])
     if not markets:
         return render(request, "no_markets.html")
     if len(markets) > 1:
@@ -41,6 +41,8 @@ def home(request):
 @login_required
 def market_page(request, slug: str):
     market = _market(slug)
+    if market.kind == Market.BROKER:  # no book to show: its quotes are on the OTC page
+        return redirect("otc-market", slug=market.slug)
     if request.htmx and request.htmx.target == "market-history":
         # The page asks for its history again when it missed a whole bucket of pushes.
         return JsonResponse(market_history(market))
@@ -50,7 +52,7 @@ def market_page(request, slug: str):
         "market.html",
         {
             "market": market,
-            "markets": Market.objects.order_by("symbol"),
+            "markets": Market.objects.filter(kind=Market.BOOK).order_by("symbol"),
             "snapshot": market_snapshot(market),
             "history": market_history(market),
             "history_hours": HISTORY_HOURS,

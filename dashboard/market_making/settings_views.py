@@ -117,7 +117,7 @@ def _market(slug: str) -> Market:
 def _render(request, market: Market, form: QuoteSettingsForm, status: int = 200, note: str = ""):
     context = {
         "market": market,
-        "markets": Market.objects.order_by("symbol"),
+        "markets": Market.objects.filter(kind=Market.BOOK).order_by("symbol"),
         "form": form,
         "can_edit": has_role(request.user, ADMIN),
         "versions": market.settings_versions.select_related("user")[:HISTORY_LENGTH],
