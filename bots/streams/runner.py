@@ -33,6 +33,7 @@ import ccxt
 import ccxt.pro
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections
 
 from bots.engine.rules import dec
 from bots.engine.streams import cross_mid, filled_more, moved_beyond
@@ -354,7 +355,17 @@ class StreamProcess:
     async def run(self, stop: asyncio.Event) -> None:
         try:
             while not stop.is_set():
-                await self.replan()
+                try:
+                    await self.replan()
+                except DatabaseError as exc:
+                    # The database is down or restarting: the streams keep the plan they have,
+                    # and a capture that failed meanwhile is caught up by the stream's resync.
+                    log.warning("the streams' plan could not be read (%s); looking again in %.0f s",
+                                exc, REPLAN_SECONDS)
+                finally:
+                    # A connection a database restart broke is closed here, so the captures
+                    # connect afresh instead of failing on it for good.
+                    await sync_to_async(close_old_connections)()
                 try:
                     await asyncio.wait_for(stop.wait(), REPLAN_SECONDS)
                 except TimeoutError:
