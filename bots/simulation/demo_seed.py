@@ -8,7 +8,7 @@ Three markets on the own exchange, one MM bot account quoting all of them:
   hedging bot can cover it, the external one beyond. The hedge floor prices each level the same
   way, so the MM bot's best levels, hedged on the regional book, sit tight (about 9 bps wide,
   under the playbook's 10), and its outer levels, once their cumulative size is more than the
-  thin book holds, are priced against the deep one: together over $100k a side within 0.5%.
+  thin book holds, are priced against the deep one: together about $190k a side within 0.5%.
 - XHT/USDT (HollaEx's own token), a long-tail pair on the external exchange alone, whose book
   there is thin and wide: the MM bot quotes it 70 bps wide and about $1k deep, so its targets
   (30 bps, $10k within 0.5%) show red, which is what a breach looks like on the desk.
@@ -106,7 +106,8 @@ class DemoMarket:
 
 
 # Both flagship markets quote the same shape: a tight first level the regional venue can hedge
-# cheaply, then levels growing outward that the external venue's deep book hedges.
+# cheaply, three times a user's mean order so that one order seldom takes it all (the spread
+# would widen to the second level for the filled-order delay), then levels growing outward.
 FLAGSHIP_QUOTES = {
     "bid_spread_bps": D("4"),
     "ask_spread_bps": D("4"),
@@ -115,7 +116,7 @@ FLAGSHIP_QUOTES = {
     "amount_growth": D("1.5"),
     "hedge_buffer_bps": D("1"),
     "refresh_tolerance_bps": D("2"),
-    "filled_order_delay_seconds": D("2"),
+    "filled_order_delay_seconds": D("1"),
     "max_trades_per_minute": 90,
 }
 MARKETS = {
@@ -125,10 +126,10 @@ MARKETS = {
             slug="btc-usdt", symbol="BTC/USDT", start_price=D("65000"),
             rules={"price_tick": D("0.01"), "amount_step": D("0.00001"),
                    "min_amount": D("0.00001"), "min_cost": D("5")},
-            quotes={**FLAGSHIP_QUOTES, "level_amount": D("0.1"), "max_unhedged_base": D("0.5")},
+            quotes={**FLAGSHIP_QUOTES, "level_amount": D("0.15"), "max_unhedged_base": D("0.5")},
             hedge_books={
                 EXTERNAL: OutsideBook(D("2"), 25, D("2"), D("0.3"), D("0.25"), D("2")),
-                REGIONAL: OutsideBook(D("2"), 10, D("1"), D("0.08"), D("0.25"), D("1")),
+                REGIONAL: OutsideBook(D("2"), 10, D("1"), D("0.1"), D("0.25"), D("1")),
             },
             users_per_minute=8, users_mean_amount=D("0.05"),
         ),
@@ -136,10 +137,10 @@ MARKETS = {
             slug="eth-usdt", symbol="ETH/USDT", start_price=D("3500"),
             rules={"price_tick": D("0.01"), "amount_step": D("0.0001"),
                    "min_amount": D("0.0001"), "min_cost": D("5")},
-            quotes={**FLAGSHIP_QUOTES, "level_amount": D("1.8"), "max_unhedged_base": D("9")},
+            quotes={**FLAGSHIP_QUOTES, "level_amount": D("2.7"), "max_unhedged_base": D("9")},
             hedge_books={
                 EXTERNAL: OutsideBook(D("2"), 25, D("2"), D("5.5"), D("0.25"), D("2")),
-                REGIONAL: OutsideBook(D("2"), 10, D("1"), D("1.5"), D("0.25"), D("1")),
+                REGIONAL: OutsideBook(D("2"), 10, D("1"), D("1.9"), D("0.25"), D("1")),
             },
             users_per_minute=6, users_mean_amount=D("0.9"), seed=11,
         ),
@@ -165,11 +166,11 @@ ALL_MARKETS = tuple(MARKETS)
 # Per account, per asset: its starting balance; unless the desk says otherwise, the band is
 # half of it to one and a half times it, with 2.5% kept in reserve.
 FULL_FUNDS = {
-    ("MM bot", OWN): {"BTC": D("4"), "ETH": D("60"), "XHT": D("400000"), "USDT": D("400000")},
+    ("MM bot", OWN): {"BTC": D("6"), "ETH": D("90"), "XHT": D("400000"), "USDT": D("600000")},
     ("Hedging bot", EXTERNAL): {
-        "BTC": D("4"), "ETH": D("60"), "XHT": D("400000"), "USDT": D("400000"),
+        "BTC": D("6"), "ETH": D("90"), "XHT": D("400000"), "USDT": D("600000"),
     },
-    ("Hedging bot", REGIONAL): {"BTC": D("2"), "ETH": D("30"), "USDT": D("200000")},
+    ("Hedging bot", REGIONAL): {"BTC": D("3"), "ETH": D("45"), "USDT": D("300000")},
 }
 ROLES = {OWN: Account.MARKET_MAKING, EXTERNAL: Account.HEDGING, REGIONAL: Account.HEDGING}
 # asset: (network, fee, minimum, step); paper transfers arrive in a minute
@@ -200,7 +201,7 @@ class Desk:
 FULL = Desk(
     markets=MARKETS,
     funds=FULL_FUNDS,
-    two_approvers_above={"BTC": D("2"), "ETH": D("30"), "XHT": D("200000"), "USDT": D("200000")},
+    two_approvers_above={"BTC": D("3"), "ETH": D("45"), "XHT": D("200000"), "USDT": D("300000")},
 )
 # The hedge floor sits 13 bps from the outside mid (1 bp of its half spread, its 10 bps taker
 # fee, 0 maker fee here, a 2 bps buffer): 15 bps spreads quote just outside it and earn ~2 bps.
