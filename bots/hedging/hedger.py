@@ -257,7 +257,7 @@ class _Run:
                     free_base=dec(free.get(rules.base) or 0),
                     free_quote=dec(free.get(rules.quote) or 0),
                     healthy=account.venue_id not in down,
-                    label=account.venue.label,
+                    label=str(account.venue),
                 )
             )
         if not views:

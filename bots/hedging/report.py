@@ -30,9 +30,10 @@ def venues_of(hedge_ids: list[int]) -> dict[int, list[str]]:
     """The venues each hedge traded on, by hedge id."""
     found: dict[int, list[str]] = {}
     rows = HedgeOrder.objects.filter(hedge_id__in=hedge_ids, filled__gt=0).values_list(
-        "hedge_id", "account__venue__label"
+        "hedge_id", "account__venue__label", "account__venue__sandbox"
     )
-    for hedge_id, label in rows.order_by("pk"):
+    for hedge_id, label, sandbox in rows.order_by("pk"):
+        label = f"{label} (testnet)" if sandbox else label  # as str(venue) names it
         if label not in found.setdefault(hedge_id, []):
             found[hedge_id].append(label)
     return found
@@ -47,7 +48,7 @@ def tape_fields(hedge: Hedge, venues: list[str]) -> dict:
     )
     return {
         "id": hedge.pk,
-        "venue": ", ".join(venues) or hedge.account.venue.label,
+        "venue": ", ".join(venues) or str(hedge.account.venue),
         "side": hedge.side,
         "amount": hedge.amount,
         "filled": hedge.filled,

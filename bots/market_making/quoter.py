@@ -635,12 +635,12 @@ def read_hedge_venues(
         except ccxt.BaseError as exc:
             errors.append(exc)
             problems.append(f"hedge venue {venue.id}: {describe(exc)}")
-            books.append({"venue": account.venue.label, "error": describe(exc)})
+            books.append({"venue": str(account.venue), "error": describe(exc)})
             continue
         bids = [(dec(p), dec(a)) for p, a in book["bids"]]
         asks = [(dec(p), dec(a)) for p, a in book["asks"]]
         books.append({
-            "venue": account.venue.label,
+            "venue": str(account.venue),
             "streamed": bool(book.get("streamed")),
             "bids": [[_plain(p), _plain(a)] for p, a in bids[:SHOWN_LEVELS]],
             "asks": [[_plain(p), _plain(a)] for p, a in asks[:SHOWN_LEVELS]],

@@ -48,7 +48,7 @@ def policy_for(asset: str) -> RebalancePolicy:
 
 
 def account_label(account: Account) -> str:
-    return f"{account.name} @ {account.venue.label}"
+    return f"{account.name} @ {account.venue}"  # "(testnet)" where it is one
 
 
 def market_of(account_ids: list[int], asset: str) -> Market | None:

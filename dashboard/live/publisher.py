@@ -59,7 +59,7 @@ def market_snapshot(market: Market) -> dict:
         "balances": [
             {
                 "account": account.name,
-                "venue": account.venue.label,
+                "venue": str(account.venue),  # a testnet says so
                 "role": account.get_role_display(),
                 "asset": asset,
                 "free": row.free,
