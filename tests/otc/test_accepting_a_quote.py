@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from bots.models import BrokerQuote, BrokerSettings, Fill, Hedge
+from bots.models import BrokerQuote, BrokerSettings, Fill, Hedge, KillSwitch, Market
 from bots.otc import quotes
 from tests.support.otc import outside_at, outside_reference
 
@@ -128,3 +128,44 @@ def test_two_acceptances_at_once_book_one_fill(broker_market, api_client):
     assert sorted(outcomes) == ["accepted", "already_accepted"]
     assert Fill.objects.count() == 1 and Hedge.objects.count() == 1
     assert BrokerQuote.objects.get().state == BrokerQuote.ACCEPTED
+
+
+@pytest.mark.django_db
+def test_a_stopped_market_neither_quotes_nor_accepts(broker_market, api_client):
+    quote = quotes.ask(broker_market, api_client, "user-1", "buy", D("0.1"))
+    Market.objects.filter(pk=broker_market.pk).update(state=Market.PAUSED)
+    closed = refused(api_client, quote)
+    assert (closed.code, closed.status) == ("market_closed", 409)
+    assert BrokerQuote.objects.get().state == BrokerQuote.OPEN and not Fill.objects.exists()
+    Market.objects.filter(pk=broker_market.pk).update(state=Market.RUNNING)
+    KillSwitch.objects.update_or_create(pk=1, defaults={"engaged": True})
+    broker_market.refresh_from_db()
+    with pytest.raises(quotes.QuoteRefused) as killed:
+        quotes.ask(broker_market, api_client, "user-1", "buy", D("0.1"))
+    assert killed.value.code == "market_closed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_quotes_accepted_at_once_cannot_both_fit_the_daily_limit(broker_market, api_client):
+    BrokerSettings.objects.filter(market=broker_market).update(daily_limit=D("15000"))
+    both = [quotes.ask(broker_market, api_client, "user-1", "buy", D("0.15")) for _ in range(2)]
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def accept(quote):
+        try:
+            start.wait()
+            quotes.accept(api_client, str(quote.ref), on_hedge=lambda hedge_id: None)
+            outcomes.append("accepted")
+        except quotes.QuoteRefused as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(quote,)) for quote in both]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["accepted", "over_daily_limit"]
+    assert Fill.objects.count() == 1
