@@ -276,6 +276,15 @@ CELERY_BEAT_SCHEDULE |= {
     "rebalance planner": {"task": "bots.tasks.plan_rebalance", "schedule": REBALANCE_PLAN_SECONDS},
     "transfer watch": {"task": "bots.tasks.watch_transfers", "schedule": TRANSFER_WATCH_SECONDS},
 }
+# Price-action interventions (bots.interventions): how often each market's detectors run; the
+# sweeper queues a slice a lost task left overdue.
+INTERVENTION_DETECT_SECONDS = env_number("BALLAST_INTERVENTION_DETECT_SECONDS", 60.0, 5.0, 3600.0)
+CELERY_BEAT_SCHEDULE |= {
+    "intervention detectors": {
+        "task": "bots.tasks.detect_interventions", "schedule": INTERVENTION_DETECT_SECONDS,
+    },
+    "intervention sweeper": {"task": "bots.tasks.sweep_interventions", "schedule": 5.0},
+}
 # Withdrawal networks, fees and minimums read from the exchanges (bots.treasury.network_facts):
 # how often; what differs waits for an admin before the planner uses it.
 NETWORK_TERMS_HOURS = env_number("BALLAST_NETWORK_TERMS_HOURS", 24.0, 1.0, 168.0)

@@ -14,6 +14,7 @@ from dashboard.desk import (
     two_factor_views,
 )
 from dashboard.hedging import hedges_views
+from dashboard.interventions import interventions_views as iv_views
 from dashboard.market_making import controls_views, market_views, settings_views
 from dashboard.onboarding import accounts_views, markets_views, venues_views
 from dashboard.otc import api_views, otc_views
@@ -31,6 +32,14 @@ urlpatterns = [
     path("markets/<slug:slug>/hedges/<int:hedge_id>/retry", hedges_views.retry, name="hedge-retry"),
     path("markets/<slug:slug>/hedges/<int:hedge_id>/manual", hedges_views.manual, name="hedge-manual"),
     path("markets/<slug:slug>/hedges/<int:hedge_id>/write-off", hedges_views.write_off, name="hedge-write-off"),
+    path("markets/<slug:slug>/interventions/", iv_views.interventions_page, name="interventions"),
+    path("markets/<slug:slug>/interventions/propose", iv_views.propose, name="intervention-propose"),
+    path("markets/<slug:slug>/interventions/settings", iv_views.save_settings, name="intervention-settings"),
+    path("markets/<slug:slug>/interventions/<int:pk>/approve", iv_views.approve, name="intervention-approve"),
+    path("markets/<slug:slug>/interventions/<int:pk>/reject", iv_views.reject, name="intervention-reject"),
+    path("markets/<slug:slug>/interventions/<int:pk>/cancel", iv_views.cancel, name="intervention-cancel"),
+    path("markets/<slug:slug>/interventions/<int:pk>/pause", iv_views.pause, name="intervention-pause"),
+    path("markets/<slug:slug>/interventions/<int:pk>/resume", iv_views.resume, name="intervention-resume"),
     path("desk/<slug:command>", controls_views.desk_command, name="desk-command"),
     path("overview/", overview_views.overview, name="overview"),
     path("alerts/", alerts_views.alerts, name="alerts"),

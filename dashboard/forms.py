@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
+from bots.engine.market_making.quote_config import Param
 from bots.models.fields import LIMIT, bounds
 from bots.platform.text import problem
 
@@ -55,3 +56,38 @@ def errors_text(form: forms.BaseForm) -> str:
         label = "" if field == "__all__" else f"{form.fields[field].label or field}: "
         parts.append(label + " ".join(errors))
     return "; ".join(parts)
+
+
+def param_bounds_text(param: Param) -> str:
+    """A parameter's bounds as its form shows them, e.g. "0 to 5000 bps; 0 turns it off"."""
+    if param.minimum is None:
+        return ""
+    unit = f" {param.unit}" if param.unit else ""
+    text = f"{param.minimum:f} to {param.maximum:f}{unit}" if param.kind is Decimal else (
+        f"{param.minimum} to {param.maximum}{unit}"
+    )
+    return text + ("; 0 turns it off" if param.off_at_zero else "")
+
+
+def param_field(param: Param) -> forms.Field:
+    """The form field of one entry of a parameters' table (the quote settings', the intervention
+    settings'), with its bounds and its messages."""
+    messages_ = {
+        "required": f"{param.label} is required",
+        "invalid": f"{param.label} must be a number",
+        "min_value": f"{param.label} must be at least %(limit_value)s",
+        "max_value": f"{param.label} must be at most %(limit_value)s",
+    }
+    common = {"label": param.label, "help_text": param.help}
+    if param.kind is bool:
+        return forms.BooleanField(required=False, **common)
+    if param.kind is str:
+        return forms.ChoiceField(choices=[(c, c) for c in param.choices], **common)
+    bounds_ = {"min_value": param.minimum, "max_value": param.maximum}
+    if param.kind is int:
+        messages_["invalid"] = f"{param.label} must be a whole number"
+        return forms.IntegerField(error_messages=messages_, **bounds_, **common)
+    return forms.DecimalField(
+        max_digits=38, decimal_places=18, error_messages=messages_,
+        widget=forms.NumberInput(attrs={"step": "any"}), **bounds_, **common,
+    )

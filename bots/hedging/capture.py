@@ -7,6 +7,9 @@ A fill is keyed on its venue and trade id. A venue adapter gives every trade an 
 exchange's, or one derived from the trade: bots/venues/fill_identity.py); a trade that still has
 none is refused loudly, logged and raised as an alert, never recorded under an id like "None"
 that would make every later trade look already recorded.
+
+Trades of a price-action intervention's orders through the MM account are not the MM bot's
+fills: they are left out, unhedged (bots/interventions/execution.py).
 """
 
 from __future__ import annotations
@@ -14,18 +17,24 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from bots.desk.alerts import raise_alert
 from bots.engine.rules import dec, opposite
-from bots.models import Alert, Fill, Hedge, Market
+from bots.models import Alert, Fill, Hedge, InterventionOrder, Market
 from bots.platform import events, sql
 from bots.venues.base import Venue
 from bots.venues.fill_identity import usable
 
 log = logging.getLogger(__name__)
+
+# How long an intervention's order being sent through the MM account holds capture back.
+IN_FLIGHT_SECONDS = 60
 
 
 def hedge_client_order_id(venue_name: str, trade_id: str) -> str:
@@ -33,6 +42,23 @@ def hedge_client_order_id(venue_name: str, trade_id: str) -> str:
     binance allows), so a resent order is found on the venue by its id."""
     digest = hashlib.sha256(f"{venue_name}:{trade_id}".encode()).hexdigest()[:28]
     return f"bh-{digest}"
+
+
+def intervention_orders(account_id: int, order_ids: list[str]) -> set[str] | None:
+    """Which of these orders a price-action intervention sent through the MM account (its trades
+    are meant to move the position, so they are not hedged); None while one of its orders is
+    being sent (recorded, its exchange id not yet known), so capture waits for the next try.
+    An order stuck sending longer than IN_FLIGHT_SECONDS no longer holds capture up."""
+    since = timezone.now() - timedelta(seconds=IN_FLIGHT_SECONDS)
+    rows = InterventionOrder.objects.filter(account_id=account_id).filter(
+        Q(state=InterventionOrder.SENDING, sent_at__gt=since) | Q(exchange_order_id__in=order_ids)
+    ).values_list("state", "exchange_order_id")
+    found = set()
+    for state, exchange_id in rows:
+        if state == InterventionOrder.SENDING:
+            return None
+        found.add(exchange_id)
+    return found
 
 
 def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], None]) -> list[Fill]:
@@ -49,6 +75,10 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
     if unidentified:
         refuse(market, unidentified)
         trades = [t for t in trades if usable(t.get("id"))]
+    own = intervention_orders(market.mm_account_id, [str(t["order"]) for t in trades])
+    if own is None:
+        return []  # an intervention's slice is on its way: its trades are told apart once recorded
+    trades = [t for t in trades if str(t["order"]) not in own]
     # `since` is inclusive, so the newest trades come again: skip those recorded, in one query.
     known = set(
         Fill.objects.filter(venue=venue, trade_id__in=[str(t["id"]) for t in trades]).values_list(

@@ -53,7 +53,7 @@ IN_FLIGHT_SECONDS = 30.0
 MAX_ORDERS_PER_HEDGE = 999  # client order ids stay within 36 characters
 
 
-def _fee(order: dict) -> tuple[Decimal, str]:
+def order_fee(order: dict) -> tuple[Decimal, str]:
     """The order's fee and its currency: ccxt's "fee", or the "fees" some exchanges give instead
     (those in the first one's currency; others are logged, as no balance here can hold them)."""
     if order.get("fee") and order["fee"].get("cost") is not None:
@@ -363,7 +363,7 @@ class _Run:
         if filled and not cost:
             # Some exchanges leave the cost out; their average (or limit) price is what was paid.
             cost = filled * dec(order.get("average") or order["price"])
-        fee_cost, fee_currency = _fee(order)
+        fee_cost, fee_currency = order_fee(order)
         base, quote = self.symbol.split("/")
         row.state, row.status = HedgeOrder.DONE, order["status"]
         row.exchange_order_id = str(order["id"])

@@ -27,6 +27,18 @@ from bots.desk.audit import record
 from bots.engine.figures import plain
 from bots.engine.market_making.quote_config import QuoteConfig, as_dict
 from bots.hedging import hedge_book
+
+# Price-action intervention commands (propose, approve, reject, pause, resume, cancel) live with
+# their workflow in bots.interventions.workflow and are named here too; they raise
+# InterventionError / InterventionConflict with the message. The kill switch stops them below.
+from bots.interventions import workflow as interventions
+from bots.interventions.workflow import InterventionConflict, InterventionError  # noqa: F401
+from bots.interventions.workflow import approve as approve_intervention  # noqa: F401
+from bots.interventions.workflow import cancel as cancel_intervention  # noqa: F401
+from bots.interventions.workflow import pause as pause_intervention  # noqa: F401
+from bots.interventions.workflow import propose as propose_intervention  # noqa: F401
+from bots.interventions.workflow import reject as reject_intervention  # noqa: F401
+from bots.interventions.workflow import resume as resume_intervention  # noqa: F401
 from bots.market_making.quoter import MarketTick
 from bots.models import (
     Hedge,
@@ -65,6 +77,7 @@ log = logging.getLogger(__name__)
 # How long a command waits for a running tick of the market; a tick takes far less.
 TICK_WAIT_SECONDS = 10
 DESK_KILL = "killed with the desk"
+KILL_SWITCH = "kill switch"
 
 
 class CommandRefused(Exception):
@@ -330,8 +343,10 @@ def kill_market(market: Market, *, reason: str, user=None, actor: str = "") -> O
                **results[0].details(), **extra)
 
     results = _stop([market], write)
+    halted = interventions.halt(market, f"killed by {_who(user, actor)}: {why}", KILL_SWITCH)
     done = "was already killed" if again else "killed"
-    return _said(f"{market.symbol} {done}; {{total}} order(s) cancelled.", results)
+    paused = f"{halted} intervention(s) paused." if halted else ""
+    return _said(f"{market.symbol} {done}; {{total}} order(s) cancelled.", results, paused)
 
 
 def resume_market(market: Market, *, reason: str, user=None, actor: str = "") -> Outcome:
@@ -400,6 +415,7 @@ def kill_all(*, reason: str, user=None, actor: str = "") -> Outcome:
         )
 
     results = _stop(markets, write)
+    interventions.halt(None, f"{DESK_KILL} by {_who(user, actor)}: {why}", KILL_SWITCH)
     if again:
         first = (
             "The desk's kill switch was already engaged: every market stays stopped; "

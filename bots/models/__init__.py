@@ -6,6 +6,13 @@ from .audit import AuditEntry
 from .changes import ChangeRequest, UserOrigin
 from .checks import CheckItem, MorningCheck
 from .health import Breach, HealthSample, Heartbeat
+from .interventions import (
+    Intervention,
+    InterventionApproval,
+    InterventionOrder,
+    InterventionSettings,
+    InterventionSettingsVersion,
+)
 from .markets import KillSwitch, Market, QuoteSettings, QuoteSettingsVersion
 from .network_terms import NetworkClosure, NetworkTermsChange, NetworkTermsReading
 from .otc import ApiClient, BrokerQuote, BrokerSettings
@@ -53,6 +60,11 @@ __all__ = [
     "HedgeMismatch",
     "HedgeOrder",
     "HedgeSettings",
+    "Intervention",
+    "InterventionApproval",
+    "InterventionOrder",
+    "InterventionSettings",
+    "InterventionSettingsVersion",
     "InventoryBand",
     "KillSwitch",
     "Market",

@@ -102,6 +102,12 @@ proposal_changed = Event("proposal changed", "proposal_id")
 # Listener: the withdrawal task (bots/treasury/tasks.py).
 withdrawal_due = Event("withdrawal due", "proposal_id")
 
+# --- interventions ------------------------------------------------------------------------------
+
+# A running price-action intervention has a slice due (approved, resumed, or its next slice's
+# time). Listener: the slice task (bots/interventions/tasks.py).
+intervention_due = Event("intervention due", "intervention_id")
+
 # --- simulation ---------------------------------------------------------------------------------
 
 # A liquidity sizing run was recorded and waits for a worker. Listener: bots/simulation/tasks.py.

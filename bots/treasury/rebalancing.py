@@ -19,7 +19,6 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bots.desk import two_factor
 from bots.desk.audit import record
 from bots.desk.roles import ADMIN, OPERATOR, has_role
 from bots.engine.figures import plain
@@ -35,6 +34,7 @@ from bots.models import (
 from bots.platform import events
 from bots.platform.text import TextRefused, check_text
 from bots.treasury import velocity
+from bots.treasury.approvals import approvals_needed, approver_refusal, code_refusal
 from bots.treasury.balances import refresh_balances
 from bots.treasury.inventory import Inventory, account_label, market_of, policy_for, read_inventory
 from bots.venues import ccxt_errors as ccxt
@@ -151,7 +151,6 @@ def _create(
     transfer: planner.Transfer, accounts: dict[str, Account], origin: str, user, bands
 ) -> TransferProposal:
     source, destination = accounts[transfer.source], accounts[transfer.destination]
-    policy = policy_for(transfer.asset)
     p = P.objects.create(
         market=market_of([source.pk, destination.pk], transfer.asset),
         asset=transfer.asset,
@@ -175,7 +174,7 @@ def _create(
                 "band": bands.get(transfer.destination),
             },
         },
-        approvals_required=2 if transfer.amount > policy.two_approvers_above else 1,
+        approvals_required=approvals_needed(transfer.asset, transfer.amount),
         proposed_by=user,
     )
     # JSON keeps Decimals as text; read back what was stored.
@@ -436,24 +435,19 @@ def approve(proposal_id: int, user, comment: str = "", code: str | None = None) 
     """
     require_role(user, OPERATOR)
     comment = _checked(comment)
-    if two_factor.required():
-        needed = P.objects.filter(pk=proposal_id, approvals_required__gt=1).exists()
-        if needed and not two_factor.fresh_code_ok(user, code):
-            raise TransferError(
-                f"Transfer #{proposal_id} is above the two-approver threshold: give a fresh "
-                "code from your authenticator app (one not used before) with your approval."
-            )
+    required = P.objects.filter(pk=proposal_id).values_list("approvals_required", flat=True)
+    refused = code_refusal(f"transfer #{proposal_id}", user, code, max(required, default=1))
+    if refused:
+        raise TransferError(refused)
     inventory = read_inventory()
     with transaction.atomic():
         p = locked_proposal(proposal_id)
         if p.state != P.PROPOSED:
             raise TransferConflict(state_message(p))
-        if p.proposed_by_id == user.pk:
-            raise TransferError(f"You proposed transfer #{p.pk}: another operator must approve it.")
-        if p.approvals.filter(user=user).exists():
-            raise TransferConflict(
-                f"You have already approved transfer #{p.pk}; it needs another operator."
-            )
+        twice = p.approvals.filter(user=user).exists()
+        refused = approver_refusal(f"transfer #{p.pk}", p.proposed_by_id, user, twice)
+        if refused:
+            raise (TransferConflict if twice else TransferError)(refused)
         why = review_open(p, inventory)
         if why:
             finish(p, P.EXPIRED, why, None, inventory)

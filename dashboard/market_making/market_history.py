@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from bots.engine.desk.history import HEDGE, MM, Change, Trade, Transfer, bucket_ends
+from bots.engine.desk.history import HEDGE, INTERVENTION, MM, Change, Trade, Transfer, bucket_ends
 from bots.engine.desk.history import market_history as rebuild
 from bots.engine.hedging.pnl import fee_in_quote
 from bots.engine.rules import BUY, ZERO
@@ -25,6 +25,7 @@ from bots.models import (
     Hedge,
     HedgeCover,
     HedgeOrder,
+    InterventionOrder,
     Market,
     TransferProposal,
 )
@@ -192,6 +193,19 @@ def _rebuild(market: Market, start_ms: int, ends: list[int], now: int):
                 Trade(_ms(created), HEDGE, side, amount, price, fee_quote, ZERO, fill_ms, None)
             )
 
+    # Price-action interventions' slices move their account's base, and are P&L of their own.
+    slices = InterventionOrder.objects.filter(
+        intervention__market=market, filled__gt=0, sent_at__gt=_moment(since),
+        sent_at__lte=_moment(now),
+    ).values_list("sent_at", "side", "filled", "cost", "fee", "fee_currency", "account_id")
+    for sent_at, side, filled, cost, fee, currency, account_id in slices:
+        price = cost / filled
+        fee_q, fee_b = _fee(fee, currency, price, base, quote)
+        account = _key(account_id) if account_id in followed else None
+        trades.append(
+            Trade(_ms(sent_at), INTERVENTION, side, filled, price, fee_q, fee_b, None, account)
+        )
+
     unhedged_changes += [
         Change(_ms(created), amount if side == BUY else -amount)
         for created, _, amount, _, _, side, _ in covers
@@ -311,7 +325,7 @@ def _series(history, accounts) -> dict:
     }
 
 
-PNL_PARTS = ("spread", "hedge", "fees", "mtm", "total")
+PNL_PARTS = ("spread", "hedge", "intervention", "fees", "mtm", "total")
 
 
 def market_history(market: Market, now: int | None = None) -> dict:

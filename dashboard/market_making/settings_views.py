@@ -23,47 +23,14 @@ from bots.engine.market_making.quote_config import (
     PARAMS,
     CheckContext,
     InvalidSettings,
-    Param,
     parse,
 )
 from bots.market_making import fee_context
 from bots.market_making.operator_commands import CommandRefused, change_quote_settings
 from bots.models import Market, QuoteSettings
-from dashboard.forms import RefusesControlCharacters
+from dashboard.forms import RefusesControlCharacters, param_bounds_text, param_field
 
 HISTORY_LENGTH = 20
-
-
-def _bounds_text(param: Param) -> str:
-    if param.minimum is None:
-        return ""
-    unit = f" {param.unit}" if param.unit else ""
-    text = f"{param.minimum:f} to {param.maximum:f}{unit}" if param.kind is Decimal else (
-        f"{param.minimum} to {param.maximum}{unit}"
-    )
-    return text + ("; 0 turns it off" if param.off_at_zero else "")
-
-
-def _field(param: Param) -> forms.Field:
-    messages_ = {
-        "required": f"{param.label} is required",
-        "invalid": f"{param.label} must be a number",
-        "min_value": f"{param.label} must be at least %(limit_value)s",
-        "max_value": f"{param.label} must be at most %(limit_value)s",
-    }
-    common = {"label": param.label, "help_text": param.help}
-    if param.kind is bool:
-        return forms.BooleanField(required=False, **common)
-    if param.kind is str:
-        return forms.ChoiceField(choices=[(c, c) for c in param.choices], **common)
-    bounds = {"min_value": param.minimum, "max_value": param.maximum}
-    if param.kind is int:
-        messages_["invalid"] = f"{param.label} must be a whole number"
-        return forms.IntegerField(error_messages=messages_, **bounds, **common)
-    return forms.DecimalField(
-        max_digits=38, decimal_places=18, error_messages=messages_,
-        widget=forms.NumberInput(attrs={"step": "any"}), **bounds, **common,
-    )
 
 
 class QuoteSettingsForm(RefusesControlCharacters, forms.Form):
@@ -78,7 +45,7 @@ class QuoteSettingsForm(RefusesControlCharacters, forms.Form):
         self.context = context
         self.config = None
         for param in PARAMS:
-            self.fields[param.name] = _field(param)
+            self.fields[param.name] = param_field(param)
             self.fields[param.name].disabled = read_only
         self.fields["reason"].disabled = read_only
 
@@ -96,7 +63,7 @@ class QuoteSettingsForm(RefusesControlCharacters, forms.Form):
     def groups(self) -> list[tuple[str, list]]:
         """The parameter fields by group, each with its bounds text, for the template."""
         return [
-            (group, [(self[p.name], _bounds_text(p), p.unit) for p in PARAMS if p.group == group])
+            (group, [(self[p.name], param_bounds_text(p), p.unit) for p in PARAMS if p.group == group])
             for group in GROUPS
         ]
 

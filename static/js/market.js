@@ -110,6 +110,7 @@
   const PNL_PARTS = [
     ["spread", "Spread captured", "#1a9850"],
     ["hedge", "Hedge P&L", "#d73027"],
+    ["intervention", "Interventions", "#2aa198"],
     ["fees", "Fees paid", "#b7791f"],
     ["mtm", "Inventory mark-to-market", "#8e6bd8"],
     ["total", "Total", "#3b6fe0"],

@@ -25,7 +25,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 # Every page a GET renders (tests/desk/test_roles_matrix.py lists the routes); the others are
 # POST actions, CSV files and a run's result.
 PAGES = ["overview", "alerts", "targets", "morning-check", "audit", "rebalance", "rebalance-settings", "sizing"]
-MARKET_PAGES = ["market", "market-settings", "hedges", "targets-edit"]
+MARKET_PAGES = ["market", "market-settings", "hedges", "interventions", "targets-edit"]
 
 
 def desk_pages(market) -> list[str]:

@@ -67,6 +67,16 @@ ROUTES = {
     "hedge-retry": ("POST", OPERATOR, lambda world: [world["market"].slug, 999_999]),
     "hedge-manual": ("POST", OPERATOR, lambda world: [world["market"].slug, 999_999]),
     "hedge-write-off": ("POST", OPERATOR, lambda world: [world["market"].slug, 999_999]),
+    # Price-action interventions (issue 16): everyone sees them, operators propose and decide,
+    # admins change the detectors' settings.
+    "interventions": ("GET", VIEWER, _market),
+    "intervention-propose": ("POST", OPERATOR, _market),
+    "intervention-settings": ("POST", ADMIN, _market),
+    "intervention-approve": ("POST", OPERATOR, lambda world: [world["market"].slug, 999_999]),
+    "intervention-reject": ("POST", OPERATOR, lambda world: [world["market"].slug, 999_999]),
+    "intervention-cancel": ("POST", OPERATOR, lambda world: [world["market"].slug, 999_999]),
+    "intervention-pause": ("POST", OPERATOR, lambda world: [world["market"].slug, 999_999]),
+    "intervention-resume": ("POST", OPERATOR, lambda world: [world["market"].slug, 999_999]),
     # Rebalancing (issue 5): operators decide transfers, admins set bands, policies, whitelists.
     "rebalance": ("GET", VIEWER, None),
     "rebalance-propose": ("POST", OPERATOR, None),

@@ -13,12 +13,14 @@ the window's start, moved by the trades since (a transfer is not a trade).
 
 - spread captured  = sum over MM fills     of -d * (p - rho)
 - hedge P&L        = sum over hedge trades of -d * (p - rho)
+- interventions    = sum over price-action intervention trades of -d * (p - rho), rho the
+                     reference at the trade's own time (bots.engine.interventions)
 - fees             = sum over all trades   of -(f_q + f_b * R(t_i))
 - mark-to-market   = sum over reference moves of q * (R_new - R_old)
                      + sum over trades of d * (R(t_i) - rho) (the hedge P&L carries that move)
 - total            = cash in - cash out + q(t) * R(t) - q(start) * R(start)
 
-The four parts add up to the total exactly (summation by parts); `total` is computed from the
+The parts add up to the total exactly (summation by parts); `total` is computed from the
 cash and the position only, so the identity is a check, not a definition.
 """
 
@@ -33,6 +35,7 @@ from bots.engine.rules import BUY, ZERO
 
 MM = "mm"
 HEDGE = "hedge"
+INTERVENTION = "intervention"
 # Sums of products of 8-decimal prices and amounts need more than the default 28 digits to
 # stay exact over thousands of trades.
 PRECISION = 60
@@ -40,10 +43,11 @@ PRECISION = 60
 
 @dataclass(frozen=True)
 class Trade:
-    """One trade of the desk: an MM fill, a hedge order's fill, or a hedge done elsewhere."""
+    """One trade of the desk: an MM fill, a hedge order's fill, a hedge done elsewhere, or an
+    intervention's slice."""
 
     at_ms: int
-    leg: str  # MM or HEDGE
+    leg: str  # MM, HEDGE or INTERVENTION
     side: str  # the desk's side
     amount: Decimal
     price: Decimal
@@ -150,11 +154,12 @@ class Attribution:
 
     spread: list[Decimal] = field(default_factory=list)
     hedge: list[Decimal] = field(default_factory=list)
+    intervention: list[Decimal] = field(default_factory=list)
     fees: list[Decimal] = field(default_factory=list)
     mtm: list[Decimal] = field(default_factory=list)
     total: list[Decimal] = field(default_factory=list)
 
-    PARTS = ("spread", "hedge", "fees", "mtm")
+    PARTS = ("spread", "hedge", "intervention", "fees", "mtm")
 
 
 def attribute(
@@ -181,7 +186,7 @@ def attribute(
         events.sort(key=lambda e: (e[0], e[1]))
         q, r = position.at(start_ms), reference.at(start_ms)
         opening = q * r
-        cash = spread = hedge = fees = mtm = ZERO
+        cash = spread = hedge = intervention = fees = mtm = ZERO
         i = 0
         for end in ends:
             while i < len(events) and events[i][0] <= end:
@@ -195,6 +200,8 @@ def attribute(
                 gain = -item.delta * (item.price - rho)
                 if item.leg == MM:
                     spread += gain
+                elif item.leg == INTERVENTION:
+                    intervention += gain
                 else:
                     hedge += gain
                 fees -= item.fee_quote + item.fee_base * r
@@ -203,6 +210,7 @@ def attribute(
                 q += item.position_change
             out.spread.append(spread)
             out.hedge.append(hedge)
+            out.intervention.append(intervention)
             out.fees.append(fees)
             out.mtm.append(mtm)
             out.total.append(cash + q * r - opening)

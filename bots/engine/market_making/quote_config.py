@@ -311,15 +311,13 @@ def _unit(param: Param) -> str:
     return param.unit if param.unit == "%" else f" {param.unit}"
 
 
-def parse(values: Mapping[str, object], context: CheckContext | None = None) -> QuoteConfig:
-    """A QuoteConfig from raw values (form strings, model attributes), or InvalidSettings.
-
-    Every parameter must be present; each is coerced, bounds-checked, then the whole is checked
-    across fields.
-    """
+def coerce_all(params: tuple[Param, ...], values: Mapping[str, object]) -> dict[str, object]:
+    """Every parameter of `params` from raw values, coerced and within its bounds, or
+    InvalidSettings naming each one refused. Other tables of parameters use it too
+    (bots.engine.interventions.settings)."""
     problems: dict[str, str] = {}
     clean: dict[str, object] = {}
-    for param in PARAMS:
+    for param in params:
         if param.name not in values or values[param.name] in (None, ""):
             problems[param.name] = f"{param.label} is required"
             continue
@@ -332,7 +330,16 @@ def parse(values: Mapping[str, object], context: CheckContext | None = None) -> 
             problems[param.name] = problem
     if problems:
         raise InvalidSettings(problems)
-    config = QuoteConfig(**clean)
+    return clean
+
+
+def parse(values: Mapping[str, object], context: CheckContext | None = None) -> QuoteConfig:
+    """A QuoteConfig from raw values (form strings, model attributes), or InvalidSettings.
+
+    Every parameter must be present; each is coerced, bounds-checked, then the whole is checked
+    across fields.
+    """
+    config = QuoteConfig(**coerce_all(PARAMS, values))
     cross = cross_field_problems(config, context or CheckContext())
     if cross:
         raise InvalidSettings(cross)

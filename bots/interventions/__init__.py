@@ -1,0 +1,1 @@
+"""Price-action interventions: detection on live markets, the proposal workflow, the slices."""

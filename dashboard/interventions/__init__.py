@@ -1,0 +1,1 @@
+"""The price-action interventions page of a market."""
