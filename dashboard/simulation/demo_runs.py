@@ -198,6 +198,7 @@ def page_context(sim: Simulation, base: str) -> dict:
         "chains": chains,
         "log": list(sim.log)[-8:][::-1],
         "suggestion": sim.suggestion(),
+        "intervention": sim.intervention.view() if sim.intervention else None,
         "share": share_url(base, sim),
         "sides": [("Asks (users buy here)", sim.sides.get("sell", {})),
                   ("Bids (users sell here)", sim.sides.get("buy", {}))],

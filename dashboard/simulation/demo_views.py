@@ -250,6 +250,8 @@ def _action_from(post) -> tuple:
         return parse_action("p" + post.get("seconds", ""))
     if kind == "apply":
         return ("apply",)
+    if kind == "intervene":
+        return ("intervene",)
     if kind == "flow":
         return parse_action(f"f{post.get('rate', '')}/{post.get('buy', '')}")
     raise InvalidInput({"action": f"unknown action {kind[:20]!r}"})

@@ -40,6 +40,7 @@ from bots.engine.market_making.quoting import Funds, QuoteParams, quote_levels
 from bots.engine.market_making.refresh import RestingOrder
 from bots.engine.matching import Balances, Book, Rejected
 from bots.engine.rules import BPS, BUY, SELL, ZERO, MarketRules, floor_to
+from bots.engine.simulation import price_action
 from bots.engine.simulation.scenarios import get as get_scenario
 from bots.engine.simulation.sim_inputs import (
     MAX_ACTIONS,
@@ -148,6 +149,7 @@ class Simulation:
             "t", "mid", "exposure", "skew_mm", "skew_hedge", "mm_btc", "hedge_btc")}
         self._suggestion: dict | None = None  # {} while every account is inside its bands
         self._suggestion_key: tuple = ()
+        self.intervention: price_action.Intervention | None = None
         self._lay_outside()
         self._tick()
         self._point()
@@ -180,6 +182,10 @@ class Simulation:
         elif kind == "play":
             for _ in range(needed):
                 self._run_second([])
+        elif kind == "intervene":
+            if self.intervention is None or self.intervention.state != "proposed":
+                raise InvalidInput({"intervene": "there is no intervention to approve"})
+            self._note(price_action.approve(self, self.seed))
         elif kind == "apply":
             if not self.apply_suggestion():
                 raise InvalidInput({"apply": "there is no transfer to apply: every account is in its bands"})
@@ -217,6 +223,10 @@ class Simulation:
         for who, side, amount in extra:
             self.user_trade(who, side, amount)
         self._tick()
+        if self.scenario.price_action:
+            for text in (price_action.step(self, HEDGE), price_action.watch(self, HEDGE, BTC, USDT)):
+                if text:
+                    self._note(text)
         self.second += 1
         self._point()
 
@@ -605,6 +615,8 @@ class Simulation:
             "mm_state": self.state, "mm_state_reason": self.state_reason,
             "quoting": {side: v["text"] for side, v in self.sides.items()},
             "suggestion": suggestion["text"] if suggestion else "",
+            **({"intervention": self.intervention.view() if self.intervention else None}
+               if self.scenario.price_action else {}),
         }
 
 

@@ -7,6 +7,8 @@ market's mid and the users who trade, so a seed and a list of actions replay the
 - arbitrage: the outside mid jumps now and then; an arbitrageur hits the MM bot's quotes that
   the jump left mispriced, before its next tick moves them.
 - venue_down: the hedge venue is unreachable for a minute: hedges wait, quotes go.
+- selling_pressure: users sell, a large seller hits the bids, the mid slides; the intervention
+  detectors propose a buyback for the visitor to approve (bots.engine.simulation.price_action).
 
 `run()` is the entry point for `manage.py simulate` and the tests.
 """
@@ -17,7 +19,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bots.engine.rules import BPS, BUY
+from bots.engine.rules import BPS, BUY, SELL
 from bots.engine.simulation.flow import UserOrder, random_walk_step, user_orders
 from bots.engine.simulation.sim_inputs import (
     MAX_RUN_SECONDS,
@@ -44,6 +46,8 @@ class Scenario:
     arbitrageur: bool = False
     down_from: int = -1  # seconds during which the hedge venue is unreachable
     down_until: int = -1
+    whale_side: str = BUY
+    price_action: bool = False  # the intervention detectors watch (bots.engine.simulation.price_action)
 
     def next_mid(self, seed: int, second: int, mid: Decimal) -> Decimal:
         mid = random_walk_step(mid, seed, f"{self.name}:mid", second, self.walk_bps)
@@ -66,7 +70,7 @@ class Scenario:
         if self.whale_every and second > 0 and second % self.whale_every == 0:
             size = _rng(seed, f"{self.name}:whale", second).expovariate(1.0)
             amount = Decimal(str(round(0.5 + size, 4))) * self.whale_mean
-            found.append(("whale", UserOrder(BUY, amount)))
+            found.append(("whale", UserOrder(self.whale_side, amount)))
         return found
 
     def venue_down(self, second: int) -> bool:
@@ -99,6 +103,12 @@ SCENARIOS: dict[str, Scenario] = {
                  "Every 40 s the outside mid jumps 0.6%; an arbitrageur takes the MM bot's "
                  "quotes the jump left mispriced before its next tick moves them.",
                  jump_every=40, arbitrageur=True),
+        Scenario("selling_pressure", "Selling pressure",
+                 "Users lean to selling, a large seller hits the bids every 4 s and the outside "
+                 "mid slides: the detectors propose a buyback, you approve it, and its slices buy "
+                 "on the external exchange at random times within a price cap.",
+                 drift_bps=D("-0.5"), buy_tilt_pct=D("-35"), whale_every=4, whale_mean=D("0.3"),
+                 whale_side=SELL, price_action=True),
         Scenario("venue_down", "Hedge venue down",
                  "The hedge venue is unreachable from second 30 to second 90: hedges wait and "
                  "are retried, and the MM bot's quotes go once its reference is stale.",

@@ -122,12 +122,13 @@ def settings_query(settings: Mapping[str, Decimal]) -> dict[str, str]:
 
 # --- actions --------------------------------------------------------------------------------
 # ("buy", size) ("sell", size) ("shock", pct) ("play", seconds) ("apply",) ("flow", rate, buy%)
+# ("intervene",): approve the proposed price-action intervention
 
 Action = tuple
 
 
 def parse_action(token: str) -> Action:
-    """One action from its short form: b0.5, s0.5, k-2, p60, a, f12/50."""
+    """One action from its short form: b0.5, s0.5, k-2, p60, a, i, f12/50."""
     token = token.strip()
     if not token:
         raise InvalidInput({"action": "empty action"})
@@ -156,6 +157,8 @@ def parse_action(token: str) -> Action:
             return ("play", seconds)
         if kind == "a" and rest == "":
             return ("apply",)
+        if kind == "i" and rest == "":
+            return ("intervene",)
         if kind == "f":
             rate_text, _, buy_text = rest.partition("/")
             rate, buy = number(rate_text, "Users' rate"), number(buy_text, "Users buying")
@@ -183,6 +186,8 @@ def action_token(action: Action) -> str:
         return f"p{args[0]}"
     if kind == "apply" and not args:
         return "a"
+    if kind == "intervene" and not args:
+        return "i"
     if kind == "flow" and len(args) == 2:
         return f"f{args[0]}/{args[1]}"
     raise ValueError(f"unknown action {kind!r}")
