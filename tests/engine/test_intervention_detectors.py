@@ -35,7 +35,7 @@ sizes = st.decimals(min_value=D("0"), max_value=D("1000"), places=4)
 prices = st.decimals(min_value=D("1"), max_value=D("100000"), places=2)
 
 
-@given(st.lists(st.tuples(st.sampled_from([BUY, SELL]), sizes, st.integers(0, 3_600_000))))
+@given(st.lists(st.tuples(st.sampled_from([BUY, SELL]), sizes, st.integers(0, 3_600_000)), max_size=20))
 def test_net_flow_counts_only_the_window_and_signs_by_the_users_side(trades):
     now = 3_600_000
     ts = [UserTrade(t, side, a) for side, a, t in trades]
