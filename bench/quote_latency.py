@@ -185,8 +185,9 @@ def measure_streams(desk, warmup: int, changes: int, levels: int,
             if stream.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the stream process did not start; see {desk.folder / 'stream.log'}")
             time.sleep(0.1)
+        asked = time.time()
         mm_tick.delay(market.pk)  # the first quotes, and the reference the moves are told from
-        _wait_for_tick(market.pk, time.time(), "the first tick")
+        _wait_for_tick(market.pk, asked, "the first tick", seconds=60)  # markets load first
 
         last, first, placed = [], [], set()
         for i in range(warmup + changes):
@@ -222,18 +223,18 @@ def measure_streams(desk, warmup: int, changes: int, levels: int,
         outside.stop()
 
 
-def _wait_for_tick(market_id: int, after: float, what: str) -> None:
+def _wait_for_tick(market_id: int, after: float, what: str, seconds: float = 10) -> None:
     """Wait for a tick of the market begun after `after` (seconds) to be recorded: its row is
     written as it ends."""
     from bots.models import Market
 
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + seconds
     while True:
         ticked = Market.objects.filter(pk=market_id).values_list("last_tick_at", flat=True).get()
         if ticked is not None and ticked.timestamp() > after:
             return
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} was not quoted within 10 s")
+            raise RuntimeError(f"{what} was not quoted within {seconds:g} s")
         # Polled gently: the figure comes from the rows' own timestamps, not from when the
         # bench notices, and a busy loop here would take a core from the stream and the worker.
         time.sleep(0.01)
