@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from bots.desk.audit import record
 from bots.desk.roles import ADMIN, has_role, role_required
-from bots.models import NetworkTermsChange, NetworkTermsReading
+from bots.models import NetworkClosure, NetworkTermsChange, NetworkTermsReading
 from bots.treasury import network_facts
 from bots.treasury.tasks import refresh_network_terms
 from dashboard.live.rebalance_push import publish_rebalance
@@ -39,6 +39,8 @@ def terms_context(request) -> dict:
         "terms_changes": pending,
         "terms_closing": sum(1 for c in pending if c.closes),
         "terms_readings": NetworkTermsReading.objects.select_related("venue").order_by("venue__name"),
+        # Closed at the last reading: they block transfers now (bots/treasury/network_closures.py).
+        "terms_closures": NetworkClosure.objects.select_related("venue"),
     }
 
 

@@ -60,6 +60,9 @@ def test_withdrawals_closed_on_the_source_block_the_transfer_until_they_open(
     assert AuditEntry.objects.filter(action="transfer network closed").count() == 1
     client.force_login(viewer)
     assert "reports withdrawals of BTC over BTC closed" in client.get("/rebalance/").content.decode()
+    settings_page = client.get("/rebalance/settings/").content.decode()
+    assert "Closed on the exchanges now" in settings_page
+    assert "withdrawals of BTC over BTC on Binance (binance-stub) (since" in settings_page
 
     with pytest.raises(TransferError, match="not withdrawn, blocked: .* withdrawals of BTC"):
         withdrawals.execute(transfer.pk)
@@ -74,6 +77,7 @@ def test_withdrawals_closed_on_the_source_block_the_transfer_until_they_open(
 
     transfer.refresh_from_db()
     assert transfer.state_note == "" and not NetworkClosure.objects.exists()
+    assert "Closed on the exchanges now" not in client.get("/rebalance/settings/").content.decode()
     assert Alert.objects.get(kind=Alert.NETWORK_CLOSED).state == Alert.RESOLVED
     assert AuditEntry.objects.filter(action="network reopened").count() == 1
     withdrawals.execute(transfer.pk)
