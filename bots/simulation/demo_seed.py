@@ -115,6 +115,10 @@ FLAGSHIP_QUOTES = {
     "level_spacing_bps": D("8"),
     "amount_growth": D("1.5"),
     "hedge_buffer_bps": D("1"),
+    # An order the reference left behind is replaced after 2 s, not 10: the outside mid walks
+    # about 2 bps a second, and a side re-placed after a fill beside a stale other side widens
+    # the spread by the drift (at 10 s, a third of the samples were over 10 bps).
+    "order_refresh_seconds": D("2"),
     "refresh_tolerance_bps": D("2"),
     "filled_order_delay_seconds": D("1"),
     "max_trades_per_minute": 90,
