@@ -21,12 +21,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from bots.desk.audit import record
+from bots.engine.market_making.quote_config import InvalidSettings
 from bots.engine.otc import pricing
 from bots.engine.otc.pricing import Priced, Refusal
 from bots.engine.rules import dec
 from bots.hedging.capture import record_with_hedge
 from bots.market_making.quoter import market_rules, read_hedge_venues
-from bots.models import ApiClient, BrokerQuote, BrokerSettings, Fill, KillSwitch, Market, Venue
+from bots.models import (
+    ApiClient,
+    BrokerQuote,
+    BrokerSettings,
+    Fill,
+    KillSwitch,
+    Market,
+    QuoteSettings,
+    Venue,
+)
 from bots.platform import events
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import stream_state as streams
@@ -93,11 +103,18 @@ class _Fresh:
 def _price_now(market: Market, side: str, amount: Decimal, terms: pricing.BrokerTerms) -> _Fresh:
     if not market.enabled or market.state in Market.STOPPED or KillSwitch.is_engaged():
         raise QuoteRefused(Refusal("market_closed", f"{market.symbol} is not quoting now"))
-    rules = market_rules(venue_for(market.mm_account), market.symbol)
+    try:
+        config = market.quote_settings.config()
+    except (QuoteSettings.DoesNotExist, InvalidSettings) as exc:
+        raise QuoteRefused(Refusal("market_closed", f"{market.symbol} has no usable settings")) from exc
+    try:
+        rules = market_rules(venue_for(market.mm_account), market.symbol)
+    except ccxt.BaseError as exc:
+        raise QuoteRefused(Refusal("venue_error", f"the inventory's venue cannot be read: {describe(exc)}")) from exc
     refusal = pricing.check_request(side, amount, terms, rules)
     if refusal:
         raise QuoteRefused(refusal)
-    read = read_hedge_venues(market.hedge_accounts(), market.symbol, rules, market.quote_settings.config())
+    read = read_hedge_venues(market.hedge_accounts(), market.symbol, rules, config)
     if read.errors and not read.floor.venues:
         raise QuoteRefused(Refusal("venue_error", f"the hedge venues cannot be read: {describe(read.errors[0])}"))
     return _Fresh(pricing.price(read.floor, side, amount, terms, rules), read.floor)

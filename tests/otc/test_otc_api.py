@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from bots.models import ApiClient, BrokerQuote, Fill, Hedge
+from bots.models import ApiClient, BrokerQuote, Fill, Hedge, Venue
 from bots.otc import clients
 from tests.support.otc import SLUG, token_for
 
@@ -149,3 +149,12 @@ def test_a_quote_past_its_time_reads_as_expired(broker_market, token):
     late = call("post", f"/quotes/{quote['id']}/accept", token)
     assert late.status_code == 410 and late.json()["error"]["code"] == "expired"
     assert not Fill.objects.exists()
+
+
+@pytest.mark.parametrize("venue", ["own", "external"])
+def test_a_venue_down_is_a_503_that_changes_nothing(broker_market, token, venue):
+    Venue.objects.filter(name=venue).update(fault="ExchangeNotAvailable")
+    answer = ask(token)
+    assert answer.status_code == 503, answer.content
+    assert answer.json()["error"]["code"] == "venue_error"
+    assert not BrokerQuote.objects.exists()
