@@ -63,6 +63,7 @@ def test_a_user_trade_is_appended_to_the_history_charts_in_place(
     assert data(page, "pnl-chart", ".map(t => t.name)") == [
         "Spread captured",
         "Hedge P&L",
+        "Interventions",
         "Fees paid",
         "Inventory mark-to-market",
         "Total",
@@ -124,7 +125,7 @@ def test_a_user_trade_is_appended_to_the_history_charts_in_place(
         assert len(set(lengths)) == 1 and lengths[0] > drawn, chart
     # The parts still add up to the total at the point appended.
     parts = data(page, "pnl-chart", ".map(t => t.y.at(-1))")
-    assert sum(parts[:4]) == pytest.approx(parts[4], abs=1e-6)
+    assert sum(parts[:-1]) == pytest.approx(parts[-1], abs=1e-6)
     page.locator("#pnl-panel").scroll_into_view_if_needed()
     page.screenshot(path=artifacts / "market-charts.png", full_page=True)
 
