@@ -16,7 +16,8 @@ from bots.interventions import execution, workflow
 from bots.models import Intervention, InterventionSettings
 from bots.platform.locks import market_lock
 from bots.platform.log_context import log_context
-from bots.venues.errors import TRANSIENT, describe
+from bots.venues import ccxt_errors as ccxt
+from bots.venues.errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def detect_interventions() -> int:
         for row in rows.select_related("market__mm_account__venue", "market__hedge_account__venue"):
             try:
                 made += workflow.detect(row.market) is not None
-            except TRANSIENT as exc:
+            except ccxt.BaseError as exc:  # one venue's trouble does not stop the other markets
                 log.warning("detectors of %s not run: %s", row.market, describe(exc))
     return made
 

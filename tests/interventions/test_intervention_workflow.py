@@ -202,3 +202,15 @@ def test_settings_refuse_values_out_of_bounds_and_an_imbalance_ratio_of_one():
         workflow.config_from({**vars(DEFAULTS), "participation_pct": "150"})
     with pytest.raises(InterventionError, match="must be above 1"):
         workflow.config_from({**vars(DEFAULTS), "imbalance_ratio": "1"})
+
+
+def test_the_beat_task_runs_the_detectors_of_markets_that_have_them_on(market, admin_user):
+    from bots.interventions.tasks import detect_interventions
+
+    user_fills(market, "sell", ["2"])
+    assert detect_interventions() == 0  # detectors off by default
+    config = workflow.config_from({**vars(DEFAULTS), "detect": True, "flow_threshold": "1"})
+    workflow.change_settings(market, config, expected_version=0, user=admin_user)
+
+    assert detect_interventions() == 1
+    assert I.objects.get().origin == I.DETECTOR
