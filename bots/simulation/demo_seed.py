@@ -36,6 +36,8 @@ from django.utils import timezone
 
 from bots.models import (
     Account,
+    ApiClient,
+    BrokerSettings,
     InventoryBand,
     Market,
     MarketTargets,
@@ -47,6 +49,7 @@ from bots.models import (
     WhitelistAddress,
     WithdrawalNetwork,
 )
+from bots.otc import clients
 from bots.simulation.paper_flow import move_outside_markets
 from bots.venues.paper import PaperVenue
 
@@ -374,3 +377,41 @@ def _whitelist(account: Account, asset: str, network: str) -> None:
         account=account, asset=asset, network=network, address=address["address"],
         label="demo", usable_from=timezone.now(),
     )
+
+
+# --- the OTC broker market: BTC/USDT as firm quotes for a size, sourced from an inventory
+# account of its own on the own exchange and hedged on the external exchange like any fill
+# (bots/otc, docs/otc.md).
+BROKER_SLUG, BROKER_SYMBOL = "btc-usdt-otc", "BTC/USDT"
+BROKER_FUNDS = {"BTC": D("5"), "USDT": D("300000")}
+BROKER_CLIENT = "demo front end"
+BROKER_CLIENT_REQUESTS_PER_MINUTE = 60
+
+
+def seed_broker_market() -> Market:
+    """The demo's broker market (what exists is left as it is). Needs the paper demo's own and
+    external exchanges (`seed` first)."""
+    own = Venue.objects.filter(name=OWN, kind=Venue.PAPER).first()
+    hedge = Account.objects.filter(venue__name=EXTERNAL, venue__kind=Venue.PAPER,
+                                   role=Account.HEDGING).first()
+    if own is None or hedge is None:
+        raise ValueError("no paper demo here: run `make demo` (or manage.py seed_demo) first")
+    inventory = _account(own, "OTC inventory", Account.MARKET_MAKING)
+    _fund(inventory, BROKER_FUNDS)
+    market, _ = Market.objects.get_or_create(
+        slug=BROKER_SLUG,
+        defaults={"symbol": BROKER_SYMBOL, "kind": Market.BROKER, "mm_account": inventory,
+                  "hedge_account": hedge},
+    )
+    QuoteSettings.objects.get_or_create(market=market)
+    BrokerSettings.objects.get_or_create(market=market)
+    return market
+
+
+def new_broker_client(name: str = BROKER_CLIENT) -> tuple[str, str]:
+    """A new front-end API client and its token, shown this once: (name, token). A name taken
+    already gets a '+' until it is free."""
+    while ApiClient.objects.filter(name=name).exists():
+        name += "+"
+    _, token = clients.create(name, BROKER_CLIENT_REQUESTS_PER_MINUTE, None)
+    return name, token

@@ -5,10 +5,12 @@ settings and the long-tail market in breach; and seeding again changes nothing."
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from bots.desk.health import sample_market
 from bots.engine.desk import liquidity
@@ -44,7 +46,7 @@ def quote_every_market(second: int = 1) -> dict[str, object]:
     """One outside book and one tick per market, then a health sample of each."""
     paper_flow.move_outside_markets(second)
     samples = {}
-    for market in Market.objects.order_by("slug"):
+    for market in Market.objects.filter(kind=Market.BOOK).order_by("slug"):
         quoter.run_tick(market.pk, on_hedge=lambda hedge_id: None)
         samples[market.slug] = sample_market(Market.objects.get(pk=market.pk))
     return samples
@@ -53,7 +55,7 @@ def quote_every_market(second: int = 1) -> dict[str, object]:
 def test_it_seeds_three_markets_on_one_mm_account():
     output = seed("--trades-per-minute", "0")
 
-    markets = {m.slug: m for m in Market.objects.all()}
+    markets = {m.slug: m for m in Market.objects.filter(kind=Market.BOOK)}
     assert sorted(markets) == ["btc-usdt", "eth-usdt", "xht-usdt"]
     assert {m.symbol for m in markets.values()} == {"BTC/USDT", "ETH/USDT", "XHT/USDT"}
     assert len({m.mm_account_id for m in markets.values()}) == 1
@@ -97,7 +99,10 @@ def test_both_outside_venues_rest_a_book_their_mids_a_few_bps_apart():
 def test_three_bot_accounts_hold_bands_networks_and_each_others_addresses():
     seed("--trades-per-minute", "0")
 
-    bots = Account.objects.filter(role__in=[Account.MARKET_MAKING, Account.HEDGING])
+    # The broker market's inventory account has no bands: the demo leaves it out of rebalancing.
+    bots = Account.objects.filter(role__in=[Account.MARKET_MAKING, Account.HEDGING]).exclude(
+        mm_markets__kind=Market.BROKER
+    )
     assert sorted(a.venue.name for a in bots) == sorted(
         [demo_seed.OWN, demo_seed.EXTERNAL, demo_seed.REGIONAL]
     )
@@ -147,7 +152,7 @@ def test_seeding_again_changes_nothing():
 
     assert {model: model.objects.count() for model in counts} == counts
     assert sorted(bot_balances.all()) == balances
-    assert {m.slug: m.sim_trades_per_minute for m in Market.objects.all()} == {
+    assert {m.slug: m.sim_trades_per_minute for m in Market.objects.filter(kind=Market.BOOK)} == {
         slug: spec.users_per_minute for slug, spec in demo_seed.MARKETS.items()
     }
     assert "with password" not in output
@@ -160,7 +165,7 @@ def test_one_market_seeds_alone_and_the_others_join_later():
 
     seed("--trades-per-minute", "0")
 
-    assert Market.objects.count() == 3
+    assert Market.objects.filter(kind=Market.BOOK).count() == 3
     assert PaperBalance.objects.filter(asset="XHT", account__role=Account.MARKET_MAKING).exists()
 
 
@@ -173,3 +178,30 @@ def test_an_unknown_market_is_refused_naming_the_choices():
 def test_the_stub_demo_has_one_market():
     with pytest.raises(CommandError, match="stub demo has that market only"):
         seed("--venues", "stub", "--markets", "eth-usdt")
+
+
+def test_the_whole_demo_has_the_broker_market_and_prints_its_token_once(redis_client):
+    output = seed("--trades-per-minute", "0")
+
+    broker = Market.objects.get(kind=Market.BROKER)
+    assert (broker.slug, broker.symbol) == (demo_seed.BROKER_SLUG, "BTC/USDT")
+    assert broker.mm_account.name == "OTC inventory" and broker.mm_account.venue.name == demo_seed.OWN
+    assert broker.hedge_account.venue.name == demo_seed.EXTERNAL
+    token = re.search(r"\(shown once\): (otc_\S+)", output).group(1)
+    answer = Client().post(
+        "/api/otc/v1/quotes", data='{"market": "btc-usdt-otc", "side": "buy", "amount": "0.1", "user": "u"}',
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert answer.status_code == 201, answer.content
+
+    again = seed()
+
+    assert "shown once" not in again and "its API token as it was" in again
+    assert Market.objects.filter(kind=Market.BROKER).count() == 1
+
+
+def test_a_lighter_demo_has_no_broker_market():
+    output = seed("--markets", "btc-usdt", "--trades-per-minute", "0")
+
+    assert not Market.objects.filter(kind=Market.BROKER).exists()
+    assert "OTC" not in output

@@ -22,7 +22,7 @@ from django.db import transaction
 
 from bots.desk import roles, two_factor
 from bots.engine.simulation.flow import users_rate_ceiling
-from bots.models import Account, Market, MarketTargets, QuoteSettings, Venue
+from bots.models import Account, ApiClient, Market, MarketTargets, QuoteSettings, Venue
 from bots.simulation import demo_seed
 from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.simulation.stub_exchanges.hollaex import HollaExStub
@@ -102,9 +102,26 @@ class Command(BaseCommand):
                     f"{market.sim_trades_per_minute:g} trades/min."
                 )
             )
+        if venues == PAPER and desk is demo_seed.FULL and markets is None:
+            self.stdout.write(broker_lines())
         self.stdout.write(self.style.SUCCESS(login(username, new_password)))
         self.stdout.write(two_factor_line(username))
         self.stdout.write(admin_lines(new_password))
+
+
+def broker_lines() -> str:
+    """The whole paper demo has the OTC broker market too (docs/otc.md); its front-end client's
+    token is printed when the client is new, as a password is."""
+    market = demo_seed.seed_broker_market()
+    lines = [f"OTC broker market: {market.symbol} as firm quotes ({market.slug}), on the OTC page."]
+    if ApiClient.objects.filter(name=demo_seed.BROKER_CLIENT).exists():
+        lines.append(
+            f"  its API token as it was (`{manage_py('otc_demo')}` makes another, with curl lines)"
+        )
+    else:
+        _, token = demo_seed.new_broker_client()
+        lines.append(f"  API token for the {demo_seed.BROKER_CLIENT!r} client (shown once): {token}")
+    return "\n".join(lines)
 
 
 def chosen_markets(markets: str | None, venues: str, desk: demo_seed.Desk) -> list[str]:
