@@ -75,7 +75,11 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
     if unidentified:
         refuse(market, unidentified)
         trades = [t for t in trades if usable(t.get("id"))]
-    own = intervention_orders(market.mm_account_id, [str(t["order"]) for t in trades])
+    # Asked only when there are trades: a tick's capture that finds none costs no query more.
+    own = (
+        intervention_orders(market.mm_account_id, [str(t["order"]) for t in trades])
+        if trades else set()
+    )
     if own is None:
         return []  # an intervention's slice is on its way: its trades are told apart once recorded
     trades = [t for t in trades if str(t["order"]) not in own]
