@@ -32,6 +32,25 @@ def in_asset(value, asset: str) -> str:
     return fixed(value, DECIMALS.get(asset, OTHER_ASSET_DECIMALS))
 
 
+def price_places(price, quote: str) -> int:
+    """Places that show a price in `quote` with five significant digits, at least the quote
+    asset's: 65,043.32 USDT, but 0.24830 USDT for a token worth a quarter (at USDT's two places
+    every XHT level would read 0.25). static/js/market.js does the same."""
+    places = DECIMALS.get(quote, OTHER_ASSET_DECIMALS)
+    try:
+        number = abs(Decimal(price))
+    except (InvalidOperation, TypeError, ValueError):
+        return places
+    if not number.is_finite() or number == 0:
+        return places
+    return min(8, max(places, 4 - number.adjusted()))
+
+
+def in_price(value, quote: str) -> str:
+    """A price in `quote` at `price_places`: 0.2483 USDT -> "0.24830"."""
+    return fixed(value, price_places(value, quote))
+
+
 def plain(value: Decimal) -> str:
     """An amount as people write it, every digit kept: 10, not 1E+1 nor 10.000000000000000000."""
     return format(Decimal(value).normalize(), "f")

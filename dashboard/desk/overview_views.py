@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from bots.desk.health import book_health, check_workers, uptime_today, worker_silence
 from bots.engine.desk import liquidity
-from bots.engine.figures import DECIMALS, fixed, in_asset
+from bots.engine.figures import fixed, in_asset, in_price
 from bots.engine.treasury.exposure import net_exposure
 from bots.models import BalanceSnapshot, Breach, HealthSample, Market, MarketTargets
 from bots.models.health import STATUS_CHOICES
@@ -57,7 +57,6 @@ def _latest_base(market: Market) -> list:
 def market_row(market: Market, now) -> dict:
     targets = MarketTargets.current(market).bands()
     sample = HealthSample.objects.filter(market=market).order_by("-taken_at", "-id").first()
-    quote_places = DECIMALS.get(market.quote, 2)
     row = {
         "market": market,
         "venue": str(market.mm_account.venue),
@@ -89,7 +88,7 @@ def market_row(market: Market, now) -> dict:
             )
     return {
         **row,
-        "mid": fixed(sample.mid, quote_places),
+        "mid": in_price(sample.mid, market.quote),
         "spread": Figure(
             fixed(sample.spread_bps, 1), grades.get(liquidity.SPREAD, ""),
             targets.spread.describe(" bps") + f"; listing rule ≤ {listing.max_spread_bps.normalize():f} bps",

@@ -118,7 +118,7 @@ def _page(request, market: Market, note: str = "", ok: bool = True, settings_for
     context = panel_context(request, market, note, ok)
     config = workflow.current_settings(market).config()
     context.update({
-        "markets": Market.objects.order_by("symbol"),
+        "markets": Market.objects.filter(kind=Market.BOOK).order_by("symbol"),
         "propose_form": ProposeForm(initial={"where": config.where, "minutes": config.duration_minutes}),
         "settings_form": settings_form or _settings_form(request, market),
         "versions": InterventionSettingsVersion.objects.filter(market=market)

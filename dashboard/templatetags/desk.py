@@ -26,6 +26,12 @@ def in_asset(value, asset: str) -> str:
 
 
 @register.filter
+def in_price(value, quote: str) -> str:
+    """A price in `quote` with five significant digits at least: 0.2483|in_price:"USDT" -> "0.24830"."""
+    return figures.in_price(value, quote)
+
+
+@register.filter
 def duration(hours) -> str:
     """Hours as people say them: 2.4 h, or 35 min under an hour."""
     return figures.duration(hours)

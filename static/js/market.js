@@ -7,6 +7,14 @@
   const root = document.getElementById("market");
   const DECIMALS = { BTC: 5, ETH: 4, USDT: 2, USDC: 2, USD: 2 };
   const places = (asset) => DECIMALS[asset] ?? 6;
+  // A price keeps five significant digits, and at least its quote asset's places: XHT/USDT at
+  // 0.2483 would read 0.25 at USDT's two, and every level alike (bots.engine.figures.price_places).
+  const pricePlaces = (price, asset) => {
+    const p = Math.abs(Number(price));
+    const need = p > 0 && Number.isFinite(p) ? 4 - Math.floor(Math.log10(p)) : 0;
+    return Math.min(8, Math.max(places(asset), need));
+  };
+  const referenceOf = (s) => (s.quoting && s.quoting.reference) || (s.tape[0] && s.tape[0].price);
   const fmt = (value, digits) =>
     value === null || value === undefined || value === ""
       ? "–"
@@ -46,7 +54,7 @@
     // edge the last tick gave its level (after hedging it and both venues' fees).
     const depthAt = (curve, price) => curve.y[curve.x.indexOf(price)] ?? 0;
     const levels = (s.quoting && s.quoting.levels) || [];
-    const dq = places(s.quote), db = places(s.base);
+    const dq = pricePlaces(referenceOf(s), s.quote), db = places(s.base);
     const marker = (side) => {
       const quotes = s.quotes.filter((q) => q.side === side);
       const curve = side === "buy" ? bids : asks;
@@ -285,7 +293,7 @@
 
   function drawTape(s) {
     const body = document.querySelector("#tape tbody");
-    const db = places(s.base), dq = places(s.quote);
+    const db = places(s.base), dq = places(s.quote), dp = pricePlaces(referenceOf(s), s.quote);
     body.replaceChildren(
       ...s.tape.map((t) => {
         const tr = document.createElement("tr");
@@ -298,10 +306,10 @@
           cell(new Date(t.timestamp).toLocaleTimeString()),
           cell(t.user_side === "buy" ? "buys" : "sells", t.user_side),
           cell(fmt(t.amount, db), "num"),
-          cell(fmt(t.price, dq), "num"),
+          cell(fmt(t.price, dp), "num"),
           cell(h ? h.venue : "–"),
           cell(h ? `${h.side} ${fmt(h.filled, db)}` : "–", h ? `num ${h.side}` : "num"),
-          cell(h ? fmt(h.price, dq) : "–", "num"),
+          cell(h ? fmt(h.price, dp) : "–", "num"),
           cell(t.edge_bps === null ? "–" : fmt(t.edge_bps, 1), "num"),
           cell(pnl === null ? "–" : fmt(pnl, dq), pnl === null ? "num" : pnl < 0 ? "num loss" : "num gain"),
           cell(h && h.pnl_bps !== null ? fmt(h.pnl_bps, 1) : "–", "num"),
@@ -356,7 +364,7 @@
     const head = document.getElementById("quotes-head");
     const facts = [
       ["mode", q.mode],
-      [`reference (${s.quote})`, q.reference && fmt(q.reference, places(s.quote))],
+      [`reference (${s.quote})`, q.reference && fmt(q.reference, pricePlaces(q.reference, s.quote))],
       ["σ (bps/√s)", q.sigma_bps],
       ["skew", q.skew],
       ["reservation (bps)", q.reservation_bps],
@@ -384,7 +392,7 @@
       const edgeClass = edge === null ? "num edge-none" : edge < 1 ? "num edge-thin" : "num";
       tr.append(
         cell(l.side === "sell" ? "ask" : "bid"),
-        cell(fmt(l.price, places(s.quote)), "num"),
+        cell(fmt(l.price, pricePlaces(q.reference, s.quote)), "num"),
         cell(fmt(l.amount, places(s.base)), "num"),
         cell(edge === null ? "–" : fmt(edge, 2), edgeClass),
         cell(fmt(l.distance_bps, 1), "num")
@@ -393,7 +401,7 @@
     };
     const mid = document.createElement("tr");
     mid.className = "mid";
-    const td = cell(q.reference ? `reference ${fmt(q.reference, places(s.quote))}` : "no reference");
+    const td = cell(q.reference ? `reference ${fmt(q.reference, pricePlaces(q.reference, s.quote))}` : "no reference");
     td.colSpan = 5;
     mid.append(td);
     document.querySelector("#levels tbody").replaceChildren(...asks.map(row), mid, ...bids.map(row));

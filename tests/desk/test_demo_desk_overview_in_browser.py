@@ -4,6 +4,7 @@ and depth, the long-tail market red on both (what a breach looks like)."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -16,7 +17,7 @@ from tests.support.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
-SPREAD, DEPTH_05_BID, DEPTH_05_ASK = 4, 6, 7  # the row's cells, its market's name the first
+MID, SPREAD, DEPTH_05_BID, DEPTH_05_ASK = 3, 4, 6, 7  # the row's cells, its market's name the first
 
 
 def cell_class(page, slug: str, column: int) -> str:
@@ -47,3 +48,16 @@ def test_the_overview_shows_two_flagships_meeting_targets_and_a_long_tail_breach
     assert page.get_attribute("#overview-table tr[data-market='xht-usdt']", "data-status") == "red"
     assert "XHT/USDT" in page.inner_text("#overview-table tr[data-market='xht-usdt'] th")
     page.screenshot(path=artifacts / "demo-desk-overview.png", full_page=True)
+
+    # Prices keep five significant digits: XHT at a quarter of a dollar does not read 0.25 on
+    # every level, and BTC keeps USDT's two places.
+    def mid(slug):
+        return page.inner_text(f"#overview-table tr[data-market='{slug}'] > :nth-child({MID})")
+
+    assert re.fullmatch(r"0\.\d{5}", mid("xht-usdt")), mid("xht-usdt")
+    assert re.fullmatch(r"\d{2},\d{3}\.\d{2}", mid("btc-usdt")), mid("btc-usdt")
+    page.goto(f"{live_url}/markets/xht-usdt/")
+    page.wait_for_selector("#levels tbody tr.ask")
+    prices = page.eval_on_selector_all("#levels tbody tr.ask, #levels tbody tr.bid", "rows => rows.map(r => r.cells[1].textContent)")
+    assert prices and all(re.fullmatch(r"0\.\d{5}", p) for p in prices), prices
+    assert len(set(prices)) == len(prices), prices  # each level its own price

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from bots.engine import figures
 from bots.engine.figures import duration, in_asset, plain
 from bots.engine.treasury.planner import Band, Holding, review, why
 
@@ -53,3 +54,13 @@ def test_a_moot_proposals_reason_shows_the_assets_decimals():
     assert review("mm", "hedge", D("1.2"), D("0.0001"), state) == (
         "MM would end at 0.92346 BTC, below its minimum 1.00000"
     )
+
+
+def test_a_price_keeps_five_significant_digits_and_its_quote_places_at_least():
+    assert figures.in_price(D("65043.321"), "USDT") == "65,043.32"
+    assert figures.in_price(D("3499.8"), "USDT") == "3,499.80"
+    # A quarter-dollar token: at USDT's two places every level of its book would read 0.25.
+    assert figures.in_price(D("0.2483"), "USDT") == "0.24830"
+    assert figures.in_price(D("0.000012346"), "USDT") == "0.00001235"  # eight places at most
+    assert figures.in_price(D("0"), "USDT") == "0.00"
+    assert figures.in_price(None, "USDT") == figures.DASH
