@@ -1,7 +1,8 @@
 """Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, the public demo's
 worker, Celery beat (two: one active, one standing by), the watchdog, the dead man's switch and
-the stream process (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all;
-so does any one of them dying. `--daphne 2 --workers 3` runs two Daphnes (on --port and the port
+the stream process (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all.
+A process that exits is started again, after a wait that grows while it keeps exiting; one in a
+crash loop stops them all (ballast/supervisor.py). `--daphne 2 --workers 3` runs two Daphnes (on --port and the port
 after it) and three desk workers (docs/operations.md, "Running two of each").
 With `--venues stub`, first the local exchange stubs the stub demo trades on (`manage.py stubs`).
 
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ballast.embedded_redis import EmbeddedRedis
+from ballast.supervisor import Supervisor
 
 DEMO_NICENESS = 10
 
@@ -126,7 +127,6 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from None
             env["REDIS_URL"] = redis_server.url
             self.stdout.write(f"embedded Redis on {redis_server.socket_path}")
-        children: dict[str, subprocess.Popen] = {}
         stopping = False
 
         def stop(*_):
@@ -135,31 +135,22 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        supervisor = Supervisor(
+            process_commands(host, port, concurrency, demo_concurrency, venues, daphne, workers, beats),
+            env, lambda line: self.stderr.write(line),
+        )
         try:
-            commands = process_commands(
-                host, port, concurrency, demo_concurrency, venues, daphne, workers, beats
-            )
-            for name, command in commands.items():
-                # Own process groups: a Ctrl-C reaches us once, and we stop the children in order.
-                children[name] = subprocess.Popen(command, env=env, start_new_session=True)
+            supervisor.start_all()
             urls = ", ".join(f"http://{host}:{port + i}" for i in range(daphne))
             self.stdout.write(self.style.SUCCESS(f"Ballast is up on {urls}  (Ctrl-C stops it)"))
             while not stopping:
-                for name, child in children.items():
-                    if child.poll() is not None:
-                        self.stderr.write(f"{name} exited with {child.returncode}; stopping the rest")
-                        stopping = True
+                reason = supervisor.poll()
+                if reason:
+                    self.stderr.write(reason)
+                    break
                 time.sleep(0.3)
         finally:
-            for child in children.values():
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            for child in children.values():
-                try:
-                    child.wait(max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            supervisor.stop_all()
             if redis_server:
                 redis_server.stop()
             self.stdout.write("Ballast stopped.")
