@@ -183,12 +183,6 @@ def test_every_websocket_is_classified():
     assert {str(p.pattern) for p in websocket_urlpatterns} == set(WEBSOCKETS)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # Three personas a test: the real hasher's deliberate slowness would cost minutes here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(demo_market):
     alert = raise_alert(Alert.SPREAD_OUT_OF_BAND, demo_market, "Spread 60 bps", "/markets/btc-usdt/")
