@@ -180,64 +180,54 @@ def _decision(request) -> DecisionForm:
     return form
 
 
-@require_POST
-@login_required
-@role_required(OPERATOR)
-def approve(request, slug: str, pk: int):
+def _decide(request, slug: str, pk: int, act):
+    """Approve, reject, cancel, pause and resume read the same form and answer alike; `act`
+    takes the intervention's id and the form's data and runs the operator command."""
     market = _market(slug)
     form = _decision(request)
     if form.errors:
         return _answer(request, market, False, errors_text(form))
-    return _run(request, market, commands.approve_intervention, _of(market, pk), request.user,
-                form.cleaned_data["comment"], form.cleaned_data["code"] or None)
+    return _run(request, market, act, _of(market, pk), form.cleaned_data)
+
+
+@require_POST
+@login_required
+@role_required(OPERATOR)
+def approve(request, slug: str, pk: int):
+    return _decide(request, slug, pk, lambda iv, data: commands.approve_intervention(
+        iv, request.user, data["comment"], data["code"] or None))
 
 
 @require_POST
 @login_required
 @role_required(OPERATOR)
 def reject(request, slug: str, pk: int):
-    market = _market(slug)
-    form = _decision(request)
-    if form.errors:
-        return _answer(request, market, False, errors_text(form))
-    return _run(request, market, commands.reject_intervention, _of(market, pk), request.user,
-                form.cleaned_data["comment"])
+    return _decide(request, slug, pk, lambda iv, data: commands.reject_intervention(
+        iv, request.user, data["comment"]))
 
 
 @require_POST
 @login_required
 @role_required(OPERATOR)
 def cancel(request, slug: str, pk: int):
-    market = _market(slug)
-    form = _decision(request)
-    if form.errors:
-        return _answer(request, market, False, errors_text(form))
-    return _run(request, market, commands.cancel_intervention, _of(market, pk), request.user,
-                form.cleaned_data["comment"])
+    return _decide(request, slug, pk, lambda iv, data: commands.cancel_intervention(
+        iv, request.user, data["comment"]))
 
 
 @require_POST
 @login_required
 @role_required(OPERATOR)
 def pause(request, slug: str, pk: int):
-    market = _market(slug)
-    form = _decision(request)
-    if form.errors:
-        return _answer(request, market, False, errors_text(form))
-    return _run(request, market, commands.pause_intervention, _of(market, pk),
-                reason=form.cleaned_data["comment"], user=request.user)
+    return _decide(request, slug, pk, lambda iv, data: commands.pause_intervention(
+        iv, reason=data["comment"], user=request.user))
 
 
 @require_POST
 @login_required
 @role_required(OPERATOR)
 def resume(request, slug: str, pk: int):
-    market = _market(slug)
-    form = _decision(request)
-    if form.errors:
-        return _answer(request, market, False, errors_text(form))
-    return _run(request, market, commands.resume_intervention, _of(market, pk),
-                reason=form.cleaned_data["comment"], user=request.user)
+    return _decide(request, slug, pk, lambda iv, data: commands.resume_intervention(
+        iv, reason=data["comment"], user=request.user))
 
 
 @require_POST
