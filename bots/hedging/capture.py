@@ -20,13 +20,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from bots.desk.alerts import raise_alert
 from bots.engine.rules import dec, opposite
-from bots.models import Alert, Fill, Hedge, InterventionOrder, Market
+from bots.hedging.hedge_context import ACCOUNT_FIELDS, VENUE_FIELDS, account_with_venue
+from bots.models import Account, Alert, Fill, Hedge, InterventionOrder, Market
+from bots.models import Venue as VenueRow
 from bots.platform import events, sql
 from bots.venues.base import Venue
 from bots.venues.fill_identity import usable
@@ -44,15 +45,79 @@ def hedge_client_order_id(venue_name: str, trade_id: str) -> str:
     return f"bh-{digest}"
 
 
+# The capture's reads, in plain SQL (bots/platform/sql.py): a pushed fill's capture is on the
+# hedge's path, and building these queries through the ORM cost more than running them.
+# tests/platform/test_plain_sql_matches_the_orm.py holds each to the ORM query it stands for.
+CAPTURE_MARKET_FIELDS = ("id", "slug", "symbol", "kind", "mm_account_id", "hedge_account_id",
+                         "last_fill_timestamp")
+
+
+@sql.statement
+def _capture_market() -> str:
+    account_id = sql.column(Account, "id", "a")
+    return (
+        f"SELECT {sql.columns(Market, CAPTURE_MARKET_FIELDS, 'm')}, "  # noqa: S608
+        f"{sql.columns(Account, ACCOUNT_FIELDS, 'a')}, {sql.columns(VenueRow, VENUE_FIELDS, 'v')} "
+        f"FROM {sql.table(Market)} m "
+        f"JOIN {sql.table(Account)} a ON {account_id} = {sql.column(Market, 'mm_account', 'm')} "
+        f"JOIN {sql.table(VenueRow)} v ON {sql.column(VenueRow, 'id', 'v')} = "
+        f"{sql.column(Account, 'venue', 'a')} WHERE {sql.column(Market, 'id', 'm')} = %s"
+    )
+
+
+def market_for_capture(market_id: int) -> Market:
+    """Market.objects.select_related("mm_account__venue").get(pk=market_id), loading what
+    capture_fills reads (other fields load on access)."""
+    rows = sql.fetchall(_capture_market(), [market_id])
+    if not rows:
+        raise Market.DoesNotExist(f"no market {market_id}")
+    width = len(CAPTURE_MARKET_FIELDS)
+    market = sql.instance(Market, dict(zip(CAPTURE_MARKET_FIELDS, rows[0][:width], strict=True)))
+    market.mm_account = account_with_venue(rows[0][width:])
+    return market
+
+
+@sql.statement
+def _intervention_orders(count: int) -> str:
+    state, exchange_id = (sql.column(InterventionOrder, n) for n in ("state", "exchange_order_id"))
+    in_flight = f"({state} = %s AND {sql.column(InterventionOrder, 'sent_at')} > %s)"
+    sent = f" OR {exchange_id} IN ({sql.marks(count)})" if count else ""
+    return (
+        f"SELECT {state}, {exchange_id} FROM {sql.table(InterventionOrder)} "  # noqa: S608
+        f"WHERE {sql.column(InterventionOrder, 'account')} = %s AND ({in_flight}{sent})"
+    )
+
+
+@sql.statement
+def _recorded(count: int) -> str:
+    trade_id = sql.column(Fill, "trade_id")
+    return (
+        f"SELECT {trade_id} FROM {sql.table(Fill)} "  # noqa: S608
+        f"WHERE {sql.column(Fill, 'venue')} = %s AND {trade_id} IN ({sql.marks(count)})"
+    )
+
+
+def recorded(venue_id: int, trade_ids: list[str]) -> set[str]:
+    """Which of these trade ids are recorded as fills of the venue already:
+    Fill.objects.filter(venue_id=..., trade_id__in=...).values_list("trade_id", flat=True)."""
+    if not trade_ids:
+        return set()
+    return {row[0] for row in sql.fetchall(_recorded(len(trade_ids)), [venue_id, *trade_ids])}
+
+
 def intervention_orders(account_id: int, order_ids: list[str]) -> set[str] | None:
     """Which of these orders a price-action intervention sent through the MM account (its trades
     are meant to move the position, so they are not hedged); None while one of its orders is
     being sent (recorded, its exchange id not yet known), so capture waits for the next try.
-    An order stuck sending longer than IN_FLIGHT_SECONDS no longer holds capture up."""
+    An order stuck sending longer than IN_FLIGHT_SECONDS no longer holds capture up.
+
+    InterventionOrder.objects.filter(account_id=...).filter(Q(state=SENDING, sent_at__gt=...)
+    | Q(exchange_order_id__in=order_ids)).values_list("state", "exchange_order_id")."""
     since = timezone.now() - timedelta(seconds=IN_FLIGHT_SECONDS)
-    rows = InterventionOrder.objects.filter(account_id=account_id).filter(
-        Q(state=InterventionOrder.SENDING, sent_at__gt=since) | Q(exchange_order_id__in=order_ids)
-    ).values_list("state", "exchange_order_id")
+    rows = sql.fetchall(_intervention_orders(len(order_ids)), [
+        account_id, InterventionOrder.SENDING,
+        sql.prepared(InterventionOrder, "sent_at", since), *order_ids,
+    ])
     found = set()
     for state, exchange_id in rows:
         if state == InterventionOrder.SENDING:
@@ -84,11 +149,7 @@ def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], Non
         return []  # an intervention's slice is on its way: its trades are told apart once recorded
     trades = [t for t in trades if str(t["order"]) not in own]
     # `since` is inclusive, so the newest trades come again: skip those recorded, in one query.
-    known = set(
-        Fill.objects.filter(venue=venue, trade_id__in=[str(t["id"]) for t in trades]).values_list(
-            "trade_id", flat=True
-        )
-    )
+    known = recorded(venue.pk, [str(t["id"]) for t in trades])
     for trade in trades:
         newest = max(newest, trade["timestamp"])
         if str(trade["id"]) in known:
@@ -135,7 +196,7 @@ def record_with_hedge(market: Market, fill: Fill, on_hedge: Callable[[int], None
     sql.insert(fill)
     hedge = sql.insert(Hedge(
         fill=fill,
-        account=market.hedge_account,
+        account_id=market.hedge_account_id,
         side=opposite(fill.side),
         amount=fill.amount,
         client_order_id=hedge_client_order_id(fill.venue.name, fill.trade_id),

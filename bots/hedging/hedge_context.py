@@ -79,13 +79,19 @@ def load(market_id: int) -> MarketContext:
             settings = sql.instance(HedgeSettings, {**found, "market_id": market.pk})
         cursor.execute(_accounts_sql(), [market.hedge_account_id, market_id])
         account_rows = cursor.fetchall()
-    options = Venue._meta.get_field("options")
-    accounts = []
-    for row in sorted(account_rows, key=lambda r: (r[0] != market.hedge_account_id, r[0])):
-        account = sql.instance(Account, dict(zip(ACCOUNT_FIELDS, row[: len(ACCOUNT_FIELDS)], strict=True)))
-        venue = dict(zip(VENUE_FIELDS, row[len(ACCOUNT_FIELDS) :], strict=True))
-        venue["options"] = options.from_db_value(venue["options"], None, connection)
-        venue["sandbox"] = bool(venue["sandbox"])  # SQLite answers 0 or 1
-        account.venue = sql.instance(Venue, venue)
-        accounts.append(account)
+    accounts = [
+        account_with_venue(row)
+        for row in sorted(account_rows, key=lambda r: (r[0] != market.hedge_account_id, r[0]))
+    ]
     return MarketContext(market, slippage, settings, accounts)
+
+
+def account_with_venue(row) -> Account:
+    """An Account and its Venue from a row of ACCOUNT_FIELDS then VENUE_FIELDS (as
+    `columns(Account, ACCOUNT_FIELDS, ...)` and `columns(Venue, VENUE_FIELDS, ...)` select them)."""
+    account = sql.instance(Account, dict(zip(ACCOUNT_FIELDS, row[: len(ACCOUNT_FIELDS)], strict=True)))
+    venue = dict(zip(VENUE_FIELDS, row[len(ACCOUNT_FIELDS) :], strict=True))
+    venue["options"] = Venue._meta.get_field("options").from_db_value(venue["options"], None, connection)
+    venue["sandbox"] = bool(venue["sandbox"])  # SQLite answers 0 or 1
+    account.venue = sql.instance(Venue, venue)
+    return account

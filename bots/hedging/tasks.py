@@ -17,7 +17,7 @@ from celery import shared_task
 from django.conf import settings
 
 from bots.hedging import hedger, reconcile
-from bots.hedging.capture import capture_fills, markets_quoted_by
+from bots.hedging.capture import capture_fills, market_for_capture, markets_quoted_by
 from bots.models import Market
 from bots.platform import events
 from bots.platform.locks import market_lock, throttle
@@ -42,7 +42,7 @@ def _after_change(market: Market) -> None:
 def capture_market_fills(self, market_id: int) -> int:
     """Record new fills now rather than at the next tick (the paper venue's push), and hedge
     each one as soon as its record is committed."""
-    market = Market.objects.get_for_work(market_id)
+    market = market_for_capture(market_id)
     with market_lock("capture", market_id) as held:
         if not held:
             # The capture running now may have read the trades before this push's: run again

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import close_old_connections
 
 from bots.engine.market_making.quote_config import InvalidSettings
-from bots.hedging.capture import capture_fills
+from bots.hedging.capture import capture_fills, market_for_capture
 from bots.models import Account, Market, QuoteSettings, Venue
 from bots.platform.locks import market_lock
 from bots.venues import venue_for
@@ -127,7 +127,7 @@ class _Pushed:
 def capture_streamed(market_id: int, trades: list[dict], on_hedge: Callable[[int], None]) -> int:
     """Record streamed trades through the once-only capture; returns how many were new."""
     close_old_connections()
-    market = Market.objects.get_for_work(market_id)
+    market = market_for_capture(market_id)
     # The lock keeps the capture's read of what is known and its write together, as the
     # capture task's does; a trade recorded twice would be refused by the unique key anyway.
     with market_lock("capture", market_id, wait_seconds=5):
@@ -144,6 +144,6 @@ def resync(market_id: int, on_hedge: Callable[[int], None]) -> int:
     """The REST read of the account's trades since the last fill recorded, through the same
     capture: what a stream missed while it was away is recorded now, and only once."""
     close_old_connections()
-    market = Market.objects.get_for_work(market_id)
+    market = market_for_capture(market_id)
     with market_lock("capture", market_id, wait_seconds=5):
         return len(capture_fills(market, venue_for(market.mm_account), on_hedge))

@@ -7,6 +7,7 @@ fills captured, some hedged on two hedge venues and some still open, the dead ma
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -22,6 +23,8 @@ from bots.models import (
     Fill,
     Hedge,
     HedgeSettings,
+    Intervention,
+    InterventionOrder,
     KillSwitch,
     Market,
     Order,
@@ -118,6 +121,70 @@ def test_markets_quoted_by(world):
             mm_account_id__in=ids, symbol=symbol, enabled=True, kind=Market.BOOK
         ).order_by("id").values_list("id", flat=True)
         same(capture.markets_quoted_by(ids, symbol), list(orm))
+
+
+# --- the fill capture's reads (bots/hedging/capture.py) ---------------------------------------
+
+
+def test_market_for_capture(world):
+    plain = capture.market_for_capture(world.pk)
+    orm = Market.objects.select_related("mm_account__venue").get(pk=world.pk)
+
+    same(values(plain, capture.CAPTURE_MARKET_FIELDS), values(orm, capture.CAPTURE_MARKET_FIELDS))
+    same(values(plain.mm_account, hedge_context.ACCOUNT_FIELDS),
+         values(orm.mm_account, hedge_context.ACCOUNT_FIELDS))
+    same(values(plain.mm_account.venue, hedge_context.VENUE_FIELDS),
+         values(orm.mm_account.venue, hedge_context.VENUE_FIELDS))
+    with pytest.raises(Market.DoesNotExist):
+        capture.market_for_capture(world.pk + 1000)
+
+
+def test_recorded_fills(world):
+    fills = list(Fill.objects.filter(market=world).values_list("venue_id", "trade_id"))
+    venue_id = fills[0][0]
+    asked = [trade_id for _, trade_id in fills[::2]] + ["no-such-trade"]
+    for ids in (asked, asked[-1:], []):
+        orm = Fill.objects.filter(venue_id=venue_id, trade_id__in=ids).values_list("trade_id", flat=True)
+        same(capture.recorded(venue_id, ids), set(orm))
+    assert capture.recorded(venue_id + 1000, asked) == set()
+
+
+def test_intervention_orders(world, operator):
+    now = timezone.now()
+    intervention = Intervention.objects.create(
+        market=world, kind=Intervention.BUYBACK, where="own", account=world.mm_account,
+        amount=D("1"), minutes=5, price_limit=D("70000"), reference=D("65000"),
+        origin=Intervention.MANUAL, reason="test", proposed_by=operator,
+    )
+
+    def order(number, state, exchange_id, seconds_ago, account=world.mm_account):
+        InterventionOrder.objects.create(
+            intervention=intervention, account=account, number=number,
+            client_order_id=f"iv-{number}", side="buy", amount=D("0.1"), limit_price=D("70000"),
+            state=state, exchange_order_id=exchange_id,
+            sent_at=now - timedelta(seconds=seconds_ago),
+        )
+
+    order(1, InterventionOrder.DONE, "x-1", 5)
+    order(2, InterventionOrder.DONE, "x-2", 500)
+    order(3, InterventionOrder.DONE, "x-3", 5, account=world.hedge_account)
+    asked = ["x-1", "x-2", "x-3", "x-4"]
+
+    def orm(ids):
+        since = timezone.now() - timedelta(seconds=capture.IN_FLIGHT_SECONDS)
+        rows = InterventionOrder.objects.filter(account_id=world.mm_account_id).filter(
+            Q(state=InterventionOrder.SENDING, sent_at__gt=since) | Q(exchange_order_id__in=ids)
+        ).values_list("state", "exchange_order_id")
+        return None if any(s == InterventionOrder.SENDING for s, _ in rows) else {e for _, e in rows}
+
+    for ids in (asked, asked[2:], []):
+        same(capture.intervention_orders(world.mm_account_id, ids), orm(ids))
+    assert capture.intervention_orders(world.mm_account_id, asked) == {"x-1", "x-2"}
+    order(4, InterventionOrder.SENDING, "", 2 * capture.IN_FLIGHT_SECONDS)  # stuck: no longer holds
+    same(capture.intervention_orders(world.mm_account_id, asked), orm(asked))
+    order(5, InterventionOrder.SENDING, "", 1)  # in flight: capture waits
+    assert orm(asked) is None
+    same(capture.intervention_orders(world.mm_account_id, asked), None)
 
 
 # --- what a hedge run reads about its market (bots/hedging/hedge_context.py) ------------------
