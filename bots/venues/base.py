@@ -22,6 +22,7 @@ class Venue(Protocol):
     id: str  # the venue's name in Ballast
     has: dict  # what the venue offers, as ccxt's exchange.has: {"cancelAllOrdersAfter": True, ...}
     client_order_ids: bool  # whether an order can be found by the client order id it was sent with
+    books_streamed: bool  # whether the stream process may keep its books (bots/venues/stream_state.py)
 
     def load_markets(self, reload: bool = False) -> dict[str, dict]: ...
 

@@ -115,6 +115,9 @@ class CcxtVenue:
     """One Ballast account on a real exchange, through the process's ccxt client for its keys
     (bots.venues.clients: kept, markets loaded once, requests within the shared budget)."""
 
+    # The stream process keeps its books where it can (bots/venues/stream_state.py:read_book).
+    books_streamed = True
+
     def __init__(self, account, withdrawing: bool = False):
         """`withdrawing`: signed with the account's withdrawal key where it has one (else its
         trading key), for withdrawals and reading them back."""

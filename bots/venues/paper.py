@@ -186,6 +186,10 @@ class PaperVenue:
     # request here either committed or did not before the call returned: nothing is in flight.
     settle_seconds = 0.0
 
+    # No stream process watches a paper book (bots/streams/work.py plans ccxt venues only): it
+    # is read from the database, and nothing looks for a streamed copy first.
+    books_streamed = False
+
     def __init__(self, account: Account):
         self.account = account
         self.venue = account.venue
