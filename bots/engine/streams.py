@@ -5,6 +5,7 @@ again now, the reference a set of streamed books gives, and which orders filled 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 Levels = list[tuple[Decimal, Decimal]]
@@ -26,6 +27,26 @@ def moved_beyond(reference: Decimal | None, current: Decimal | None, tolerance_b
     if reference is None or current is None or reference <= 0:
         return False
     return abs(current - reference) / reference * 10_000 > tolerance_bps
+
+
+@dataclass(frozen=True)
+class Told:
+    """A move the stream told (queued the market's tick for): the time of the tick's reference
+    then, and the mid it told of."""
+
+    tick_ms: int | None
+    mid: Decimal
+
+
+def quoted_from(tick_reference: Decimal | None, tick_ms: int | None, told: Told | None) -> Decimal | None:
+    """The reference to tell the next move from: the mid of the move told last while no tick has
+    written a reference since (the tick it queued will quote from that book, so the same move is
+    not news again), else the last tick's own reference. A tick that ends after the move was
+    told, even one that began before it and read an older book, is believed: its reference is
+    what the quotes stand on, and a book away from it is a move to tell again."""
+    if told is not None and told.tick_ms == tick_ms:
+        return told.mid
+    return tick_reference
 
 
 def filled_more(seen: dict[str, Decimal], orders: Iterable[tuple[str, Decimal]]) -> list[str]:

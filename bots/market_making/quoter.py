@@ -594,6 +594,10 @@ class MarketTick:
         Market.objects.filter(pk=self.market.pk).exclude(state__in=Market.STOPPED).update(
             state=state, state_reason=reason, last_tick_at=self.now, **self.saved
         )
+        if self.saved.get("reference_price") is not None:
+            # For the stream process, which tells the next move of the book from it.
+            streams.save_reference(self.market.pk, self.saved["reference_price"],
+                                   _ms(self.saved["reference_at"]))
         return TickReport(state, self.changed, self.fills)
 
 

@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
 from bots.engine.rules import dec
-from bots.engine.streams import cross_mid, filled_more, moved_beyond
+from bots.engine.streams import Told, cross_mid, filled_more, moved_beyond, quoted_from
 from bots.platform import events
 from bots.platform.locks import throttle
 from bots.streams import clients, work
@@ -349,7 +349,9 @@ class StreamProcess:
         self.key: list | None = None
         self.books: dict[tuple[int, str], tuple[list, list]] = {}
         self.watches: list[work.MarketWatch] = []
-        self.watches_at = 0.0
+        self.watches_at = float("-inf")  # loop time of that read: read on the first move
+        self.told: dict[int, Told] = {}  # market id -> the move last told
+        self.telling_later: set[int] = set()  # markets whose held-back move is told again soon
         self.said_idle = False
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -421,15 +423,51 @@ class StreamProcess:
             venues = {v for v, _ in self.books}
             self.watches = await sync_to_async(work.market_watches)(venues)
             self.watches_at = loop.time()
-        for index, watch in enumerate(self.watches):
-            if watch.symbol != symbol or venue_id not in watch.venue_ids:
-                continue
-            current = cross_mid(self.books[(v, symbol)] for v in watch.venue_ids if (v, symbol) in self.books)
-            if not moved_beyond(watch.reference, current, watch.tolerance_bps):
+        moving = [w for w in self.watches if w.symbol == symbol and venue_id in w.venue_ids]
+        if moving:
+            self.tell(moving)
+
+    def tell(self, watches: list[work.MarketWatch]) -> None:
+        """Queue the ticks of these markets whose book is beyond the tolerance from the reference
+        their quotes stand on. That reference is the last tick's, read from Redis on every move:
+        the watches' copy from the database is up to a second old, and a move told against an
+        older reference (or none, before the first tick) was missed, or told when it was none."""
+        try:
+            ticked = state.tick_references([w.market_id for w in watches])
+        except state.UNREACHABLE:
+            ticked = {}
+        for watch in watches:
+            current = cross_mid(
+                self.books[(v, watch.symbol)] for v in watch.venue_ids if (v, watch.symbol) in self.books
+            )
+            # The newer of the two copies of the tick's reference (Redis's, unless it was down).
+            tick_reference, tick_ms = watch.reference, watch.reference_ms
+            if watch.market_id in ticked and ticked[watch.market_id][1] >= (tick_ms or 0):
+                tick_reference, tick_ms = ticked[watch.market_id]
+            told = self.told.get(watch.market_id)
+            if not moved_beyond(quoted_from(tick_reference, tick_ms, told), current, watch.tolerance_bps):
                 continue
             if throttle(f"stream-tick:{watch.market_id}", max(1, settings.STREAM_TICK_MIN_MS)):
                 events.reference_moved.emit(market_id=watch.market_id)
-            # Until the tick writes its reference, this move is not news.
-            self.watches[index] = work.MarketWatch(
-                watch.market_id, watch.symbol, watch.venue_ids, current, watch.tolerance_bps
-            )
+                # Until a tick writes its reference, this move is not news.
+                self.told[watch.market_id] = Told(tick_ms, current)
+            else:
+                # A tick was queued moments ago, and may have read the book before this move:
+                # told again once the throttle lets it, or the quotes could stand on the old
+                # book until the next move or beat.
+                self.tell_later(watch.market_id)
+
+    def tell_later(self, market_id: int) -> None:
+        if market_id in self.telling_later:
+            return
+        self.telling_later.add(market_id)
+
+        def again() -> None:
+            self.telling_later.discard(market_id)
+            try:
+                self.tell([w for w in self.watches if w.market_id == market_id])
+            except Exception as exc:  # Redis away: the next move or the beat ticks the market
+                log.warning("a held-back move of market %s not told: %s: %s", market_id,
+                            type(exc).__name__, exc)
+
+        asyncio.get_running_loop().call_later(max(1, settings.STREAM_TICK_MIN_MS) / 1000, again)

@@ -58,8 +58,9 @@ class MarketWatch:
     market_id: int
     symbol: str
     venue_ids: tuple[int, ...]
-    reference: Decimal | None
+    reference: Decimal | None  # the last tick's, as the database had it when read
     tolerance_bps: Decimal
+    reference_ms: int | None = None  # that tick's time
 
 
 def plan() -> list[AccountPlan]:
@@ -109,7 +110,9 @@ def market_watches(venue_ids: set[int]) -> list[MarketWatch]:
             tolerance = market.quote_settings.config().refresh_tolerance_bps
         except (QuoteSettings.DoesNotExist, InvalidSettings):
             continue  # the tick says why; nothing to quote from a stream either
-        watches.append(MarketWatch(market.pk, market.symbol, venues, market.reference_price, tolerance))
+        reference_ms = None if market.reference_at is None else int(market.reference_at.timestamp() * 1000)
+        watches.append(MarketWatch(market.pk, market.symbol, venues, market.reference_price, tolerance,
+                                   reference_ms))
     return watches
 
 

@@ -134,6 +134,40 @@ def last_seen() -> dict[str, int]:
         return {}
 
 
+# --- references ---------------------------------------------------------------------------
+
+# The stream process tells a move from the reference the market's last tick quoted from; a tick
+# writes it here as it ends, so a move is told against that at once instead of against the
+# stream's copy from the database, read at most once a second (bots/streams/runner.py).
+REFERENCE_KEEP_SECONDS = 3600
+
+
+def _reference_key(market_id: int) -> str:
+    return f"ballast:stream:reference:{market_id}"
+
+
+def save_reference(market_id: int, reference: Decimal, reference_ms: int) -> None:
+    """The reference a tick of the market quoted from, and the tick's time. A Redis that is down
+    leaves the stream with the database's copy, as before."""
+    try:
+        client().set(_reference_key(market_id), f"{reference} {reference_ms}", ex=REFERENCE_KEEP_SECONDS)
+    except UNREACHABLE:
+        pass
+
+
+def tick_references(market_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
+    """The last tick's (reference, ms) of each market that has one here, in one round trip."""
+    if not market_ids:
+        return {}
+    found = client().mget([_reference_key(m) for m in market_ids])
+    references = {}
+    for market_id, text in zip(market_ids, found, strict=True):
+        if text:
+            price, ms = text.decode().split()
+            references[market_id] = (Decimal(price), int(ms))
+    return references
+
+
 def mark_fills_streamed(account_id: int, via: str) -> None:
     client().set(_fills_key(account_id), via, px=int(LIVE_SECONDS * 1000))
 
