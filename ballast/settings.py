@@ -149,6 +149,15 @@ CELERY_TASK_IGNORE_RESULT = True
 # closing it every 1,000 tasks. A connection that died fails one task and is closed after it
 # (ballast/celery.py), so the next task connects afresh.
 CELERY_DB_REUSE_MAX = 1000
+# kombu keeps each message a worker takes in a Redis hash until its ack, to hand it out again an
+# hour (the visibility timeout) after a worker dies holding it: a Redis transaction before every
+# task starts and another after it ends. The hedging worker runs without it
+# (BALLAST_BROKER_ACK_EMULATION=0, set by `manage.py up`; docs/operations.md): its work survives
+# a killed worker through the outbox instead (a captured fill's hedge intent is committed with it;
+# the sweeper queues again, within seconds, any intent left unfinished; the next tick captures a
+# fill whose capture task was lost), and that transaction was a fifth of the broker hop. A worker
+# stopped gently still puts back what it held. Every other worker keeps it (on by default).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"ack_emulation": env_bool("BALLAST_BROKER_ACK_EMULATION", True)}
 # Fill capture and hedges have a queue of their own, so that a worker given only that queue
 # (`celery worker -Q hedging`) never makes a hedge wait behind a page refresh. A worker started
 # without -Q consumes both queues, so a hedge is never left without a worker.

@@ -26,7 +26,8 @@ from the fill's row (recorded_at), as this bench measured before, is printed bes
 latency, not throughput. Prints p50, p90, p99 and max in milliseconds.
 
 Workers, as docs/operations.md recommends for production: one solo worker on the "hedging" queue (fill
-capture and hedges) and one for everything else (balances, page snapshots). With --one-worker a
+capture and hedges, without kombu's ack emulation, as `manage.py up` starts it) and one for
+everything else (balances, page snapshots). With --one-worker a
 single solo worker takes both queues, and hedges wait behind page refreshes.
 
 Nothing outside the temporary folder is touched; DATABASE_URL and REDIS_URL are ignored.
@@ -166,12 +167,14 @@ def start_worker(env: dict, folder: Path, label: str, queue: str | None) -> subp
 
     name = f"bench-{label}-{os.getpid()}@localhost"
     queues = ["-Q", queue] if queue else []
+    # The hedging worker as `manage.py up` starts it (CELERY_BROKER_TRANSPORT_OPTIONS).
+    ack = {"BALLAST_BROKER_ACK_EMULATION": "0"} if queue == "hedging" else {}
     log = open(folder / f"worker-{label}.log", "w")  # noqa: SIM115 - lives as long as the worker
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "ballast", "worker", "--pool", "solo", *queues,
          "--loglevel", os.environ.get("BENCH_WORKER_LOG", "WARNING"), "--without-mingle",
          "--without-gossip", "--without-heartbeat", "--hostname", name],
-        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env={**os.environ, **env, **ack}, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while not app.control.ping([name], timeout=0.5):

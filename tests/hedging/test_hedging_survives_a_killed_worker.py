@@ -1,7 +1,11 @@
 """A Celery worker killed (SIGKILL) in the middle of hedging, through a real Redis: after the
 sweeper runs on a new worker, every fill is hedged, no order was sent twice, and the books
 balance. The hedge venue answers orders slowly (after accepting them), so the kill lands
-between an order accepted by the venue and its answer recorded: the hardest moment."""
+between an order accepted by the venue and its answer recorded: the hardest moment.
+
+Both with kombu's ack emulation (every worker but the hedging one) and without it (the hedging
+worker, BALLAST_BROKER_ACK_EMULATION=0): the outbox and the sweeper recover the hedge, not the
+broker handing the message out again."""
 
 from __future__ import annotations
 
@@ -69,8 +73,9 @@ def accepted_not_recorded() -> list[str]:
     return list(PaperOrder.objects.filter(client_order_id__in=sending).values_list("client_order_id", flat=True))
 
 
+@pytest.mark.parametrize("ack_emulation", ["1", "0"])
 def test_a_worker_killed_mid_hedge_loses_nothing_and_sends_nothing_twice(
-    hedging_market, test_database_url, artifacts, monkeypatch
+    hedging_market, test_database_url, artifacts, monkeypatch, ack_emulation
 ):
     market = hedging_market
     # This test queues its own hedges: no push to the suite's shared worker.
@@ -84,7 +89,8 @@ def test_a_worker_killed_mid_hedge_loses_nothing_and_sends_nothing_twice(
     assert len(hedge_ids) == 30
     set_faults("external", {}, latency_ms=300)  # every order answered 0.3 s after it is accepted
 
-    with worker(test_database_url, artifacts / "killed-worker.log", QUEUE) as first:
+    broker = {"BALLAST_BROKER_ACK_EMULATION": ack_emulation}
+    with worker(test_database_url, artifacts / "killed-worker.log", QUEUE, **broker) as first:
         for hedge_id in hedge_ids:
             hedge_fill.apply_async((hedge_id,), queue=QUEUE)
         wait_for(lambda: Hedge.objects.filter(state=Hedge.FILLED).count() >= 4)
@@ -99,7 +105,7 @@ def test_a_worker_killed_mid_hedge_loses_nothing_and_sends_nothing_twice(
 
     set_faults("external", None)
     with worker(test_database_url, artifacts / "sweeping-worker.log", f"{QUEUE},hedging",
-                BALLAST_HEDGE_SWEEP_SECONDS="1"):
+                BALLAST_HEDGE_SWEEP_SECONDS="1", **broker):
         # The rest of the queue runs; the hedge the dead worker held waits for the sweeper.
         time.sleep(1.2)
         sweep_hedges.apply_async(queue=QUEUE)

@@ -32,6 +32,7 @@ def check(**env) -> subprocess.CompletedProcess:
         ("REDIS_URL", "http://127.0.0.1:6379", "REDIS_URL must be a URL starting with redis://"),
         ("REDIS_URL", "redis://", "REDIS_URL has no host"),
         ("DEBUG", "maybe", "DEBUG must be true or false, not 'maybe'"),
+        ("BALLAST_BROKER_ACK_EMULATION", "no ack", "BALLAST_BROKER_ACK_EMULATION must be true or false"),
         ("BALLAST_TICK_SECONDS", "0", "BALLAST_TICK_SECONDS must be between 0.2 and 60.0"),
         ("BALLAST_TICK_SECONDS", "fast", "BALLAST_TICK_SECONDS must be a number"),
         ("BALLAST_DEADMAN_SECONDS", "2", "BALLAST_DEADMAN_SECONDS must be between 3.0 and 600.0, not '2'"),

@@ -63,7 +63,10 @@ def process_commands(
         **desk_workers,
         # Fill capture and hedges on a worker of their own, so that a hedge never waits behind
         # a tick, a page refresh or a sizing run (the main worker takes them too, as a spare).
+        # Without kombu's unacked bookkeeping in Redis: one Redis transaction less before each
+        # capture and hedge starts (CELERY_BROKER_TRANSPORT_OPTIONS in ballast/settings.py).
         "hedger": [
+            "env", "BALLAST_BROKER_ACK_EMULATION=0",
             python, "-m", "celery", "--quiet", "-A", "ballast", "worker", "--hostname", "hedger@%h",
             "--queues", "hedging", "--pool", "solo", "--loglevel", "WARNING",
             "--without-mingle", "--without-gossip",
