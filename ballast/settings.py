@@ -216,6 +216,9 @@ STREAM_BALANCE_STALE_SECONDS = env_number("BALLAST_STREAM_BALANCE_STALE_SECONDS"
 BALANCE_SHARE_SECONDS = env_number("BALLAST_BALANCE_SHARE_SECONDS", TICK_SECONDS, 0.0, 60.0)
 # A market's tick queued by a streamed reference move at most this often (milliseconds).
 STREAM_TICK_MIN_MS = int(env_number("BALLAST_STREAM_TICK_MIN_MS", 100.0, 0.0, 10000.0))
+# How many of an account's order requests (places, cancels) a tick has in flight at once on a
+# real exchange (bots/venues/at_once.py); 1 sends them one after another.
+VENUE_REQUESTS_AT_ONCE = int(env_number("BALLAST_VENUE_REQUESTS_AT_ONCE", 4, 1, 16))
 # Hedge intents untouched this long and not final are queued again (bots.hedging.reconcile.due_for_sweep).
 HEDGE_SWEEP_SECONDS = env_number("BALLAST_HEDGE_SWEEP_SECONDS", 10.0, 1.0, 3600.0)
 CELERY_BEAT_SCHEDULE |= {

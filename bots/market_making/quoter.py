@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import connection
@@ -46,9 +47,9 @@ from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings, Ven
 from bots.platform import events
 from bots.platform.log_context import log_context
 from bots.platform.sql import update_statement
+from bots.venues import at_once, venue_for
 from bots.venues import ccxt_errors as ccxt
 from bots.venues import stream_state as streams
-from bots.venues import venue_for
 from bots.venues.errors import describe
 
 log = logging.getLogger(__name__)
@@ -425,12 +426,24 @@ class MarketTick:
         return len(orders)
 
     def cancel_all_of(self, cancels: list[tuple[str, str]]) -> None:
-        """Cancel each order; the records are written together afterwards, also when a cancel
-        fails half way (the venue's answer is what they record, and the next tick reconciles)."""
+        """Cancel each order, as many at once as the venue takes (bots/venues/at_once.py); the
+        records are written together afterwards, also when a cancel fails half way (the venue's
+        answer is what they record, and the next tick reconciles). After a wave with a failure
+        no further wave is sent."""
         done: list[tuple[str, dict, str]] = []
+        width = self.mm.requests_at_once
         try:
-            for order_id, why in cancels:
-                done.append((order_id, self.cancel(order_id), why))
+            for start in range(0, len(cancels), width):
+                wave = cancels[start:start + width]
+                answers = at_once.each(width, [partial(self.cancel, order_id) for order_id, _ in wave])
+                failed = None
+                for (order_id, why), answer in zip(wave, answers, strict=True):
+                    if isinstance(answer, Exception):
+                        failed = failed or answer
+                    else:
+                        done.append((order_id, answer, why))
+                if failed is not None:
+                    raise failed
         finally:
             self.record_cancels(done)
 
@@ -469,9 +482,12 @@ class MarketTick:
         return tick_reads.stopped(self.market.pk)
 
     def place_all(self, levels: list[Level], config: QuoteConfig) -> None:
-        """Record every order as sending (one insert), send them one by one, record the answers. A side short of funds sends nothing more this tick; a network error stops
-        the sending: the order in flight stays "sending" for the next tick to look up by its
-        client order id, the ones not sent are marked so."""
+        """Record every order as sending (one insert), send them as many at once as the venue
+        takes (bots/venues/at_once.py; one by one on the paper venue), record the answers. A
+        side short of funds sends nothing more this tick; a network error stops the sending:
+        an order in flight then stays "sending" for the next tick to look up by its client order
+        id, the ones not sent are marked so. Every request sent has been answered, or has failed,
+        before this returns or raises."""
         if not levels:
             return
         orders = Order.objects.bulk_create(
@@ -486,27 +502,37 @@ class MarketTick:
             for level in levels
         )
         self.changed = True
+        width = self.mm.requests_at_once
         answered: list[Order] = []
         short: set[str] = set()
+        pending = list(orders)
         try:
-            for order in orders:
-                if order.side in short:
-                    self.not_sent(order, "not sent: that side was short of funds this tick")
-                    answered.append(order)
-                    continue
-                refused = self.place(order, config)
-                answered.append(order)
-                if refused:
-                    self.notes.append(refused)
-                    if refused.startswith("short of funds"):
-                        short.add(order.side)
-        except ccxt.BaseError as exc:
-            # The order in flight: failed if refused, still "sending" if the venue may have it.
-            answered.append(orders[len(answered)])
-            for order in orders[len(answered):]:
-                self.not_sent(order, f"not sent: {describe(exc)}")
-                answered.append(order)
-            raise
+            while pending:
+                wave: list[Order] = []
+                while pending and len(wave) < width:
+                    order = pending.pop(0)
+                    if order.side in short:
+                        self.not_sent(order, "not sent: that side was short of funds this tick")
+                        answered.append(order)
+                    else:
+                        wave.append(order)
+                refusals = at_once.each(width, [partial(self.place, order, config) for order in wave])
+                answered += wave
+                failed = next((r for r in refusals if isinstance(r, Exception)), None)
+                for order, refused in zip(wave, refusals, strict=True):
+                    if refused and not isinstance(refused, Exception):
+                        self.notes.append(refused)
+                        if refused.startswith("short of funds"):
+                            short.add(order.side)
+                if failed is not None:
+                    # Orders in flight are failed if refused, still "sending" if the venue may
+                    # have them; the rest were not sent.
+                    why = describe(failed) if isinstance(failed, ccxt.BaseError) else type(failed).__name__
+                    for order in pending:
+                        self.not_sent(order, f"not sent: {why}")
+                    answered += pending
+                    pending = []
+                    raise failed
         finally:
             record_answers([o for o in answered if o.state != Order.SENDING])
 

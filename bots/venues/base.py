@@ -23,6 +23,9 @@ class Venue(Protocol):
     has: dict  # what the venue offers, as ccxt's exchange.has: {"cancelAllOrdersAfter": True, ...}
     client_order_ids: bool  # whether an order can be found by the client order id it was sent with
     books_streamed: bool  # whether the stream process may keep its books (bots/venues/stream_state.py)
+    # How many of the account's order requests one process may have in flight at once
+    # (bots/venues/at_once.py): places and cancels made from several threads. 1: one at a time.
+    requests_at_once: int
 
     def load_markets(self, reload: bool = False) -> dict[str, dict]: ...
 

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation, localcontext
 
 import ccxt
+from django.conf import settings
 
 from bots.engine.rules import dec
 from bots.venues import stream_state
@@ -154,6 +155,11 @@ class CcxtVenue:
         # An account row's balance is shared by the desk's processes (stream_state.read_balance)
         # under this key; a venue without a row reads its own.
         self.balance_key: str | None = None
+
+    @property
+    def requests_at_once(self) -> int:
+        # The kept client is shared by threads, each on a keep-alive connection of its own.
+        return settings.VENUE_REQUESTS_AT_ONCE
 
     @contextmanager
     def _answer(self, what: str) -> Iterator[None]:

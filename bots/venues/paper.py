@@ -189,6 +189,8 @@ class PaperVenue:
     # No stream process watches a paper book (bots/streams/work.py plans ccxt venues only): it
     # is read from the database, and nothing looks for a streamed copy first.
     books_streamed = False
+    # Its matching engine is database state, on the caller's connection: one request at a time.
+    requests_at_once = 1
 
     def __init__(self, account: Account):
         self.account = account

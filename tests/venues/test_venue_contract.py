@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import ccxt
@@ -29,6 +30,7 @@ import pytest
 
 from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.simulation.stub_exchanges.hollaex import HollaExStub
+from bots.venues import at_once
 from bots.venues.ccxt_venue import CcxtVenue, to_decimals
 from bots.venues.order_lookup import find_order
 from tests.support.venue_contract import BOT_FUNDS, SYMBOL, balance, ccxt_contract, paper_contract
@@ -181,6 +183,30 @@ def test_an_order_larger_than_the_balance_is_insufficient_funds(contract, side, 
 
     assert balance(contract.venue, "BTC") == (D("1"), D("0"))
     assert balance(contract.venue, "USDT") == (D("10000"), D("0"))
+
+
+def test_orders_sent_at_once_are_each_answered_as_sent_and_cancelled_at_once(contract):
+    """As many at once as the venue says it takes (a tick's places and cancels, bots/venues/
+    at_once.py): each answer is its own order's, none is lost or doubled."""
+    venue = contract.venue
+    width = venue.requests_at_once
+    assert isinstance(width, int) and width >= 1
+    prices = [D("90") + i for i in range(8)]
+    sends = [partial(venue.create_order, SYMBOL, "limit", "buy", D("0.1"), price, {"clientOrderId": f"w-{i}"})
+             for i, price in enumerate(prices)]
+
+    placed = at_once.each(width, sends)
+
+    assert [(o["price"], o["amount"], o["status"]) for o in placed] == [(p, D("0.1"), "open") for p in prices]
+    assert len({o["id"] for o in placed}) == 8
+    assert {o["id"] for o in venue.fetch_open_orders(SYMBOL)} == {o["id"] for o in placed}
+    assert balance(venue, "USDT")[1] == sum(prices) * D("0.1")
+
+    cancelled = at_once.each(width, [partial(venue.cancel_order, o["id"], SYMBOL) for o in placed])
+
+    assert [(o["id"], o["status"]) for o in cancelled] == [(o["id"], "canceled") for o in placed]
+    assert venue.fetch_open_orders(SYMBOL) == []
+    assert balance(venue, "USDT") == (D("10000"), D("0"))
 
 
 def test_cancel_of_an_unknown_order_is_order_not_found(contract):
