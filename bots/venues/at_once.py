@@ -14,6 +14,7 @@ tick to look up by its client order id.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -31,7 +32,11 @@ def each(width: int, calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
     it raised, in the calls' order."""
     if width <= 1 or len(calls) <= 1:
         return [_outcome(call) for call in calls]
-    futures = [_executor(width).submit(_outcome, call) for call in calls]
+    # Each call runs in a copy of the caller's context: what it set for its requests (the
+    # budget's priority for a hedge or a stop, bots/venues/limiter.py; the log context) holds
+    # in the pool's threads too.
+    pool = _executor(width)
+    futures = [pool.submit(contextvars.copy_context().run, _outcome, call) for call in calls]
     return [future.result() for future in futures]
 
 
