@@ -36,8 +36,12 @@ def each(width: int, calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
     # budget's priority for a hedge or a stop, bots/venues/limiter.py; the log context) holds
     # in the pool's threads too.
     pool = _executor(width)
-    futures = [pool.submit(contextvars.copy_context().run, _outcome, call) for call in calls]
-    return [future.result() for future in futures]
+    answers: list[T | Exception] = []
+    for start in range(0, len(calls), width):  # the pool may be wider, made for another caller
+        futures = [pool.submit(contextvars.copy_context().run, _outcome, call)
+                   for call in calls[start:start + width]]
+        answers += [future.result() for future in futures]
+    return answers
 
 
 def _outcome(call: Callable[[], T]) -> T | Exception:

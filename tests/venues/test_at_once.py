@@ -35,3 +35,20 @@ def test_the_calls_run_in_threads_with_the_callers_request_priority():
 
 def test_one_at_a_time_runs_in_the_callers_thread():
     assert at_once.each(1, [threading.current_thread] * 3) == [threading.current_thread()] * 3
+
+
+def test_no_more_calls_are_in_flight_than_the_width_asked_even_on_a_wider_pool():
+    at_once.each(8, [lambda: None] * 8)  # the process's pool is eight wide now
+    lock, active, most = threading.Lock(), [0], [0]
+
+    def call():
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        threading.Event().wait(0.02)  # long enough for the others to start, if they may
+        with lock:
+            active[0] -= 1
+
+    at_once.each(2, [call] * 8)
+
+    assert most[0] <= 2
