@@ -119,6 +119,21 @@ def test_a_stopped_side_is_cancelled_and_a_held_side_only_places_nothing():
     assert plan([*resting, *ON_TARGET[2:]], gates=gates).cancel == [("s1", "exposure"), ("s2", "exposure")]
 
 
+def test_a_held_side_keeps_its_orders_off_target_until_it_may_place_again():
+    # The best bid was partly filled a moment ago (the filled-order delay holds buys back) and
+    # the reference moved: both bids are off target and old enough to replace.
+    resting = [order("b1", BUY, "99.5", amount="0.4"), order("b2", BUY, "99.4"), *ON_TARGET[2:]]
+    held = SideGates(no_new={BUY: "filled 0.5 s ago"})
+
+    during = plan(resting, gates=held)
+    after = plan(resting)
+
+    assert (during.cancel, during.place) == ([], [])
+    assert [lv.price for lv in during.book if lv.side == BUY] == [D("99.5"), D("99.4")]
+    assert after.cancel == [("b1", REFRESH), ("b2", REFRESH)]
+    assert after.place == DESIRED[:2]
+
+
 def test_new_orders_only_fill_the_allowance_left_by_kept_ones():
     resting = [order("s1", SELL, "100.1")]
 

@@ -5,8 +5,9 @@ An order is cancelled at once when its side must not quote, when it is older tha
 age, when the reference came closer to it than the minimum spread, or when it no longer earns
 after its hedge (the floor for its cumulative size). Otherwise an order within the refresh
 tolerance of a desired level is kept; one that drifted further is replaced only once it has
-rested the order refresh time. New orders fill the slots left, nearest the mid first, unless
-the side is held back (a pending hedge, the filled-order delay) or the budget is spent.
+rested the order refresh time, and never while its side is held back (a pending hedge, the
+filled-order delay): such a side keeps what rests on it. New orders fill the slots left, nearest
+the mid first, unless the side is held back or the budget is spent.
 """
 
 from __future__ import annotations
@@ -86,11 +87,15 @@ def plan_orders(
             config.refresh_tolerance_bps,
         )
         kept += [o for o in have if o.id in matched.keep]
-        waiting = []  # off target, but not rested long enough to replace
+        waiting = []  # off target, but not rested long enough to replace, or not replaceable
+        # A side held back (the filled-order delay, a pending hedge) keeps its resting orders
+        # until it may place again: replacing one there would only cancel it, and a fill that
+        # took part of the best level would empty the side for the length of the delay.
+        held = side in gates.no_new
         for order in have:
             if order.id in matched.keep:
                 continue
-            if refresh_all or _refresh_due(order, config, now_ms):
+            if not held and (refresh_all or _refresh_due(order, config, now_ms)):
                 cancel.append((order.id, REFRESH))
             else:
                 waiting.append(order)
