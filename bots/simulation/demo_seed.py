@@ -110,7 +110,7 @@ class DemoMarket:
 
 # Both flagship markets quote the same shape: a tight first level the regional venue can hedge
 # cheaply, three times a user's mean order so that one order seldom takes it all (the spread
-# would widen to the second level for the filled-order delay), then levels growing outward.
+# would widen to the second level until the next tick), then levels growing outward.
 FLAGSHIP_QUOTES = {
     "bid_spread_bps": D("4"),
     "ask_spread_bps": D("4"),
@@ -118,12 +118,17 @@ FLAGSHIP_QUOTES = {
     "level_spacing_bps": D("8"),
     "amount_growth": D("1.5"),
     "hedge_buffer_bps": D("1"),
-    # An order the reference left behind is replaced after 2 s, not 10: the outside mid walks
-    # about 2 bps a second, and a side re-placed after a fill beside a stale other side widens
-    # the spread by the drift (at 10 s, a third of the samples were over 10 bps).
-    "order_refresh_seconds": D("2"),
-    "refresh_tolerance_bps": D("2"),
-    "filled_order_delay_seconds": D("1"),
+    # 8 bps quoted leaves 2 bps to the 10 bps target, and the outside mid walks about 2 bps a
+    # second. The side nearer the reference goes at once (the hedge floor), the side it left
+    # behind only once it is off by the tolerance and has rested the refresh time: so both
+    # are a second and 1 bp, or the spread spends that drift (at 2 s and 2 bps, one health
+    # sample in four was 10-12 bps).
+    "order_refresh_seconds": D("1"),
+    "refresh_tolerance_bps": D("1"),
+    # Each fill is hedged at once on deep venues, as a cross-exchange market maker does: no
+    # pause after a fill, the taken level is back at the next tick (with 1 s, a fill's side
+    # waited a tick more, at the second level 12 bps out).
+    "filled_order_delay_seconds": D("0"),
     "max_trades_per_minute": 90,
 }
 MARKETS = {
