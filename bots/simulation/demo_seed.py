@@ -9,6 +9,8 @@ Three markets on the own exchange, one MM bot account quoting all of them:
   way, so the MM bot's best levels, hedged on the regional book, sit tight (about 9 bps wide,
   under the playbook's 10), and its outer levels, once their cumulative size is more than the
   thin book holds, are priced against the deep one: together about $190k a side within 0.5%.
+  BTC/USDT's price-action detectors are on: heavy net selling or buying by the users proposes
+  a buyback or an unwind for an operator to approve.
 - XHT/USDT (HollaEx's own token), a long-tail pair on the external exchange alone, whose book
   there is thin and wide: the MM bot quotes it 70 bps wide and about $1k deep, so its targets
   (30 bps, $10k within 0.5%) show red, which is what a breach looks like on the desk.
@@ -38,6 +40,7 @@ from bots.models import (
     Account,
     ApiClient,
     BrokerSettings,
+    InterventionSettings,
     InventoryBand,
     Market,
     MarketTargets,
@@ -98,6 +101,7 @@ class DemoMarket:
     users_per_minute: float  # a new demo's simulated users
     users_mean_amount: Decimal
     seed: int = 7
+    detectors: dict | None = None  # InterventionSettings; None: the detectors stay off
 
     @property
     def base(self) -> str:
@@ -131,6 +135,23 @@ FLAGSHIP_QUOTES = {
     "filled_order_delay_seconds": D("0"),
     "max_trades_per_minute": 90,
 }
+# The price-action detectors watch BTC/USDT (bots/interventions, docs/interventions.md): the
+# demo's users trade at random, 8 a minute of 0.05 BTC on average, both ways alike, so their net
+# flow over 15 minutes is about 0.5 BTC typically, beyond 2 BTC (about $130k sold or bought
+# net) in a handful of episodes a day, or at once when someone sells 2 BTC from the market page. The mid-move detector
+# fires only if the own mid is 1% off the reference (a book swept bare). The inventory check
+# stays off: the bands are the rebalance planner's, answered by a transfer, not a trade. A
+# proposal waits for an operator's approval; nothing trades unapproved.
+FLAGSHIP_DETECTORS = {
+    "detect": True,
+    "flow_window_minutes": 15,
+    "flow_threshold": D("2"),
+    "mid_move_pct": D("1"),
+    "inventory_check": False,
+    "cooldown_minutes": 60,
+    "default_amount": D("0.5"),
+    "duration_minutes": 30,
+}
 MARKETS = {
     m.slug: m
     for m in (
@@ -143,7 +164,7 @@ MARKETS = {
                 EXTERNAL: OutsideBook(D("2"), 25, D("2"), D("0.3"), D("0.25"), D("2")),
                 REGIONAL: OutsideBook(D("2"), 10, D("1"), D("0.1"), D("0.25"), D("1")),
             },
-            users_per_minute=8, users_mean_amount=D("0.05"),
+            users_per_minute=8, users_mean_amount=D("0.05"), detectors=FLAGSHIP_DETECTORS,
         ),
         DemoMarket(
             slug="eth-usdt", symbol="ETH/USDT", start_price=D("3500"),
@@ -344,6 +365,8 @@ def seed_market(
     elif rate is not None:
         Market.objects.filter(pk=market.pk).update(sim_trades_per_minute=rate)
     QuoteSettings.objects.get_or_create(market=market, defaults=spec.quotes)
+    if spec.detectors:
+        InterventionSettings.objects.get_or_create(market=market, defaults=spec.detectors)
     MarketTargets.for_market(market)  # the playbook's defaults: flagship or long-tail
     market.refresh_from_db(fields=["sim_trades_per_minute"])
     return market
