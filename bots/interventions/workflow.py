@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from bots.desk.audit import record
 from bots.desk.roles import ADMIN, OPERATOR, has_role
+from bots.desk.settings_versions import SettingsRefused, VersionConflict, Versioned, save_version
 from bots.engine.figures import plain
 from bots.engine.interventions import detectors, proposal, slicing
 from bots.engine.interventions.settings import HEDGE, OWN, InterventionConfig, parse
@@ -115,46 +116,29 @@ def current_settings(market: Market) -> InterventionSettings:
     )
 
 
-def _text(value: object) -> str:
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+DETECTOR_SETTINGS = Versioned(
+    InterventionSettings, InterventionSettingsVersion, "intervention settings", "intervention settings"
+)
 
 
 def change_settings(
     market: Market, config: InterventionConfig, *, expected_version: int, user, reason: str = ""
 ) -> InterventionSettingsVersion:
-    """Save validated settings as the market's next version (admins), kept with before and
-    after; an edit started from an older version is refused rather than overwrite another's."""
+    """Save validated settings as the market's next version (admins; bots.desk.settings_versions
+    keeps it with before and after); an edit started from an older version is refused rather than
+    overwrite another's."""
     _require(user, ADMIN)
     reason = _checked(reason, "reason")
-    with transaction.atomic():
-        settings_for(market)
-        row = InterventionSettings.objects.select_for_update().get(market=market)
-        if row.version != expected_version:
-            raise InterventionConflict(
-                f"These settings were changed (version {row.version}) since you opened them: "
-                "reload to see that change, then make yours."
-            )
-        old = row.values()
-        changes = {
-            name: {"old": _text(old[name]), "new": _text(value)}
-            for name, value in vars(config).items()
-            if old[name] != value
-        }
-        if not changes:
-            raise InterventionError("Nothing changed: every value is what it was.")
-        for name in changes:
-            setattr(row, name, getattr(config, name))
-        row.version += 1
-        row.save()
-        version = InterventionSettingsVersion.objects.create(
-            market=market, number=row.version, user=user, actor=user.get_username(),
-            changes=changes, reason=reason[:2000],
+    settings_for(market)  # the defaults are the first version's "before"
+    try:
+        return save_version(
+            DETECTOR_SETTINGS, market, vars(config), expected_version=expected_version, user=user,
+            actor=user.get_username(), reason=reason,
         )
-        record("intervention settings", user=user, market=market,
-               subject=f"intervention settings v{row.version}", reason=reason, changes=changes)
-    return version
+    except VersionConflict as exc:
+        raise InterventionConflict(str(exc)) from None
+    except SettingsRefused as exc:
+        raise InterventionError(str(exc)) from None
 
 
 # --- proposing --------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from bots.desk.audit import record
+from bots.desk.settings_versions import SettingsRefused, Versioned, save_version
 from bots.engine.figures import plain
 from bots.engine.market_making.quote_config import QuoteConfig, as_dict
 from bots.hedging import hedge_book
@@ -470,55 +471,23 @@ def enable_market(market: Market, *, reason: str = "", user=None, actor: str = "
     return Outcome(f"{market.symbol} enabled: it quotes from its next tick.")
 
 
-def _text(value: object) -> str:
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+QUOTE_SETTINGS = Versioned(QuoteSettings, QuoteSettingsVersion, "settings", "quote settings")
 
 
 def change_quote_settings(
     market: Market, config: QuoteConfig, *, expected_version: int, user=None, actor: str = "",
     reason: str = "",
 ) -> QuoteSettingsVersion:
-    """Save validated settings as the market's next version; the next tick quotes with them.
-
-    `expected_version` is the version the editor started from: a save made meanwhile by someone
-    else is not silently overwritten.
-    """
+    """Save validated settings as the market's next version (bots.desk.settings_versions); the
+    next tick quotes with them. A market added without settings gets them at its first save."""
     reason = _plain(reason, "reason", multiline=True)
-    with transaction.atomic():
-        row = QuoteSettings.objects.select_for_update().filter(market=market).first()
-        created = row is None
-        if created:  # a market added without settings: its first save creates them
-            row = QuoteSettings(market=market)
-        if row.version != expected_version:
-            latest = market.settings_versions.first()
-            by = f" by {latest.actor} at {latest.at:%H:%M:%S} UTC" if latest else ""
-            raise CommandRefused(
-                f"These settings were changed{by} (version {row.version}) since you opened them: "
-                "reload to see that change, then make yours."
-            )
-        old, new = row.values(), as_dict(config)
-        changes = {
-            name: {"old": "" if created else _text(old[name]), "new": _text(value)}
-            for name, value in new.items()
-            if created or old[name] != value
-        }
-        if not changes:
-            raise CommandRefused("Nothing changed: every value is what it was.")
-        for name in changes:
-            setattr(row, name, new[name])
-        row.version += 1
-        row.save()
-        version = QuoteSettingsVersion.objects.create(
-            market=market, number=row.version, user=user if user and user.is_authenticated else None,
-            actor=_who(user, actor), changes=changes, reason=reason.strip()[:2000],
+    try:
+        return save_version(
+            QUOTE_SETTINGS, market, as_dict(config), expected_version=expected_version, user=user,
+            actor=_who(user, actor), reason=reason,
         )
-        record(
-            "settings", user=user, actor=actor, market=market, subject=f"quote settings v{row.version}",
-            reason=reason.strip(), changes=changes,
-        )
-    return version
+    except SettingsRefused as exc:
+        raise CommandRefused(str(exc)) from None
 
 
 # --- hedges -------------------------------------------------------------------------------------
