@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal as D
 
 from django.utils import timezone
 
 from bots.models import PaperBalance, TransferProposal, Venue, WhitelistAddress
+from bots.simulation.stub_exchanges.binance import BinanceStub
+from bots.simulation.stub_exchanges.hollaex import HollaExStub
 from bots.treasury.balances import refresh_balances
+from bots.venues.clients import forget_clients
+from tests.support.ccxt_accounts import hollaex_account, stub_account
+
+# The MM account's BTC deposit address on the HollaEx stub (withdrawal_stubs).
+OWN_DEPOSIT_ADDRESS = "bc1qballastownexchangemmdeposit000"
 
 
 def drain(market, btc_to_hedge: D) -> None:
@@ -52,3 +61,24 @@ def hedge_venue_on_stub(market, stub):
     account.set_credentials(stub.API_KEY, stub.SECRET)
     account.save()
     return venue
+
+
+@contextmanager
+def withdrawal_stubs() -> Iterator[tuple[BinanceStub, HollaExStub]]:
+    """A transfer's two exchanges through the real ccxt: a Binance stub holding 1 BTC with
+    withdrawals enabled for its key, the source, and a HollaEx stub reporting
+    OWN_DEPOSIT_ADDRESS as its BTC deposit address, the destination. Each test gets its own
+    ccxt clients."""
+    forget_clients()
+    try:
+        with BinanceStub(balances={"BTC": "1"}) as source, HollaExStub() as destination:
+            source.restrictions[source.API_KEY]["enableWithdrawals"] = True
+            destination.deposit_addresses[("btc", "btc")] = (OWN_DEPOSIT_ADDRESS, "")
+            yield source, destination
+    finally:
+        forget_clients()
+
+
+def approved_stub_transfer(source: BinanceStub, destination: HollaExStub) -> TransferProposal:
+    """0.1 BTC approved from an account on `source` to one on `destination`, to OWN_DEPOSIT_ADDRESS."""
+    return approved_transfer(stub_account(source), hollaex_account(destination), OWN_DEPOSIT_ADDRESS)

@@ -12,32 +12,30 @@ import pytest
 
 from bots.models import Alert, AuditEntry, NetworkClosure, TransferProposal
 from bots.simulation.stub_exchanges.binance import BinanceStub
-from bots.simulation.stub_exchanges.hollaex import HollaExStub
 from bots.treasury import network_facts, rebalancing, withdrawals
 from bots.treasury.rebalancing import TransferError
-from bots.venues.clients import forget_clients
-from tests.support.ccxt_accounts import hollaex_account, stub_account
-from tests.support.treasury import approved_transfer, drain, hedge_venue_on_stub
+from tests.support.treasury import (
+    OWN_DEPOSIT_ADDRESS,
+    approved_stub_transfer,
+    drain,
+    hedge_venue_on_stub,
+    withdrawal_stubs,
+)
 
 pytestmark = pytest.mark.django_db
 P = TransferProposal
-OURS = "bc1qballastownexchangemmdeposit000"
+OURS = OWN_DEPOSIT_ADDRESS
 
 
 @pytest.fixture
 def stubs():
-    forget_clients()
-    with BinanceStub(balances={"BTC": "1"}) as source, HollaExStub() as destination:
-        source.restrictions[source.API_KEY]["enableWithdrawals"] = True
-        destination.deposit_addresses[("btc", "btc")] = (OURS, "")
-        yield source, destination
-    forget_clients()
+    with withdrawal_stubs() as pair:
+        yield pair
 
 
 @pytest.fixture
 def transfer(stubs):
-    source, destination = stubs
-    return approved_transfer(stub_account(source), hollaex_account(destination), OURS)
+    return approved_stub_transfer(*stubs)
 
 
 def test_withdrawals_closed_on_the_source_block_the_transfer_until_they_open(
