@@ -47,6 +47,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from paper_markets import binance_stub_account
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -226,7 +228,7 @@ def measure_streams(market, env: dict, folder: Path, processes: list, warmup: in
                     pause: float):
     """The same market, its MM bot quoting on one binance stub and hedging on another, fills
     streamed to `manage.py stream`."""
-    from bots.models import Account, Hedge, Market, Venue
+    from bots.models import Account, Hedge, Market
     from bots.simulation.stub_exchanges.binance import BinanceStub
     from bots.simulation.stub_exchanges.binance_ws import BinanceWsStub
     from bots.venues import stream_state as state
@@ -240,18 +242,8 @@ def measure_streams(market, env: dict, folder: Path, processes: list, warmup: in
             outside.seed_liquidity("sell", 65010 + 10 * step, "200")
             outside.seed_liquidity("buy", 64990 - 10 * step, "200")
 
-        def account(name: str, ws: BinanceWsStub, role: str) -> Account:
-            venue = Venue.objects.create(
-                name=name, label=name, kind=Venue.CCXT, exchange_id="binance",
-                options={**ws.ccxt_config(), "timeout": 3000},
-            )
-            row = Account(venue=venue, name=f"{name} bot", role=role)
-            row.set_credentials(BinanceStub.API_KEY, BinanceStub.SECRET)
-            row.save()
-            return row
-
-        mm = account("own-stub", own_ws, Account.MARKET_MAKING)
-        hedge = account("hedge-stub", outside_ws, Account.HEDGING)
+        mm = binance_stub_account(own_ws, "own-stub", Account.MARKET_MAKING)
+        hedge = binance_stub_account(outside_ws, "hedge-stub", Account.HEDGING)
         Market.objects.filter(pk=market.pk).update(
             mm_account=mm, hedge_account=hedge, last_fill_timestamp=int(time.time() * 1000)
         )

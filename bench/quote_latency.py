@@ -37,7 +37,7 @@ import sys
 import time
 from decimal import Decimal
 
-from paper_markets import ROOT, Desk, percentile
+from paper_markets import ROOT, Desk, binance_stub_account, percentile
 
 
 def main() -> None:
@@ -134,7 +134,7 @@ def measure_streams(desk, warmup: int, changes: int, levels: int,
     than asked where the hedge book is thin)."""
     from bots.engine.market_making.quoting import quote_levels
     from bots.market_making.tasks import mm_tick
-    from bots.models import Account, Market, Order, QuoteSettings, Venue
+    from bots.models import Account, Market, Order, QuoteSettings
     from bots.simulation.paper_flow import OUTSIDE_BOOK
     from bots.simulation.stub_exchanges.binance import BinanceStub
     from bots.simulation.stub_exchanges.binance_ws import BinanceWsStub
@@ -155,18 +155,8 @@ def measure_streams(desk, warmup: int, changes: int, levels: int,
         mid = Decimal("65000")
         lay(mid)
 
-        def account(name: str, ws: BinanceWsStub, role: str) -> Account:
-            venue = Venue.objects.create(
-                name=name, label=name, kind=Venue.CCXT, exchange_id="binance",
-                options={**ws.ccxt_config(), "timeout": 3000},
-            )
-            row = Account(venue=venue, name=f"{name} bot", role=role)
-            row.set_credentials(BinanceStub.API_KEY, BinanceStub.SECRET)
-            row.save()
-            return row
-
-        mm = account("own-stub", own_ws, Account.MARKET_MAKING)
-        hedge = account("hedge-stub", outside_ws, Account.HEDGING)
+        mm = binance_stub_account(own_ws, "own-stub", Account.MARKET_MAKING)
+        hedge = binance_stub_account(outside_ws, "hedge-stub", Account.HEDGING)
         market = Market.objects.create(
             slug="btc-usdt-stub", symbol="BTC/USDT", mm_account=mm, hedge_account=hedge,
             last_fill_timestamp=state.now_ms(),

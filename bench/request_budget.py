@@ -41,6 +41,8 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from paper_markets import binance_stub_account
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -144,22 +146,11 @@ def start_streams(folder: Path) -> list:
 def seed_markets(hedge_stub, own_stubs) -> None:
     """The markets; the stubs are websocket stubs, whose ccxt options point at both sides."""
     from bots.management.commands.seed_demo import STUB_QUOTES
-    from bots.models import Account, Market, QuoteSettings, Venue
-    from bots.simulation.stub_exchanges.binance import BinanceStub
+    from bots.models import Account, Market, QuoteSettings
 
-    def account(stub, venue_name, label, role):
-        venue = Venue.objects.create(
-            name=venue_name, label=label, kind=Venue.CCXT, exchange_id="binance",
-            options={**stub.ccxt_config(), "timeout": 3000},
-        )
-        row = Account(venue=venue, name=f"{label} bot", role=role)
-        row.set_credentials(BinanceStub.API_KEY, BinanceStub.SECRET)
-        row.save()
-        return row
-
-    hedge = account(hedge_stub, "hedge-stub", "Hedge venue", Account.HEDGING)
+    hedge = binance_stub_account(hedge_stub, "hedge-stub", Account.HEDGING, "Hedge venue")
     for i, stub in enumerate(own_stubs):
-        mm = account(stub, f"own-stub-{i}", f"Own venue {i}", Account.MARKET_MAKING)
+        mm = binance_stub_account(stub, f"own-stub-{i}", Account.MARKET_MAKING, f"Own venue {i}")
         market = Market.objects.create(
             slug=f"btc-usdt-{i}", symbol="BTC/USDT", mm_account=mm, hedge_account=hedge,
             target_base=Decimal("100"),
