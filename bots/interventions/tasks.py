@@ -24,11 +24,13 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="bots.tasks.detect_interventions", ignore_result=True, expires=60)
 def detect_interventions() -> int:
-    """Run the detectors of every enabled market that has them on; returns proposals made."""
+    """Expire the proposals nobody approved in time, then run the detectors of every enabled
+    market that has them on; returns proposals made."""
     made = 0
     with market_lock("intervention-detect", 0, expire_seconds=120) as held:
         if not held:
             return 0
+        workflow.expire_stale_proposals()
         rows = InterventionSettings.objects.filter(detect=True, market__enabled=True)
         for row in rows.select_related("market__mm_account__venue", "market__hedge_account__venue"):
             try:

@@ -295,6 +295,29 @@ def _stale(iv: Intervention) -> str:
     return ""
 
 
+def _expire_if_stale(iv: Intervention) -> str:
+    """Expire a locked proposal nobody approved in time; why, or "" if it is not stale."""
+    stale = _stale(iv)
+    if stale:
+        _move(iv, I.EXPIRED, stale, ended_at=timezone.now())
+        audit("expired", iv, reason=stale)
+        announce(iv)
+    return stale
+
+
+def expire_stale_proposals() -> int:
+    """Expire the proposals nobody approved within PROPOSAL_MINUTES (an approval would find
+    them so anyway): their page stops offering stale figures, and their market's detectors may
+    propose afresh once the cool-down after them is over. Returns how many expired."""
+    since = timezone.now() - timedelta(minutes=PROPOSAL_MINUTES)
+    expired = 0
+    for pk in I.objects.filter(state=I.PROPOSED, created_at__lt=since).values_list("pk", flat=True):
+        with transaction.atomic():
+            iv = locked(pk)
+            expired += iv.state == I.PROPOSED and bool(_expire_if_stale(iv))
+    return expired
+
+
 def _move(iv: Intervention, state: str, note: str = "", **fields) -> None:
     """Move a locked intervention, conditionally on the state it was read in."""
     moved = I.objects.filter(pk=iv.pk, state=iv.state).update(
@@ -324,11 +347,7 @@ def approve(intervention_id: int, user, comment: str = "", code: str | None = No
         refused = approver_refusal(what, iv.proposed_by_id, user, twice)
         if refused:
             raise (InterventionConflict if twice else InterventionError)(refused)
-        stale = _stale(iv)
-        if stale:
-            _move(iv, I.EXPIRED, stale, ended_at=timezone.now())
-            audit("expired", iv, reason=stale)
-            announce(iv)
+        stale = _expire_if_stale(iv)
     if stale:
         raise InterventionConflict(f"Intervention #{iv.pk} expired instead: {stale}.")
     with transaction.atomic():

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bots.engine.interventions.settings import DEFAULTS
 from bots.interventions import workflow
+from bots.interventions.tasks import detect_interventions
 from bots.interventions.workflow import InterventionConflict, InterventionError
 from bots.market_making import operator_commands
 from bots.models import (
@@ -113,6 +114,31 @@ def test_a_stale_proposal_expires_instead_of_being_approved(market, operator, se
     with pytest.raises(InterventionConflict, match="expired instead"):
         workflow.approve(iv.pk, second_operator)
     assert I.objects.get(pk=iv.pk).state == I.EXPIRED
+
+
+def test_a_proposal_nobody_approves_expires_at_the_detectors_round_then_they_cool_down(
+    market, admin_user
+):
+    config = workflow.config_from({
+        **vars(DEFAULTS), "detect": True, "flow_threshold": "1", "inventory_check": False,
+        "cooldown_minutes": 30,
+    })
+    workflow.change_settings(market, config, expected_version=0, user=admin_user, reason="on")
+    user_fills(market, "sell", ["1.5"])
+    assert detect_interventions() == 1
+    iv = I.objects.get()
+    I.objects.filter(pk=iv.pk).update(created_at=timezone.now() - timedelta(minutes=14))
+    assert detect_interventions() == 0
+    assert I.objects.get(pk=iv.pk).state == I.PROPOSED
+
+    I.objects.filter(pk=iv.pk).update(created_at=timezone.now() - timedelta(minutes=16))
+    assert detect_interventions() == 0  # the selling is still on record, but it cools down
+
+    iv.refresh_from_db()
+    assert iv.state == I.EXPIRED and "not approved within 15 min" in iv.state_note
+    assert AuditEntry.objects.filter(action="intervention expired", subject=f"intervention {iv.pk}").count() == 1
+    I.objects.filter(pk=iv.pk).update(ended_at=timezone.now() - timedelta(minutes=31))
+    assert detect_interventions() == 1
 
 
 def test_reject_needs_a_reason_and_only_the_proposer_or_an_admin_cancels_a_proposal(
