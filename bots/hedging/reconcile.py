@@ -129,9 +129,15 @@ def _flag(account, order_id: str, seen: dict, row: HedgeOrder | None, detail: st
 
 
 def reconcile_all() -> int:
-    """Every market's hedge accounts; the number of open mismatches found."""
+    """Every hedge account the enabled markets use, once per symbol: the venue is asked for an
+    account's trades of a symbol once, however many markets hedge it there. The number of open
+    mismatches found."""
     found = 0
-    for market in Market.objects.filter(enabled=True).select_related("hedge_account__venue"):
+    seen: set[tuple[int, str]] = set()
+    for market in Market.objects.filter(enabled=True).select_related("hedge_account__venue").order_by("pk"):
         for account in market.hedge_accounts():
+            if (account.pk, market.symbol) in seen:
+                continue
+            seen.add((account.pk, market.symbol))
             found += len(reconcile_account(account, market.symbol))
     return found
