@@ -117,7 +117,7 @@ def main() -> None:
 
 def start_streams(folder: Path) -> list:
     """`manage.py stream` and a worker, as production runs them; back once every account's
-    fills, books and balances stream."""
+    fills, books (the hedge venue's and each own venue's) and balances stream."""
     from hedge_latency import start_worker
 
     from bots.models import Market
@@ -134,7 +134,8 @@ def start_streams(folder: Path) -> list:
     deadline = time.monotonic() + 60
     while True:
         fills = all(state.fills_streamed(m.mm_account_id) for m in markets)
-        books = all(state.streamed_book(m.hedge_account.venue_id, m.symbol, 60) for m in markets)
+        books = all(state.streamed_book(a.venue_id, m.symbol, 60)
+                    for m in markets for a in (m.hedge_account, m.mm_account))
         balances = all(state.shared_balance(venue_for(a).balance_key)[0] for a in accounts.values())
         if fills and books and balances:
             return processes

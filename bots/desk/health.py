@@ -35,8 +35,8 @@ from bots.venues.errors import describe
 
 log = logging.getLogger(__name__)
 
-# Depth within 2% of the mid can sit far down a busy book.
-BOOK_LEVELS = 500
+# Depth within 2% of the mid can sit far down a busy book; the stream keeps the own books as deep.
+BOOK_LEVELS = stream_state.DEEP_BOOK_LEVELS
 WORKER = "worker"
 KEEP_SAMPLES = timedelta(days=8)  # a week of compliance, and a day to spare
 
@@ -72,7 +72,11 @@ def sample_market(market: Market, now=None) -> HealthSample:
     reference_mid, reference_moved_at = _reference(market, previous, now)
     own = market.mm_account.venue
     try:
-        book = venue_for(market.mm_account).fetch_order_book(market.symbol, limit=BOOK_LEVELS)
+        # The book the stream process keeps (as deep: stream_state.DEEP_BOOK_LEVELS) while its
+        # stream is live, however quiet, else by REST: a sample every few seconds by REST would
+        # cost the venue's budget more than the market's ticks.
+        book = stream_state.read_book(venue_for(market.mm_account), own.pk, market.symbol, BOOK_LEVELS,
+                                      quiet_ok=True)
     except ccxt.BaseError as exc:
         raise_alert(Alert.VENUE_ERROR, market, f"{own.label}: {describe(exc)}", market_url(market),
                     key=f"venue-{own.name}")

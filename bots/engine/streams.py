@@ -1,5 +1,6 @@
 """What the stream process decides, on plain values: whether a reference moved far enough to quote
-again now, the reference a set of streamed books gives, and which orders filled more.
+again now, the reference a set of streamed books gives, which orders filled more, and an account's open orders
+as its order updates arrive.
 """
 
 from __future__ import annotations
@@ -59,3 +60,20 @@ def filled_more(seen: dict[str, Decimal], orders: Iterable[tuple[str, Decimal]])
             grew.append(order_id)
         seen[order_id] = max(filled, seen.get(order_id, Decimal(0)))
     return grew
+
+
+def lay_over_open(open_orders: dict[str, dict], updates: Iterable[dict]) -> set[str]:
+    """Bring an account's open orders (by id) up to date with streamed order updates, in the
+    order they came: an update saying "open" (new, or partly filled) puts the order in as it now
+    stands, any other status takes it out. Updates that arrived before the open orders were read
+    are laid over that reading too: each order ends as its latest update says. Returns the
+    symbols changed."""
+    changed = set()
+    for order in updates:
+        order_id = str(order["id"])
+        if order.get("status") == "open":
+            open_orders[order_id] = order
+        elif open_orders.pop(order_id, None) is None:
+            continue
+        changed.add(order.get("symbol"))
+    return changed

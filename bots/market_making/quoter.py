@@ -45,6 +45,7 @@ from bots.hedging.capture import capture_fills
 from bots.market_making import tick_reads
 from bots.models import Account, Alert, Hedge, Market, Order, QuoteSettings, Venue
 from bots.platform import events
+from bots.platform.locks import throttle
 from bots.platform.log_context import log_context
 from bots.platform.sql import update_statement
 from bots.venues import at_once, venue_for
@@ -58,6 +59,11 @@ BOOK_DEPTH = 50
 SHOWN_LEVELS = 40  # of each hedge book, kept for the market page's depth chart
 # Hedges in these states are done with or given up on: no hedge of theirs is pending.
 FINAL_HEDGES = getattr(Hedge, "FINAL", (Hedge.FILLED, Hedge.FAILED))
+# Records the venue's own answer ended: a streamed listing that still has them open is behind it.
+ENDED = (Order.CLOSED, Order.CANCELED, Order.EXPIRED)
+# While the stream process keeps the MM account's open orders, a tick still asks the venue for
+# them by REST this often, in case the stream missed an update without noticing.
+OPEN_ORDERS_CHECK_SECONDS = 60
 # Who holds a market's quotes off, as the audit log and the state reason name them.
 HOLDERS = (tick.BREAKER, tick.STALE, tick.LIMITER)
 # Cancels that only make way for a replacement; every other reason is a reason to go first.
@@ -209,8 +215,7 @@ class MarketTick:
             self.place_all(plan.place, config)
         if place_first:
             self.cancel_all_of(replaced)
-        if self.recapture:
-            self.capture()
+        self.capture_after_cancels()
         self.saved["quote_summary"] = self.summary(config, reference, quote, plan.book, gates, problems)
         return self.finish(Market.RUNNING, "; ".join(dict.fromkeys(self.notes)))
 
@@ -225,8 +230,7 @@ class MarketTick:
         # Quotes made under settings that can no longer be read are not left to rest unwatched.
         try:
             self.cancel_everything()
-            if self.recapture:
-                self.capture()
+            self.capture_after_cancels()
         except ccxt.BaseError as venue_error:
             self.notes.append(f"could not cancel: {describe(venue_error)}")
         return self.finish(Market.DEGRADED, "; ".join([f"settings refused: {exc}", *self.notes]))
@@ -251,6 +255,13 @@ class MarketTick:
         self.fills += len(new)
         self.changed |= bool(new)
 
+    def capture_after_cancels(self) -> None:
+        """An order that filled (in part) as it was cancelled: its fill is read now, so that its
+        hedge goes at once. Unless the stream process captures the account's fills as they
+        happen: it has this one already, or its resync will when it reconnects."""
+        if self.recapture and not self.fills_via:
+            self.capture()
+
     def read_hedge_venues(self, config: QuoteConfig) -> tuple[HedgeFloor, list[str], list[Exception]]:
         read = read_hedge_venues(self.hedge_accounts(), self.symbol, self.rules, config)
         self.hedge_books = read.books  # as read, for the market page: the web process reads no venue
@@ -267,9 +278,22 @@ class MarketTick:
         window_ms = max(60_000, int(config.filled_order_delay_seconds * 1000))
         return tick_reads.recent_fills(self.market.pk, self.now_ms - window_ms)
 
+    def open_orders(self) -> tuple[list[dict], bool]:
+        """The account's open orders: as the stream process keeps them while its order stream is
+        live (and a REST check is not due), else the venue's by REST; and whether streamed."""
+        streamed = streams.streamed_open_orders(self.market.mm_account_id, self.symbol)
+        if streamed is not None:
+            try:
+                due = throttle(f"open-orders-check:{self.market.pk}", OPEN_ORDERS_CHECK_SECONDS * 1000)
+            except streams.UNREACHABLE:
+                due = True
+            if not due:
+                return streamed, True
+        return self.mm.fetch_open_orders(self.symbol), False
+
     def reconcile(self) -> list[dict]:
         """The venue's open orders, with the records brought in line with them."""
-        open_orders = self.mm.fetch_open_orders(self.symbol)
+        open_orders, streamed = self.open_orders()
         listed = {str(o["id"]): o for o in open_orders}
         by_client = {o["clientOrderId"]: o for o in open_orders if o.get("clientOrderId")}
         records = tick_reads.live_orders(self.market.pk, self.market.mm_account_id)
@@ -294,9 +318,15 @@ class MarketTick:
                 self.resolve_sending(order)
         # An order whose send was given up on, yet reached the venue after all.
         late = [cid for oid, o in listed.items() if oid not in known and (cid := o.get("clientOrderId"))]
+        behind = set()
         for order in Order.objects.filter(account=self.market.mm_account, client_order_id__in=late):
+            if streamed and order.state in ENDED:
+                # The venue answered that it ended (a cancel, a fetch) and the stream has not
+                # told yet: the answer is the newer news. It rests no more.
+                behind.add(str(by_client[order.client_order_id]["id"]))
+                continue
             self.record_answer(order, by_client[order.client_order_id])
-        return open_orders
+        return [o for o in open_orders if str(o["id"]) not in behind]
 
     def learn_end(self, order: Order) -> None:
         """An order the venue no longer lists: ask how it ended (filled, or cancelled by someone)."""
@@ -398,8 +428,7 @@ class MarketTick:
     def hold(self, holder: str, why: str) -> TickReport:
         reason = f"{holder}: {why}"
         self.cancel_everything()
-        if self.recapture:
-            self.capture()
+        self.capture_after_cancels()
         previous = self.market.state_reason if self.market.state == Market.HOLDING else ""
         if not previous.startswith(holder):
             record("hold", actor=holder, market=self.market, reason=why)

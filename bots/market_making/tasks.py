@@ -56,11 +56,14 @@ def _hedge_due(hedge_id: int) -> None:
 def _after_tick(market_id: int, report: quoter.TickReport) -> None:
     """Orders placed or cancelled move the MM account's funds between free and in orders: read
     its balances and push the page. (The hedge accounts' balances move with hedges, whose tasks
-    read them.) A tick that changed nothing pushes its new reference and edges now and then."""
+    read them.) The balances are only recorded here: while the account's balance stream is live,
+    the streamed one serves even before it tells of the tick's last order, rather than a REST
+    read after every tick that sent one. A tick that changed nothing pushes its new reference and
+    edges now and then."""
     if report.changed:
         market = Market.objects.get_for_work(market_id)
         try:
-            refresh_balances(market.mm_account, [market.base, market.quote])
+            refresh_balances(market.mm_account, [market.base, market.quote], recording=True)
         except TRANSIENT as exc:
             log.warning("balances of %s not refreshed: %s", market.mm_account, describe(exc))
         events.market_changed.emit(market_id=market_id, force=False)

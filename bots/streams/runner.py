@@ -8,7 +8,11 @@
 - After every (re)connection, a REST resync of the account's trades since the last fill
   recorded: a fill made while the stream was away is captured, once.
 - Books: `watch_order_book` for every hedge venue a market uses; the freshest book of each is
-  kept in Redis (bots/venues/stream_state.py) where ticks and hedges read it instead of asking by REST.
+  kept in Redis (bots/venues/stream_state.py) where ticks and hedges read it instead of asking by
+  REST. The own venue's book of every market too, deeper, for the health samples.
+- Open orders: the MM account's open orders of each symbol it makes, read once by REST as the
+  account's order stream is subscribed and kept up to date from `watch_orders` (hollaex: the fill
+  stream's own order updates), in Redis where its ticks read them instead of asking by REST.
 - Balances: `watch_balance` for every account a market makes or hedges with, where the exchange
   has it; each change is written to Redis beside the books, and while the stream is live every
   tick and hedge reads it there (stream_state.read_balance) instead of asking by REST. The
@@ -36,7 +40,14 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
 from bots.engine.rules import dec
-from bots.engine.streams import Told, cross_mid, filled_more, moved_beyond, quoted_from
+from bots.engine.streams import (
+    Told,
+    cross_mid,
+    filled_more,
+    lay_over_open,
+    moved_beyond,
+    quoted_from,
+)
 from bots.platform import events
 from bots.platform.locks import throttle
 from bots.streams import clients, work
@@ -90,6 +101,11 @@ class AccountStream:
         self.via = streams_fills(self.client) if plan.fill_markets else ""
         self.live = False
         self.balance_live = False
+        self.orders_live = False
+        self.books_live: set[str] = set()
+        # Where the open-orders loop takes order updates from: a queue of its own reader, or fed
+        # by the fill loop where that one watches orders (hollaex).
+        self.order_updates: asyncio.Queue | None = None
         self.filled: dict[str, Decimal] = {}  # watch_orders: each order's filled as last seen
         self.reconnects = 0
 
@@ -104,15 +120,21 @@ class AccountStream:
             jobs.append(self.balance())
         else:
             log.info("%s streams no balance: it is read by REST, once a tick", self.plan.venue)
+        if self.plan.fill_markets and (self.via == "watch_orders" or self.client.has.get("watchOrders")):
+            jobs.append(self.orders())
+        jobs += [self.book(symbol) for symbol in sorted(self.plan.book_symbols)]
         if jobs:
             jobs.append(self.heartbeat())
-        jobs += [self.book(symbol) for symbol in sorted(self.plan.book_symbols)]
         return [asyncio.ensure_future(job) for job in jobs]
 
     async def close(self) -> None:
         # The client stays, kept for the process (bots/streams/clients.py closes it).
-        self.live = self.balance_live = False
+        self.live = self.balance_live = self.orders_live = False
         await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
+        await sync_to_async(state.mark_orders_polled)(self.plan.account_id)
+        for symbol in self.books_live:
+            await sync_to_async(state.mark_book_polled)(self.plan.venue_id, symbol)
+        self.books_live = set()
         await sync_to_async(state.mark_balance_polled)(self.plan.balance_key)
 
     def seen_key(self, stream: str, symbol: str = "") -> str:
@@ -138,7 +160,7 @@ class AccountStream:
             # over. A trade that arrived while nobody waited stays in ccxt's cache until the
             # next message, so the capture (database, hedge) runs beside it, not in its way.
             arrived: asyncio.Queue = asyncio.Queue()
-            reader = asyncio.ensure_future(self.read(arrived))
+            reader = asyncio.ensure_future(self.read(arrived, self.watch))
             try:
                 await self.subscribed()
                 self.live = True
@@ -158,6 +180,8 @@ class AccountStream:
             except Exception as exc:  # a stream that fails is opened again, whatever the error
                 self.live = False
                 await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
+                if self.via == "watch_orders" and self.order_updates is not None:
+                    self.order_updates.put_nowait(exc)  # order updates were lost too
                 self.lost("fills")
                 log.warning("%s fill stream lost (%s: %s); again in %.1f s", self.plan.venue,
                             type(exc).__name__, exc, delay)
@@ -166,10 +190,10 @@ class AccountStream:
             finally:
                 reader.cancel()
 
-    async def read(self, arrived: asyncio.Queue) -> None:
+    async def read(self, arrived: asyncio.Queue, watch: Callable) -> None:
         try:
             while True:
-                arrived.put_nowait(await self.watch())
+                arrived.put_nowait(await watch())
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -201,6 +225,8 @@ class AccountStream:
                 await sync_to_async(work.capture_streamed)(market_id, trades, self.process.on_hedge)
             return
         # watch_orders: an order that filled more sends its market to the REST read of trades.
+        if self.order_updates is not None:
+            self.order_updates.put_nowait(items)
         grew = set(filled_more(self.filled, [(str(o["id"]), dec(o.get("filled") or 0)) for o in items]))
         markets = {self.plan.fill_markets.get(o.get("symbol")) for o in items if str(o["id"]) in grew}
         for market_id in markets - {None}:
@@ -213,11 +239,69 @@ class AccountStream:
                     state.mark_fills_streamed(self.plan.account_id, self.via)
                 if self.balance_live:
                     state.mark_balance_streamed(self.plan.balance_key)
+                if self.orders_live:
+                    state.mark_orders_streamed(self.plan.account_id)
+                for symbol in self.books_live:
+                    state.mark_book_streamed(self.plan.venue_id, symbol)
             except state.UNREACHABLE:
                 # Redis is down or restarting: the marks lapse (ticks poll meanwhile) and the
                 # next beat renews them. Ending here would leave the streams unmarked for good.
                 log.warning("%s: stream marks not renewed: Redis unreachable", self.plan.venue)
             await asyncio.sleep(state.HEARTBEAT_SECONDS)
+
+    # --- open orders ----------------------------------------------------------------------------
+
+    async def orders(self) -> None:
+        """The account's open orders of the symbols it makes, in Redis for its ticks: read by
+        REST once the order stream is subscribed, then each order update laid over them."""
+        delay = RETRY_FIRST
+        while True:
+            arrived: asyncio.Queue = asyncio.Queue()
+            self.order_updates = arrived
+            reader = None
+            if self.via != "watch_orders":
+                reader = asyncio.ensure_future(self.read(arrived, self.client.watch_orders))
+            try:
+                # Read once the stream is subscribed, so that no update falls between the two;
+                # the updates that came while it was read are laid over it below.
+                await self.subscribed()
+                open_orders: dict[str, dict] = {}
+                for symbol in sorted(self.plan.fill_markets):
+                    rows = await sync_to_async(work.rest_open_orders)(self.plan.account_id, symbol)
+                    open_orders.update((str(o["id"]), o) for o in rows)
+                changed = set(self.plan.fill_markets)
+                while True:
+                    while not arrived.empty():
+                        changed |= self.lay_over(open_orders, arrived.get_nowait())
+                    for symbol in changed & set(self.plan.fill_markets):
+                        state.save_open_orders(self.plan.account_id, symbol,
+                                               [o for o in open_orders.values() if o.get("symbol") == symbol])
+                    if not self.orders_live:
+                        # Ticks read the streamed open orders once the mark says so.
+                        self.orders_live = True
+                        state.mark_orders_streamed(self.plan.account_id)
+                        delay = RETRY_FIRST
+                    changed = self.lay_over(open_orders, await arrived.get())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.orders_live = False
+                await sync_to_async(state.mark_orders_polled)(self.plan.account_id)
+                self.lost("orders")
+                log.warning("%s order stream lost (%s: %s); again in %.1f s", self.plan.venue,
+                            type(exc).__name__, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MOST)
+            finally:
+                self.order_updates = None
+                if reader is not None:
+                    reader.cancel()
+
+    @staticmethod
+    def lay_over(open_orders: dict[str, dict], items) -> set[str]:
+        if isinstance(items, BaseException):
+            raise items
+        return lay_over_open(open_orders, [to_decimals(o) for o in items])
 
     # --- balance ----------------------------------------------------------------------------
 
@@ -262,14 +346,18 @@ class AccountStream:
 
     async def book(self, symbol: str) -> None:
         delay = RETRY_FIRST
+        levels = state.DEEP_BOOK_LEVELS if symbol in self.plan.deep_books else state.BOOK_LEVELS
         while True:
             try:
                 book = await self.client.watch_order_book(symbol)
                 while book is not None:
                     version = _version(book)
-                    bids = [(Decimal(repr(p)), Decimal(repr(a))) for p, a, *_ in book["bids"][: state.BOOK_LEVELS]]
-                    asks = [(Decimal(repr(p)), Decimal(repr(a))) for p, a, *_ in book["asks"][: state.BOOK_LEVELS]]
-                    state.save_book(self.plan.venue_id, symbol, bids, asks, book.get("timestamp"))
+                    bids = [(Decimal(repr(p)), Decimal(repr(a))) for p, a, *_ in book["bids"][:levels]]
+                    asks = [(Decimal(repr(p)), Decimal(repr(a))) for p, a, *_ in book["asks"][:levels]]
+                    state.save_book(self.plan.venue_id, symbol, bids, asks, book.get("timestamp"), levels)
+                    if symbol not in self.books_live:
+                        self.books_live.add(symbol)
+                        state.mark_book_streamed(self.plan.venue_id, symbol)
                     state.saw(self.seen_key("book", symbol), book.get("timestamp"))
                     await self.process.book_moved(self.plan.venue_id, symbol, bids, asks)
                     book = self.newer_book(symbol, version)
@@ -279,15 +367,22 @@ class AccountStream:
             except ccxt.ChecksumError:
                 # A gap in the book's sequence: ccxt dropped the book; watching again subscribes
                 # again, and the book is rebuilt from a fresh snapshot.
+                self.book_not_live(symbol)
                 log.info("%s %s book: a gap in its sequence, fresh snapshot", self.plan.venue, symbol)
                 forget_failed(self.client)
             except Exception as exc:
+                self.book_not_live(symbol)
                 self.lost("book")
                 log.warning("%s %s book stream lost (%s: %s); again in %.1f s", self.plan.venue, symbol,
                             type(exc).__name__, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MOST)
 
+
+    def book_not_live(self, symbol: str) -> None:
+        """The saved book may miss a change now: only its own time says how fresh it is."""
+        self.books_live.discard(symbol)
+        state.mark_book_polled(self.plan.venue_id, symbol)
 
     def newer_book(self, symbol: str, version: tuple) -> dict | None:
         """ccxt's book of `symbol` if it changed since `version` was saved, else None.

@@ -35,6 +35,7 @@ class AccountPlan:
     credentials: dict
     fill_markets: dict[str, int] = field(default_factory=dict)  # symbol -> market id
     book_symbols: set[str] = field(default_factory=set)
+    deep_books: set[str] = field(default_factory=set)  # own venues' books: kept deeper
     # Every account a market makes or hedges with has its balance streamed (where the exchange
     # can), so that ticks and hedges need not read it by REST (stream_state.read_balance).
 
@@ -48,7 +49,7 @@ class AccountPlan:
 
     def key(self) -> tuple:
         return (self.account_id, self.exchange_id, repr(self.options), tuple(sorted(self.fill_markets.items())),
-                tuple(sorted(self.book_symbols)))
+                tuple(sorted(self.book_symbols)), tuple(sorted(self.deep_books)))
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def plan() -> list[AccountPlan]:
 def planned() -> list[AccountPlan]:
     """plan(), on the caller's database connection as it is (a request's: /metrics)."""
     plans: dict[int, AccountPlan] = {}
-    book_venues: set[tuple[int, str]] = set()  # a book is public: one stream per venue
+    book_venues: dict[tuple[int, str], AccountPlan] = {}  # a book is public: one stream per venue
 
     def of(account) -> AccountPlan:
         if account.pk not in plans:
@@ -83,17 +84,22 @@ def planned() -> list[AccountPlan]:
             )
         return plans[account.pk]
 
+    def book(account, symbol: str, deep: bool = False) -> None:
+        streams = book_venues.setdefault((account.venue_id, symbol), of(account))
+        streams.book_symbols.add(symbol)
+        if deep:
+            streams.deep_books.add(symbol)
+
     markets = Market.objects.filter(enabled=True).select_related("mm_account__venue", "hedge_account__venue")
     for market in markets.order_by("pk"):
         if market.mm_account.venue.kind == Venue.CCXT and market.kind == Market.BOOK:
             of(market.mm_account).fill_markets[market.symbol] = market.pk
+            book(market.mm_account, market.symbol, deep=True)  # its health samples read it
         for account in market.hedge_accounts():
             if account.venue.kind != Venue.CCXT:
                 continue
-            plan_ = of(account)  # its balance, even when another account streams the book
-            if (account.venue_id, market.symbol) not in book_venues:
-                book_venues.add((account.venue_id, market.symbol))
-                plan_.book_symbols.add(market.symbol)
+            of(account)  # its balance, even when another account streams the book
+            book(account, market.symbol)
     return list(plans.values())
 
 
@@ -141,6 +147,12 @@ def rest_balance(account_id: int) -> dict:
     """The account's whole balance by REST, through the desk's client and request budget."""
     close_old_connections()
     return venue_for(Account.objects.select_related("venue").get(pk=account_id)).fetch_balance()
+
+
+def rest_open_orders(account_id: int, symbol: str) -> list[dict]:
+    """The account's open orders of `symbol` by REST, through the desk's client and budget."""
+    close_old_connections()
+    return venue_for(Account.objects.select_related("venue").get(pk=account_id)).fetch_open_orders(symbol)
 
 
 def resync(market_id: int, on_hedge: Callable[[int], None]) -> int:

@@ -7,15 +7,15 @@ from bots.models import Account, BalanceSnapshot
 from bots.venues import stream_state, venue_for
 
 
-def refresh_balances(account: Account, assets: list[str]) -> list[BalanceSnapshot]:
-    """Snapshot `assets` of `account`.
+def refresh_balances(account: Account, assets: list[str], recording: bool = False) -> list[BalanceSnapshot]:
+    """Snapshot `assets` of `account` (`recording`: stream_state.read_balance's).
 
     A new row is written when the total changed, so the rows are the account's inventory over
     time; a mere move between free and in-orders (the bot replacing quotes) updates the latest
     row in place instead of writing one a tick.
     """
     # The account's shared balance when it was read (or streamed) after the desk's last order.
-    balance = stream_state.read_balance(venue_for(account))
+    balance = stream_state.read_balance(venue_for(account), recording)
     written = []
     for asset in assets:
         figures = balance.get(asset) or {}

@@ -1,9 +1,15 @@
 """What the stream process shares with ticks, hedges and pages, in Redis: the freshest book of
 each hedge venue, each account's balance, and whether an account's fills arrive by stream.
 
-Readers are the tick (bots/market_making/quoter.py), the hedger (bots/hedging/hedger.py) and the
-market page; a Redis that is down reads as "nothing streamed", so they do what they did before
-streams: fetch the book and the balance by REST and poll the fills each tick.
+Readers are the tick (bots/market_making/quoter.py), the hedger (bots/hedging/hedger.py), the
+health samples (bots/desk/health.py: the own venue's book) and the market page; a Redis that is
+down reads as "nothing streamed", so they do what they did before streams: fetch the book, the
+balance and the open orders by REST and poll the fills each tick.
+
+Open orders (`streamed_open_orders`): the MM account's open orders of each symbol it makes, as
+the stream process keeps them: a REST snapshot once the account's order stream is subscribed,
+then every order update the exchange pushes laid over it. Used only while the account's order
+stream is marked live (renewed every HEARTBEAT_SECONDS, lapsing after LIVE_SECONDS).
 
 Balances (`read_balance`): one record per account on a real exchange, written by the stream
 process on every change the exchange pushes (watch_balance) and by whoever had to read it by
@@ -28,6 +34,9 @@ from bots.engine.market_making.protection import is_stale
 from bots.platform.locks import client
 
 BOOK_LEVELS = 50
+# The own venue's books are kept this deep: the health samples grade depth within 2% of the mid
+# from them (bots/desk/health.py reads as many by REST).
+DEEP_BOOK_LEVELS = 500
 # A book no longer streamed (the process stopped) leaves Redis after this; readers judge age anyway.
 BOOK_KEEP_SECONDS = 60
 # The stream process renews an account's "fills streamed" mark this often, and the mark lapses
@@ -41,8 +50,17 @@ def _book_key(venue_id: int, symbol: str) -> str:
     return f"ballast:stream:book:{venue_id}:{symbol}"
 
 
+def _book_live_key(venue_id: int, symbol: str) -> str:
+    return f"ballast:stream:booklive:{venue_id}:{symbol}"
+
+
 def _fills_key(account_id: int) -> str:
     return f"ballast:stream:fills:{account_id}"
+
+
+def _orders_key(account_id: int, symbol: str = "") -> str:
+    # Without a symbol: the account's order stream's live mark.
+    return f"ballast:stream:orders:{account_id}:{symbol}" if symbol else f"ballast:stream:orders:{account_id}"
 
 
 def balance_key(account_id: int, fingerprint: str) -> str:
@@ -60,29 +78,34 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def save_book(venue_id: int, symbol: str, bids, asks, timestamp: int | None) -> None:
+def save_book(venue_id: int, symbol: str, bids, asks, timestamp: int | None, levels: int = BOOK_LEVELS) -> None:
     """The book as last streamed, with the venue's own time of it (or, for a snapshot the venue
     gave no time, when it arrived)."""
     book = {
-        "bids": [[str(p), str(a)] for p, a in bids[:BOOK_LEVELS]],
-        "asks": [[str(p), str(a)] for p, a in asks[:BOOK_LEVELS]],
+        "bids": [[str(p), str(a)] for p, a in bids[:levels]],
+        "asks": [[str(p), str(a)] for p, a in asks[:levels]],
         "timestamp": timestamp or now_ms(),
     }
     client().set(_book_key(venue_id, symbol), json.dumps(book), ex=BOOK_KEEP_SECONDS)
 
 
-def streamed_book(venue_id: int, symbol: str, stale_after_seconds) -> dict | None:
+def streamed_book(venue_id: int, symbol: str, stale_after_seconds, quiet_ok: bool = False) -> dict | None:
     """The venue's streamed book, shaped as ccxt's fetch_order_book answers (Decimals), unless
     there is none or it is older than `stale_after_seconds` by the venue's time: then None, and
-    the caller fetches the book by REST as before streams."""
+    the caller fetches the book by REST as before streams.
+
+    `quiet_ok`: a reader that only watches the book (the health samples) takes it however old
+    while its stream is live: an exchange sends nothing for a book that does not change, so a
+    quiet book is old by its time and right all the same. A reader that prices from a book (a
+    tick, a hedge) never does: the stale-reference protection holds to the venue's time."""
     try:
-        raw = client().get(_book_key(venue_id, symbol))
+        raw, live = client().mget([_book_key(venue_id, symbol), _book_live_key(venue_id, symbol)])
     except UNREACHABLE:
         return None
     if raw is None:
         return None
     book = json.loads(raw)
-    if is_stale(book["timestamp"], now_ms(), Decimal(str(stale_after_seconds))):
+    if is_stale(book["timestamp"], now_ms(), Decimal(str(stale_after_seconds))) and not (quiet_ok and live):
         return None
     return {
         "symbol": symbol,
@@ -93,15 +116,17 @@ def streamed_book(venue_id: int, symbol: str, stale_after_seconds) -> dict | Non
     }
 
 
-def read_book(venue, venue_id: int, symbol: str, limit: int, stale_after_seconds=None) -> dict:
-    """The streamed book when fresh, else the venue's answer by REST. A venue whose books no
-    stream watches (paper: `books_streamed` False) is asked at once, without a Redis round trip
-    for a book that cannot be there: on a paper hedge that round trip was a tenth of its cost."""
+def read_book(venue, venue_id: int, symbol: str, limit: int, stale_after_seconds=None,
+              quiet_ok: bool = False) -> dict:
+    """The streamed book when fresh (`quiet_ok`: streamed_book's), else the venue's answer by
+    REST. A venue whose books no stream watches (paper: `books_streamed` False) is asked at once,
+    without a Redis round trip for a book that cannot be there: on a paper hedge that round trip
+    was a tenth of its cost."""
     if not getattr(venue, "books_streamed", True):
         return venue.fetch_order_book(symbol, limit=limit)
     if stale_after_seconds is None:
         stale_after_seconds = settings.STREAM_BOOK_STALE_SECONDS
-    book = streamed_book(venue_id, symbol, stale_after_seconds)
+    book = streamed_book(venue_id, symbol, stale_after_seconds, quiet_ok)
     if book is not None:
         return {**book, "bids": book["bids"][:limit], "asks": book["asks"][:limit]}
     return venue.fetch_order_book(symbol, limit=limit)
@@ -168,6 +193,19 @@ def tick_references(market_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
     return references
 
 
+# --- live marks: what the stream process keeps up to date now ---------------------------------
+
+def mark_book_streamed(venue_id: int, symbol: str) -> None:
+    client().set(_book_live_key(venue_id, symbol), "1", px=int(LIVE_SECONDS * 1000))
+
+
+def mark_book_polled(venue_id: int, symbol: str) -> None:
+    try:
+        client().delete(_book_live_key(venue_id, symbol))
+    except UNREACHABLE:
+        pass  # the mark lapses by itself
+
+
 def mark_fills_streamed(account_id: int, via: str) -> None:
     client().set(_fills_key(account_id), via, px=int(LIVE_SECONDS * 1000))
 
@@ -187,6 +225,50 @@ def fills_streamed(account_id: int) -> str:
     except UNREACHABLE:
         return ""
     return via.decode() if via else ""
+
+
+# --- open orders ----------------------------------------------------------------------------
+
+ORDER_FIELDS = ("id", "clientOrderId", "symbol", "side", "status", "timestamp")
+ORDER_FIGURES = ("price", "amount", "filled", "remaining")
+
+
+def save_open_orders(account_id: int, symbol: str, orders: list[dict]) -> None:
+    """The account's open orders of `symbol` as the stream process keeps them."""
+    plain = [
+        {**{k: o.get(k) for k in ORDER_FIELDS},
+         **{k: None if o.get(k) is None else str(o[k]) for k in ORDER_FIGURES}}
+        for o in orders
+    ]
+    # Kept without expiry: it changes only when the orders do, and is read only while the
+    # order stream's live mark says it is kept up to date.
+    client().set(_orders_key(account_id, symbol), json.dumps(plain))
+
+
+def streamed_open_orders(account_id: int, symbol: str) -> list[dict] | None:
+    """The account's open orders of `symbol`, shaped as ccxt's fetch_open_orders answers
+    (Decimals), while its order stream is live; else None, and the caller asks by REST."""
+    try:
+        live, raw = client().mget([_orders_key(account_id), _orders_key(account_id, symbol)])
+    except UNREACHABLE:
+        return None
+    if not live or raw is None:
+        return None
+    return [
+        {**o, **{k: None if o[k] is None else Decimal(o[k]) for k in ORDER_FIGURES}}
+        for o in json.loads(raw)
+    ]
+
+
+def mark_orders_streamed(account_id: int) -> None:
+    client().set(_orders_key(account_id), "1", px=int(LIVE_SECONDS * 1000))
+
+
+def mark_orders_polled(account_id: int) -> None:
+    try:
+        client().delete(_orders_key(account_id))
+    except UNREACHABLE:
+        pass  # the mark lapses by itself
 
 
 # --- balances -----------------------------------------------------------------------------
@@ -258,14 +340,15 @@ def save_balance(key: str, balance: dict, moves: int = -1) -> None:
     _scripts()[1](keys=_balance_keys(key), args=[_plain_balance(balance), moves, BALANCE_KEEP_SECONDS])
 
 
-def shared_balance(key: str) -> tuple[dict | None, int]:
-    """The account's shared balance when fresh (else None), and the move count to read after."""
+def shared_balance(key: str, recording: bool = False) -> tuple[dict | None, int]:
+    """The account's shared balance when fresh (else None), and the move count to read after.
+    `recording`: see read_balance."""
     raw, moves, live, now = _scripts()[0](keys=_balance_keys(key))
     if not raw:
         return None, moves
     record = json.loads(raw)
     age_ms = now - record["seen"]
-    if record["moves"] < moves:
+    if record["moves"] < moves and not (recording and live):
         return None, moves
     limit = settings.STREAM_BALANCE_STALE_SECONDS if live else settings.BALANCE_SHARE_SECONDS
     if age_ms > limit * 1000:
@@ -273,14 +356,19 @@ def shared_balance(key: str) -> tuple[dict | None, int]:
     return {**_ccxt_balance(record["balance"]), "shared": "stream" if live else "rest"}, moves
 
 
-def read_balance(venue) -> dict:
+def read_balance(venue, recording: bool = False) -> dict:
     """The venue account's balance: the shared record when fresh, else the venue's by REST
-    (shared for the next reader). A venue that shares none (paper: a database read) is asked."""
+    (shared for the next reader). A venue that shares none (paper: a database read) is asked.
+
+    `recording`: the reader only records the balance (the snapshot after a tick), and takes the
+    streamed one while the account's balance stream is live even if it has not told of the
+    desk's last order yet: its push follows within moments, and the next snapshot has it. A
+    reader that decides (a tick's funds, a hedge's) never does."""
     key = getattr(venue, "balance_key", None)
     if key is None:
         return venue.fetch_balance()
     try:
-        balance, moves = shared_balance(key)
+        balance, moves = shared_balance(key, recording)
     except UNREACHABLE:
         return venue.fetch_balance()
     if balance is not None:

@@ -36,7 +36,8 @@ def stubs():
 @pytest.fixture
 def market(demo_market, stubs, redis_client):
     market = hedge_on_stub(demo_market, stubs)
-    redis_client.delete(f"ballast:stream:book:{market.hedge_account.venue_id}:BTC/USDT")
+    redis_client.delete(f"ballast:stream:book:{market.hedge_account.venue_id}:BTC/USDT",
+                        f"ballast:stream:booklive:{market.hedge_account.venue_id}:BTC/USDT")
     return market
 
 
@@ -137,6 +138,8 @@ def test_a_tick_uses_a_streamed_book_only_while_it_is_fresh(market, stubs, age_s
     # A streamed book unlike the stub's (mid 64,000 instead of 65,000), of the given age.
     state.save_book(venue_id, "BTC/USDT", [(D("63990"), D("1"))], [(D("64010"), D("1"))],
                     state.now_ms() - age_seconds * 1000)
+    # Its stream live: a quiet book the health samples would take, a tick prices from by its age.
+    state.mark_book_streamed(venue_id, "BTC/USDT")
     before = stubs.requests(DEPTH)
 
     quoter.run_tick(market.pk, on_hedge=lambda hedge_id: None)
