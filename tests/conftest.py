@@ -19,6 +19,13 @@ def pytest_configure(config):
     from django.db import connections
 
     connections.settings["default"]["CONN_MAX_AGE"] = 0
+    # Transactional tests' flush deletes rows instead of truncating tables on PostgreSQL
+    # (tests/support/postgresql/base.py): this process only, the processes it starts keep
+    # Django's backend.
+    if connections.settings["default"]["ENGINE"] == "django.db.backends.postgresql":
+        connections.settings["default"]["ENGINE"] = "tests.support.postgresql"
+        connections["default"].close()
+        del connections["default"]  # made again, of that backend, when next used
 
 
 def pytest_sessionstart(session):
