@@ -32,9 +32,14 @@ up: $(STAMP)
 
 # The browser tests' Chromium first: found, installed, or named in one line (tests/support/chromium.py).
 # Without REDIS_URL the suite gets a private embedded Redis for its run.
+# TEST_WORKERS pytest-xdist workers share the tests (0: all in one process). Worker N uses Redis
+# database REDIS_URL's + N and a test database of its own (tests/settings.py); the process drills,
+# marked xdist_group("drills"), run one after another in one worker (docs/testing.md).
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/python -m tests.support.chromium
-	$(BIN)/python -m ballast.embedded_redis $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m ballast.embedded_redis $(BIN)/python -m pytest \
+		-n $(TEST_WORKERS) $(if $(filter 0,$(TEST_WORKERS)),,--dist loadgroup) $(PYTEST_ARGS)
 
 # ruff, then the import contracts that keep the layout (pyproject.toml [tool.importlinter]).
 lint: $(STAMP)

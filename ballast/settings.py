@@ -117,8 +117,16 @@ REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix")) or f"unix://{EMBED
 
 
 def _celery_broker(url: str) -> str:
-    # kombu spells a unix socket redis+socket:///path; redis-py and channels_redis say unix://.
-    return "redis+socket://" + url.removeprefix("unix://") if url.startswith("unix://") else url
+    # kombu spells a unix socket redis+socket:///path?virtual_host=N; redis-py and channels_redis
+    # say unix:///path?db=N (kombu would take db= and still use database 0).
+    if not url.startswith("unix://"):
+        return url
+    parts = urlsplit(url)
+    query = "&".join(
+        "virtual_host=" + item.removeprefix("db=") if item.startswith("db=") else item
+        for item in parts.query.split("&") if item
+    )
+    return "redis+socket://" + parts.path + (f"?{query}" if query else "")
 
 
 CHANNEL_LAYERS = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,12 @@ def redis_client():
 
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Under pytest-xdist each worker ("gw0", "gw1", ...) starts its own session processes.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def session_log(name: str) -> str:
+    return f"{name}-{WORKER}.log" if WORKER else f"{name}.log"
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +74,8 @@ def test_database_url(django_db_setup) -> str:
 @pytest.fixture(scope="session")
 def worker(test_database_url, artifacts):
     """A real Celery worker process on the real Redis, reading the test database."""
-    with processes.celery_worker(test_database_url, settings.REDIS_URL, artifacts / "worker.log") as proc:
+    log = artifacts / session_log("worker")
+    with processes.celery_worker(test_database_url, settings.REDIS_URL, log) as proc:
         yield proc
 
 
@@ -86,16 +94,17 @@ def unlimited_demo_runs(redis_client, settings):
 @pytest.fixture(scope="session")
 def demo_worker(test_database_url, artifacts):
     """The public demo's worker: the only one that takes the `demo` queue (/demo's steps)."""
-    with processes.celery_worker(
-        test_database_url, settings.REDIS_URL, artifacts / "demo-worker.log", settings.DEMO_QUEUE
-    ) as proc:
+    log = artifacts / session_log("demo-worker")
+    queue = settings.DEMO_QUEUE
+    with processes.celery_worker(test_database_url, settings.REDIS_URL, log, queue) as proc:
         yield proc
 
 
 @pytest.fixture(scope="session")
 def live_url(test_database_url, artifacts):
     """A real Daphne serving the app over HTTP and websockets, on the test database."""
-    with processes.daphne(test_database_url, settings.REDIS_URL, artifacts / "daphne.log") as url:
+    log = artifacts / session_log("daphne")
+    with processes.daphne(test_database_url, settings.REDIS_URL, log) as url:
         yield url
 
 
@@ -139,8 +148,6 @@ def running_market(demo_market):
 def browser():
     """One headless Chromium for the whole run (launching costs about 0.6 s), the one
     tests/support/chromium.py finds (`make test` installs it first when it is missing)."""
-    import os
-
     from playwright.sync_api import sync_playwright
 
     from tests.support import chromium

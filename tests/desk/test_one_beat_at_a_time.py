@@ -22,7 +22,7 @@ from ballast.embedded_redis import EmbeddedRedis
 from bots.platform import beat_heartbeat
 from tests.support import processes
 
-pytestmark = [pytest.mark.processes]
+pytestmark = [pytest.mark.processes, pytest.mark.xdist_group("drills")]
 PATIENCE = 120  # how long a condition may take on a busy machine
 TICKS = "Scheduler: Sending due task market-making ticks"
 BEAT_ENV = {"BALLAST_BEAT_LOCK_SECONDS": "3", "BALLAST_BEAT_SILENT_SECONDS": "6"}

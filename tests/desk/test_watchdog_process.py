@@ -20,7 +20,10 @@ from ballast.embedded_redis import EmbeddedRedis
 from bots.models import Alert, Heartbeat
 from tests.support import processes
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.processes, pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("drills"),
+]
 PATIENCE = 180  # how long a condition may take on a busy machine (the worker limit is 30 s)
 ENV = {
     "BALLAST_BEAT_LOCK_SECONDS": "3",

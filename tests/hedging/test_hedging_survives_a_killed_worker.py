@@ -34,7 +34,10 @@ from tests.support.hedging_world import (
     starting_balances,
 )
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.processes, pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("drills"),
+]
 QUEUE = f"kill-test-{os.getpid()}"
 
 

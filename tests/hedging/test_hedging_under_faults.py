@@ -34,7 +34,7 @@ from tests.support.hedging_world import (
 
 # Committed as in production: inside one test transaction PostgreSQL keeps every version of
 # the few balance rows updated thousands of times, and the run slows down quadratically.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("drills")]
 
 FILLS, BATCH = 2000, 20
 # About 10% of the calls to the hedge venues fail: 7% of every call, 6% more of the orders, and

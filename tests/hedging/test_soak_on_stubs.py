@@ -12,7 +12,10 @@ from asgiref.sync import sync_to_async
 
 from tests.support.soak import on_stubs, soak, start_stubs
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.soak]
+pytestmark = [
+    pytest.mark.django_db(transaction=True), pytest.mark.soak,
+    pytest.mark.xdist_group("drills"),
+]
 
 FILLS = int(os.environ.get("BALLAST_SOAK_FILLS", "2000"))
 

@@ -33,7 +33,10 @@ from bots.simulation.paper_flow import user_trade
 from bots.venues import ccxt_errors as ccxt
 from tests.support import processes
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.processes, pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("drills"),
+]
 SECONDS = 5  # BALLAST_DEADMAN_SECONDS for the processes
 PATIENCE = 120  # how long a condition may take on a busy machine
 

@@ -34,7 +34,10 @@ from tests.support.processes import ballast_process, health_of, listening, wait_
 from tests.support.stub_desk import bot_trades, trade
 from tests.support.users import PASSWORD
 
-pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.processes, pytest.mark.django_db(transaction=True),
+    pytest.mark.xdist_group("drills"),
+]
 
 D = Decimal
 FILLS = 6  # users trade until this many fills are recorded (or TRADING_SECONDS pass)
