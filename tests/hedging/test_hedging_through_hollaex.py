@@ -45,7 +45,7 @@ def bot_orders(stub) -> list:
 def test_a_hedge_whose_send_timed_out_is_found_and_not_sent_twice(hedging_market, stub):
     market = on_hollaex(hedging_market, stub, Account.HEDGING)
     hedge = one_fill(market, "buy", "0.02")
-    stub.delay_next(0.6, only=ORDER)  # answered after the client's 300 ms timeout
+    stub.delay_next(2.5, only=ORDER)  # answered after the client's 1.5 s timeout
 
     with pytest.raises(hedger.HedgeRetry, match="RequestTimeout"):
         hedger.execute_hedge(hedge.pk)

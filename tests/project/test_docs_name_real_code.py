@@ -180,7 +180,7 @@ def test_every_link_resolves(doc):
 
 # Named in the walk but defined outside the repository (Channels, Plotly), or a parameter.
 OUTSIDE_THE_REPOSITORY = {"group_send", "channels_redis", "Plotly.react", "Plotly.extendTraces", "on_hedge",
-                          "watch_my_trades", "watch_order_book"}  # ccxt.pro's methods
+                          "watch_my_trades", "watch_order_book", "watch_orders"}  # ccxt.pro's methods
 
 
 def walk_section() -> str:

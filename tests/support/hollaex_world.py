@@ -18,7 +18,7 @@ D = Decimal
 def hollaex_account(stub, role: str, name: str = "hollaex-stub") -> Account:
     venue = Venue.objects.create(
         name=name, label="HollaEx (stub)", kind=Venue.CCXT, exchange_id="hollaex",
-        options={**stub.ccxt_config(), "enableRateLimit": False, "timeout": 300},
+        options={**stub.ccxt_config(), "enableRateLimit": False, "timeout": 1500},
     )
     account = Account(venue=venue, name=f"{role} on {name}", role=role)
     account.set_credentials(stub.API_KEY, stub.SECRET)
