@@ -57,6 +57,7 @@ class _Connection:
     socket: web.WebSocketResponse
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
     subscribed: bool = False
+    topics: set[str] = field(default_factory=set)  # where an exchange subscribes by topic
 
 
 class WsStub(ABC):
@@ -209,6 +210,11 @@ class WsStub(ABC):
     def events(self, change: Change) -> list[tuple[str, dict]]:
         """The (topic, message) pairs one change of the exchange's state sends."""
 
+    def delivers(self, connection: _Connection, message: dict) -> bool:
+        """Whether a subscribed connection of the message's kind is sent it (a subclass whose
+        exchange subscribes topic by topic says which)."""
+        return True
+
 
     async def _send_loop(self, connection: _Connection) -> None:
         while True:
@@ -234,7 +240,7 @@ class WsStub(ABC):
         delay = faults.pop("delay", 0)
         text = json.dumps(message)
         for connection in self._connections:
-            if connection.kind == kind and connection.subscribed:
+            if connection.kind == kind and connection.subscribed and self.delivers(connection, message):
                 for _ in range(copies):
                     connection.outbox.put_nowait((delay, text))
                     self.sent.append((kind, message))

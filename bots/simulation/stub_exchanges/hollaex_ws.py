@@ -10,13 +10,24 @@ index.js, sub.js, hub.js):
   message; {"op": "ping"} is answered {"message": "pong"};
 - {"op": "subscribe", "args": ["order"]} on the private connection: a "partial" of the bot's open
   orders, then an "insert" or "update" message with the whole order (its cumulative `filled`,
-  no trade) each time one of its orders changes: a fill is only the growth of `filled`;
+  no trade) each time one of its orders changes;
+- {"op": "subscribe", "args": ["usertrade"]} on the private connection: an "insert" message with
+  the bot's trades of each match, each trade with the fields of the REST trade (`/v2/user/trades`:
+  size, side, price, symbol, timestamp, order_id, fee, fee_coin, and no id) plus `is_same`, in
+  the shape of ccxt's sample of the kit's message (pro/hollaex.py, handle_my_trades; the kit
+  relays the HollaEx Network's message untouched: server/ws/hub.js, handleHubData), sent before
+  the order messages of the same match. On subscribing, a "partial" of the bot's latest trades
+  (50 at most, newest first, as the order topic's partial), which may be empty: ccxt's note says
+  the first message is "usually an empty array" for an account without trades; the network's
+  code is not public, so this is the cautious reading (a client must cope with old trades);
 - {"op": "subscribe", "args": ["orderbook:btc-usdt"]}: the whole book at once ("partial"), again
   after every change, with no sequence number (the kit relays the network's snapshots);
 - errors as {"error": "..."} in the kit's words.
 
-Faults as the binance stub's, by kind: "user" (the order topic) and "depth" (the order book). A
-gap on the order topic is a lost message: the next one shows the order's filled grown by both.
+Faults as the binance stub's, by kind: "user" (the order and usertrade topics, one connection)
+and "depth" (the order book). A gap on the private connection is a lost message: a lost order
+message, and the next one shows the order's filled grown by both; a lost usertrade message, and
+its trades are never streamed.
 
     with HollaExStub() as rest, HollaExWsStub(rest) as ws:
         client = ccxt.pro.hollaex({**ws.ccxt_config(), "apiKey": ..., "secret": ...})
@@ -30,12 +41,14 @@ import time
 
 from aiohttp import web
 
+from bots.engine.matching import Trade
 from bots.simulation.stub_exchanges.binance_ws import DEPTH, USER, WsStub, _Connection
 from bots.simulation.stub_exchanges.exchange import BOT, Change, now_ms
 from bots.simulation.stub_exchanges.hollaex import PAIR, HollaExStub, iso, number
 from bots.simulation.stub_exchanges.hollaex import ccxt_config as hollaex_ccxt_config
 
 USER_ID = 1
+PARTIAL_MOST = 50  # trades in the usertrade topic's first message
 
 
 def ccxt_config(rest_url: str, ws_url: str) -> dict:
@@ -91,8 +104,16 @@ class HollaExWsStub(WsStub):
         answers = []
         with self.rest.lock:
             for topic in args:
-                if topic == "order" and connection.kind == USER:
+                if topic == "usertrade" and connection.kind == USER:
                     connection.subscribed = True
+                    connection.topics.add(topic)
+                    latest = sorted((t for t in self.rest.trades if t.account == BOT),
+                                    key=lambda t: t.timestamp, reverse=True)[:PARTIAL_MOST]
+                    answers.append({**self._message("usertrade", "partial", [
+                        self.user_trade_json(t) for t in latest]), "user_id": str(USER_ID)})
+                elif topic == "order" and connection.kind == USER:
+                    connection.subscribed = True
+                    connection.topics.add(topic)
                     open_orders = [o for o in self.rest.orders.values()
                                    if o.account == BOT and o.status == "open"]
                     self._announced |= {o.id for o in open_orders}
@@ -111,12 +132,29 @@ class HollaExWsStub(WsStub):
         events = []
         if change.bids or change.asks:
             events.append((DEPTH, self._book()))
+        if change.trades:
+            # One message for the bot's trades of the match, before its orders' messages.
+            message = self._message("usertrade", "insert", [self.user_trade_json(t) for t in change.trades])
+            events.append((USER, {**message, "user_id": str(USER_ID), "symbol": PAIR}))
         for order in change.orders:
             action = "update" if order.id in self._announced else "insert"
             self._announced.add(order.id)
             message = self._message("order", action, self.rest.order_json(order))
             events.append((USER, {**message, "symbol": PAIR}))
         return events
+
+    def delivers(self, connection: _Connection, message: dict) -> bool:
+        return connection.kind != USER or message.get("topic") in connection.topics
+
+    def user_trade_json(self, trade: Trade) -> dict:
+        """A trade as the usertrade topic carries it: the REST trade's fields, in ccxt's sample's
+        order, and `is_same` (true in that sample; undocumented, read by neither ccxt nor Ballast:
+        here false, the stub's trades being against other accounts)."""
+        rest = self.rest.trade_json(trade)
+        return {"size": rest["size"], "side": rest["side"], "price": rest["price"],
+                "symbol": rest["symbol"], "timestamp": rest["timestamp"],
+                "order_id": rest["order_id"], "fee": rest["fee"], "fee_coin": rest["fee_coin"],
+                "is_same": False}
 
     def _message(self, topic: str, action: str, data) -> dict:
         return {"topic": topic, "action": action, "user_id": USER_ID, "data": data,
