@@ -126,12 +126,15 @@ def intervention_orders(account_id: int, order_ids: list[str]) -> set[str] | Non
     return found
 
 
-def capture_fills(market: Market, mm_venue: Venue, on_hedge: Callable[[int], None]) -> list[Fill]:
-    """Record the MM account's trades since the newest one recorded; return the new fills.
+def capture_fills(
+    market: Market, mm_venue: Venue, on_hedge: Callable[[int], None], since: int | None = None
+) -> list[Fill]:
+    """Record the MM account's trades since the newest one recorded (or since `since`, when that
+    is earlier: a trade known to be missing from before it); return the new fills.
 
     `on_hedge(hedge_id)` runs after the commit of each new fill, to queue its hedge.
     """
-    since = market.last_fill_timestamp or None
+    since = (market.last_fill_timestamp if since is None else min(since, market.last_fill_timestamp)) or None
     new: list[Fill] = []
     newest = market.last_fill_timestamp
     venue = market.mm_account.venue

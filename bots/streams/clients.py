@@ -6,9 +6,11 @@ A client is kept while the account's keys and the venue's options stay the same:
 the streams (a market enabled or moved) keeps its markets and its open connections; a client
 whose account left the plan, or changed, is closed. The process closes them all when it stops.
 
-HollaEx's class learns one thing more: when the order topic's subscription took (the kit answers
+HollaEx's class learns two things more: when the order topic's subscription took (the kit answers
 it with a "partial" of the open orders), so that the resync after a (re)connection cannot miss a
-fill made between the two (ccxt passes over an empty partial without a word).
+fill made between the two (ccxt passes over an empty partial without a word); and to pass over
+the usertrade topic's "partial" (the account's latest trades, old news): the resync that follows
+every subscription reads the same trades by REST, so they are not offered twice.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ class hollaex(ccxt.pro.hollaex):  # noqa: N801 - named as ccxt names its exchang
         if message.get("action") == "partial":
             self.orders_subscribed.set()
         return super().handle_order(client, message, subscription)
+
+    def handle_my_trades(self, client, message, subscription=None):
+        if message.get("action") == "partial":
+            return None
+        return super().handle_my_trades(client, message, subscription)
 
     def on_error(self, client, error):
         self.orders_subscribed.clear()

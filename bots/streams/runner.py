@@ -1,10 +1,14 @@
 """The stream process: one ccxt.pro connection set per venue account the enabled markets use.
 
-- Fills: `watch_my_trades` where the exchange streams trades, else `watch_orders` (hollaex),
-  where a fill is the growth of an order's `filled` and triggers the REST read of its trades: a
-  trade made from the growth could not get the id REST gives the same trade (no trade time, one
-  message for several trades; docs/hedging.md, Fill identity), so REST's stays the only one.
-  Every fill goes at once to the one capture (bots/hedging/capture.py) and its hedge runs here.
+- Fills: `watch_my_trades` where the exchange streams trades, hollaex's `usertrade` topic among
+  them (ccxt.pro parses it without declaring it), else `watch_orders`, where a fill is the growth
+  of an order's `filled` and triggers the REST read of its trades. HollaEx trades carry no id:
+  the one derived from a streamed trade equals the one REST's read of it gives
+  (docs/hedging.md, Fill identity), which the stream checks against REST before it trusts it;
+  a trade its ids cannot settle (a repeat, or one like another) is read by REST. Its order topic
+  is watched beside: an order that filled more than its streamed trades say (their message lost)
+  has its trades read by REST. Every fill goes at once to the one capture
+  (bots/hedging/capture.py) and its hedge runs here.
 - After every (re)connection, a REST resync of the account's trades since the last fill
   recorded: a fill made while the stream was away is captured, once.
 - Books: `watch_order_book` for every hedge venue a market uses; the freshest book of each is
@@ -62,6 +66,12 @@ RETRY_FIRST, RETRY_MOST = 0.2, 5.0  # seconds before a reconnection, doubling
 
 
 SUBSCRIBE_SECONDS = 10.0  # for a venue to confirm a private subscription
+LOST_TRADES_SECONDS = 1.0  # how long an order's growth waits for its trades' message
+
+# Exchanges whose streamed trades carry no id (a derived one stands in: fill_identity.py). Their
+# trades are streamed though ccxt does not declare watchMyTrades for them; the ids are compared
+# with REST's before the stream is trusted, and the order topic is watched beside the trades.
+DERIVED_TRADE_STREAMS = {"hollaex"}
 
 
 async def _authenticated(client) -> None:
@@ -81,7 +91,7 @@ SUBSCRIBED: dict[str, Callable] = {"binance": _authenticated, "hollaex": _orders
 
 def streams_fills(client) -> str:
     """Which ccxt.pro method streams the account's fills, or "" when none does."""
-    if client.has.get("watchMyTrades"):
+    if client.has.get("watchMyTrades") or client.id in DERIVED_TRADE_STREAMS:
         return "watch_my_trades"
     if client.has.get("watchOrders"):
         return "watch_orders"
@@ -104,10 +114,19 @@ class AccountStream:
         self.orders_live = False
         self.books_live: set[str] = set()
         # Where the open-orders loop takes order updates from: a queue of its own reader, or fed
-        # by the fill loop where that one watches orders (hollaex).
+        # by the fill loop where that one watches orders (hollaex: `orders_from_fills`).
         self.order_updates: asyncio.Queue | None = None
         self.filled: dict[str, Decimal] = {}  # watch_orders: each order's filled as last seen
         self.reconnects = 0
+        derived = self.via == "watch_my_trades" and self.client.id in DERIVED_TRADE_STREAMS
+        self.orders_beside = derived  # the order topic checks that no trade message was lost
+        self.trusted = not derived  # streamed ids, once a batch matched REST's and none differed
+        self.distrusted = False  # a batch's ids differed from REST's: never trusted
+        self.checks: set[asyncio.Task] = set()
+        self.streamed_to: int | None = None  # the newest trade time the trade messages brought
+        self.short: dict[str, int] = {}  # orders whose trades fall short: from when to read them
+        # The fill loop reads the order topic (hollaex): the open-orders loop is fed from it.
+        self.orders_from_fills = self.via == "watch_orders" or self.orders_beside
 
     def tasks(self) -> list[asyncio.Task]:
         jobs = []
@@ -129,6 +148,9 @@ class AccountStream:
 
     async def close(self) -> None:
         # The client stays, kept for the process (bots/streams/clients.py closes it).
+        for check in list(self.checks):
+            check.cancel()
+        self.short.clear()
         self.live = self.balance_live = self.orders_live = False
         await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
         await sync_to_async(state.mark_orders_polled)(self.plan.account_id)
@@ -148,10 +170,14 @@ class AccountStream:
 
     # --- fills ------------------------------------------------------------------------------
 
-    def watch(self):
-        if self.via == "watch_my_trades":
-            return self.client.watch_my_trades()
-        return self.client.watch_orders()
+    def watches(self) -> list[tuple[str, Callable]]:
+        """What the fill stream reads, as (kind, ccxt.pro method); the first subscribes first."""
+        if self.via == "watch_orders":
+            return [("orders", self.client.watch_orders)]
+        found = [("trades", self.client.watch_my_trades)]
+        if self.orders_beside:
+            found.append(("orders", self.client.watch_orders))
+        return found
 
     async def fills(self) -> None:
         delay = RETRY_FIRST
@@ -160,27 +186,28 @@ class AccountStream:
             # over. A trade that arrived while nobody waited stays in ccxt's cache until the
             # next message, so the capture (database, hedge) runs beside it, not in its way.
             arrived: asyncio.Queue = asyncio.Queue()
-            reader = asyncio.ensure_future(self.read(arrived, self.watch))
+            reader = asyncio.ensure_future(self.read_fills(arrived))
             try:
                 await self.subscribed()
                 self.live = True
                 state.mark_fills_streamed(self.plan.account_id, self.via)
                 await self.resync()
                 while True:
-                    items = await arrived.get()
-                    if isinstance(items, BaseException):
-                        raise items
+                    got = await arrived.get()
+                    if isinstance(got, BaseException):
+                        raise got
+                    kind, items = got
                     state.saw(self.seen_key("fills"), latest(items))
                     # Back to a quick retry only once the stream has delivered: a server that
                     # takes the connection and fails the watch must not cost a resync a moment.
                     delay = RETRY_FIRST
-                    await self.received(items)
+                    await self.received(kind, items)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a stream that fails is opened again, whatever the error
                 self.live = False
                 await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
-                if self.via == "watch_orders" and self.order_updates is not None:
+                if self.orders_from_fills and self.order_updates is not None:
                     self.order_updates.put_nowait(exc)  # order updates were lost too
                 self.lost("fills")
                 log.warning("%s fill stream lost (%s: %s); again in %.1f s", self.plan.venue,
@@ -190,10 +217,22 @@ class AccountStream:
             finally:
                 reader.cancel()
 
-    async def read(self, arrived: asyncio.Queue, watch: Callable) -> None:
+    async def read_fills(self, arrived: asyncio.Queue) -> None:
+        # Messages resolve ccxt's watches in the order they came, and each reader hands its
+        # batch over at once: the queue keeps that order across kinds.
+        readers = [asyncio.ensure_future(self.read(arrived, watch, kind)) for kind, watch in self.watches()]
+        try:
+            await asyncio.gather(*readers)
+        finally:
+            for reader in readers:
+                reader.cancel()
+
+    async def read(self, arrived: asyncio.Queue, watch: Callable, kind: str | None = None) -> None:
+        """Each batch `watch` returns into `arrived`, as (kind, batch) when a kind is given."""
         try:
             while True:
-                arrived.put_nowait(await watch())
+                items = await watch()
+                arrived.put_nowait(items if kind is None else (kind, items))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -214,23 +253,78 @@ class AccountStream:
             if new:
                 log.info("%s: %d fill(s) made while the stream was away, captured", self.plan.venue, new)
 
-    async def received(self, items: list[dict]) -> None:
-        if self.via == "watch_my_trades":
+    async def received(self, kind: str, items: list[dict]) -> None:
+        if kind == "trades":
+            times = [t["timestamp"] for t in items if t.get("timestamp") is not None]
+            self.streamed_to = max([*times, self.streamed_to or 0]) or None
             by_market: dict[int, list[dict]] = {}
             for trade in items:
                 market_id = self.plan.fill_markets.get(trade.get("symbol"))
                 if market_id is not None:
                     by_market.setdefault(market_id, []).append(to_decimals(trade))
             for market_id, trades in by_market.items():
-                await sync_to_async(work.capture_streamed)(market_id, trades, self.process.on_hedge)
+                if self.trusted:
+                    await sync_to_async(work.capture_streamed)(market_id, trades, self.process.on_hedge)
+                else:
+                    await self.check_ids(market_id, trades)
             return
-        # watch_orders: an order that filled more sends its market to the REST read of trades.
         if self.order_updates is not None:
             self.order_updates.put_nowait(items)
         grew = set(filled_more(self.filled, [(str(o["id"]), dec(o.get("filled") or 0)) for o in items]))
-        markets = {self.plan.fill_markets.get(o.get("symbol")) for o in items if str(o["id"]) in grew}
-        for market_id in markets - {None}:
-            await sync_to_async(work.resync)(market_id, self.process.on_hedge)
+        if self.via == "watch_orders":
+            # An order that filled more sends its market to the REST read of trades.
+            markets = {self.plan.fill_markets.get(o.get("symbol")) for o in items if str(o["id"]) in grew}
+            for market_id in markets - {None}:
+                await sync_to_async(work.resync)(market_id, self.process.on_hedge)
+            return
+        # Beside the trades: an order whose fills recorded fall short of its filled lost its
+        # trades' message, unless that message is just late; REST reads them if it stays so.
+        for order in items:
+            market_id = self.plan.fill_markets.get(order.get("symbol"))
+            if str(order["id"]) not in grew or market_id is None:
+                continue
+            filled = dec(order.get("filled") or 0)
+            since = await sync_to_async(work.shortfall)(market_id, str(order["id"]), filled)
+            if since is None:
+                continue
+            # The missing trade came after the trade messages handled so far (REST reads beside
+            # the stream may have moved the last fill further), give or take a second: a trade's
+            # message may come after a later one's.
+            since = min(since, self.streamed_to or since)
+            since = max(0, since - int(LOST_TRADES_SECONDS * 1000))
+            order_id = str(order["id"])
+            if order_id in self.short:
+                # One check per order at a time; it reads from the earliest time any needed.
+                self.short[order_id] = min(self.short[order_id], since)
+                continue
+            self.short[order_id] = since
+            check = asyncio.ensure_future(self.lost_trades(market_id, order_id))
+            self.checks.add(check)
+            check.add_done_callback(self.checks.discard)
+
+    async def check_ids(self, market_id: int, trades: list[dict]) -> None:
+        """Until the stream's derived ids are seen to equal REST's, REST captures its trades."""
+        new, matched = await sync_to_async(work.capture_checked)(market_id, trades, self.process.on_hedge)
+        if matched and not self.distrusted:
+            self.trusted = True
+            log.info("%s: streamed trades get the ids REST gives them; captured from the stream now",
+                     self.plan.venue)
+        elif matched is False and not self.distrusted:
+            self.distrusted = True
+            log.error("%s: streamed trades do not get the ids REST gives them (the two would record "
+                      "one fill twice): captured by REST, one read per trade message", self.plan.venue)
+
+    async def lost_trades(self, market_id: int, order_id: str) -> None:
+        await asyncio.sleep(LOST_TRADES_SECONDS)
+        since = self.short.pop(order_id)
+        try:
+            new = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
+        except Exception as exc:  # the stream's next resync catches up whatever this missed
+            log.warning("%s: order %s's trades not read (%s: %s)", self.plan.venue, order_id,
+                        type(exc).__name__, exc)
+            return
+        if new:
+            log.info("%s: %d fill(s) whose trade message was lost, captured by REST", self.plan.venue, new)
 
     async def heartbeat(self) -> None:
         while True:
@@ -259,7 +353,7 @@ class AccountStream:
             arrived: asyncio.Queue = asyncio.Queue()
             self.order_updates = arrived
             reader = None
-            if self.via != "watch_orders":
+            if not self.orders_from_fills:
                 reader = asyncio.ensure_future(self.read(arrived, self.client.watch_orders))
             try:
                 # Read once the stream is subscribed, so that no update falls between the two;

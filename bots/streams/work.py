@@ -10,16 +10,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import close_old_connections
+from django.db.models import Sum
 
 from bots.engine.market_making.quote_config import InvalidSettings
 from bots.hedging.capture import capture_fills, market_for_capture
-from bots.models import Account, Market, QuoteSettings, Venue
+from bots.models import Account, Fill, Market, QuoteSettings, Venue
 from bots.platform.locks import market_lock
 from bots.venues import venue_for
-from bots.venues.fill_identity import with_ids
+from bots.venues.fill_identity import PREFIX, derived_id, with_ids
 from bots.venues.stream_state import balance_key
 
 log = logging.getLogger(__name__)
+
+# A REST answer this long may have been cut by the venue's page (the kit's default is 50 trades,
+# the smallest of the venues streamed), so the read goes on from its newest trade.
+PAGE = 50
+MOST_PAGES = 20
 
 
 @dataclass
@@ -126,21 +132,94 @@ class _Pushed:
     """The trades a stream delivered, offered to the capture as a venue's answer would be."""
 
     def __init__(self, trades: list[dict]):
-        # As the REST adapter does: a trade the venue gave no id gets the derived one.
-        self.trades = with_ids(trades)
+        self.trades = trades
 
     def fetch_my_trades(self, symbol=None, since=None, limit=None) -> list[dict]:
         return [t for t in self.trades if symbol is None or t["symbol"] == symbol]
 
 
+def _split(market: Market, trades: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The streamed trades the capture can take as they are, and those only a REST read can tell.
+
+    A derived id (fill_identity.py) counts a trade's place among identical trades of one answer.
+    A REST answer holds them all; a stream message may not, and one message seen twice (a
+    duplicate) looks like two identical trades. So a streamed trade with a derived id is taken at
+    once only when it is the first of its kind in the batch and no fill has that first id yet:
+    then REST would give it the same id (the first identical one REST lists gets it; which of two
+    identical trades carries it does not matter). Any other, a repeat or a second one alike, is
+    left to REST, which counts them in one answer."""
+    derived = {id(t) for t in trades if str(t.get("id") or "").startswith(PREFIX)}
+    firsts = {t["id"] for t in trades if id(t) in derived and t["id"] == derived_id(t, 1, t.get("orderFilled"))}
+    recorded = set(
+        Fill.objects.filter(venue_id=market.mm_account.venue_id, trade_id__in=firsts)
+        .values_list("trade_id", flat=True)
+    )
+    clear, doubtful = [], []
+    for trade in trades:
+        if id(trade) not in derived or (trade["id"] in firsts and trade["id"] not in recorded):
+            clear.append(trade)
+        else:
+            doubtful.append(trade)
+    return clear, doubtful
+
+
 def capture_streamed(market_id: int, trades: list[dict], on_hedge: Callable[[int], None]) -> int:
-    """Record streamed trades through the once-only capture; returns how many were new."""
+    """Record streamed trades through the once-only capture; returns how many were new. Trades
+    whose derived id a stream cannot settle (`_split`) are read again by REST instead."""
     close_old_connections()
     market = market_for_capture(market_id)
+    # As the REST adapter does: a trade the venue gave no id gets the derived one.
+    trades = with_ids(trades)
     # The lock keeps the capture's read of what is known and its write together, as the
     # capture task's does; a trade recorded twice would be refused by the unique key anyway.
     with market_lock("capture", market_id, wait_seconds=5):
-        return len(capture_fills(market, _Pushed(trades), on_hedge))
+        clear, doubtful = _split(market, trades)
+        new = len(capture_fills(market, _Pushed(clear), on_hedge))
+        if doubtful:
+            # From the doubtful trades' time: the clear ones may have moved the last fill past it.
+            new += _read(market, on_hedge, _earliest(doubtful))
+        return new
+
+
+def capture_checked(market_id: int, trades: list[dict], on_hedge: Callable[[int], None]) -> tuple[int, bool | None]:
+    """For a stream whose derived ids are not trusted yet: the trades are read by REST and
+    captured from there, and the answer says whether the ids the stream would have given them
+    are the ones REST's read recorded (None when the batch had none to compare)."""
+    close_old_connections()
+    market = market_for_capture(market_id)
+    trades = with_ids(trades)
+    with market_lock("capture", market_id, wait_seconds=5):
+        clear, _ = _split(market, trades)
+        ids = {str(t["id"]) for t in clear if str(t.get("id") or "").startswith(PREFIX)}
+        new = _read(market, on_hedge, _earliest(trades))
+        if not ids:
+            return new, None
+        found = Fill.objects.filter(venue_id=market.mm_account.venue_id, trade_id__in=ids).count()
+        return new, found == len(ids)
+
+
+def _earliest(trades: list[dict]) -> int | None:
+    return min((t["timestamp"] for t in trades if t.get("timestamp") is not None), default=None)
+
+
+def shortfall(market_id: int, order_id: str, filled: Decimal) -> int | None:
+    """None when the fills recorded for this order of the MM account add up to its `filled`; else
+    the market's last fill time now (the caller reads a missing trade from no later than that)."""
+    close_old_connections()
+    market = Market.objects.select_related("mm_account").get(pk=market_id)
+    recorded = Fill.objects.filter(venue_id=market.mm_account.venue_id, order_id=order_id).aggregate(
+        total=Sum("amount"))["total"]
+    return None if (recorded or Decimal(0)) >= filled else market.last_fill_timestamp
+
+
+def catch_up(market_id: int, since: int, on_hedge: Callable[[int], None]) -> int:
+    """An order filled more than its streamed trades said (their message was lost): the trades
+    are read by REST from `since`. Not asked again whether they add up by now: fills of the
+    order's later trades, streamed meanwhile, would hide the missing one."""
+    close_old_connections()
+    market = market_for_capture(market_id)
+    with market_lock("capture", market_id, wait_seconds=5):
+        return _read(market, on_hedge, since)
 
 
 def rest_balance(account_id: int) -> dict:
@@ -161,4 +240,31 @@ def resync(market_id: int, on_hedge: Callable[[int], None]) -> int:
     close_old_connections()
     market = market_for_capture(market_id)
     with market_lock("capture", market_id, wait_seconds=5):
-        return len(capture_fills(market, venue_for(market.mm_account), on_hedge))
+        return _read(market, on_hedge)
+
+
+class _Counted:
+    """The MM venue, remembering how many trades its last answer held and the newest's time."""
+
+    def __init__(self, venue):
+        self.venue, self.answered, self.newest = venue, 0, None
+
+    def fetch_my_trades(self, symbol=None, since=None, limit=None) -> list[dict]:
+        trades = self.venue.fetch_my_trades(symbol, since, limit)
+        self.answered = len(trades)
+        self.newest = max((t["timestamp"] for t in trades if t.get("timestamp") is not None), default=None)
+        return trades
+
+
+def _read(market: Market, on_hedge: Callable[[int], None], since: int | None = None) -> int:
+    """Capture the trades REST lists from `since` (else the last fill recorded) on, page after
+    page: once streamed trades move the last fill forward, a trade left beyond a full page would
+    never be read again. The caller holds the capture lock."""
+    venue = _Counted(venue_for(market.mm_account))
+    new = 0
+    for _ in range(MOST_PAGES):
+        new += len(capture_fills(market, venue, on_hedge, since))
+        if venue.answered < PAGE or venue.newest is None or venue.newest == since:
+            break
+        since = venue.newest  # inclusive: the newest millisecond's trades come again, known
+    return new

@@ -1,8 +1,10 @@
 """HollaEx fills by stream (ccxt.pro's hollaex class against the HollaEx websocket stub, real
-Redis): the order topic carries no trades, only each order's cumulative `filled`, so a growth
-sends the market to the REST read of its trades, whose derived ids (bots/venues/fill_identity.py)
-are the only identity a HollaEx fill has. Each fill is captured and hedged once, also across a
-disconnect, a duplicated message and several partial fills of one order."""
+Redis): the kit's usertrade topic carries each trade with the REST trade's fields and no id, so
+the stream derives the id REST's read gives the same trade (bots/venues/fill_identity.py) and,
+once one batch showed the two agree, captures fills without a REST read each. The order topic is
+watched beside it: an order that filled more than the trades streamed (a lost message) has its
+trades read by REST. Each fill is captured and hedged once, also across a disconnect, a
+duplicated message and a lost one."""
 
 from __future__ import annotations
 
@@ -51,9 +53,22 @@ def bot_trade_amounts(stubs) -> list[Decimal]:
     return sorted(t.amount for t in stubs.rest.trades if t.account == "bot")
 
 
-def order_messages(stubs) -> list[tuple[str, Decimal]]:
-    return [(m["data"]["id"], D(str(m["data"]["filled"]))) for kind, m in stubs.ws.sent
-            if kind == "user" and m["action"] != "partial"]
+def sent(stubs, topic: str) -> list[dict]:
+    return [m for kind, m in stubs.ws.sent
+            if kind == "user" and m["topic"] == topic and m["action"] != "partial"]
+
+
+def trade_messages(stubs) -> list[list[tuple[str, Decimal]]]:
+    return [[(t["order_id"], D(str(t["size"]))) for t in m["data"]] for m in sent(stubs, "usertrade")]
+
+
+async def trusted(process, stubs, market) -> None:
+    """Wait for the stream, take one fill (whose batch the stream checks against REST) and wait
+    until the stream trusts its ids."""
+    await eventually(lambda: fills_live(market.mm_account_id), "the fill stream")
+    stubs.rest.take("buy", "0.001")
+    await eventually(lambda: Fill.objects.count() == 1, "the first fill")
+    await eventually(lambda: process.streams[0].trusted, "the stream's ids checked against REST's")
 
 
 async def test_a_hollaex_fill_by_stream_is_captured_and_hedged_once(market, stubs):
@@ -74,17 +89,33 @@ def assert_hedged_once():
     assert HedgeOrder.objects.filter(hedge=hedge).count() == 1
 
 
+async def test_fills_come_from_the_usertrade_topic_without_a_rest_read_each(market, stubs):
+    queued = []
+    async with running(queued.append) as process:
+        await trusted(process, stubs, market)
+        trades_read = stubs.requests(TRADES)
+        for n, amount in enumerate(("0.002", "0.003", "0.001"), start=2):
+            stubs.rest.take("buy", amount)
+            await eventually(lambda n=n: Fill.objects.count() == n, f"fill {n}")
+
+    assert stubs.requests(TRADES) == trades_read  # three fills, no REST read of trades
+    ask = next(t.order_id for t in stubs.rest.trades if t.account == "bot")
+    assert trade_messages(stubs) == [[(ask, D(a))] for a in ("0.001", "0.002", "0.003", "0.001")]
+    assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs)
+    assert len(queued) == 4 and sorted(queued) == await sync_to_async(hedge_ids)()
+
+
 async def test_fills_made_during_a_disconnect_are_captured_once_after_the_resync(market, stubs):
     queued = []
     async with running(queued.append):
         await eventually(lambda: fills_live(market.mm_account_id), "the fill stream")
         stubs.ws.go_down("user")
         await eventually(lambda: not fills_live(market.mm_account_id), "the stream to notice")
-        # The bot's ask fills up and closes: the order topic's partial after the outage (open
-        # orders only) will not show it; only the REST resync can find these two fills.
+        # The bot's ask fills up and closes: nothing streams these two fills, and the usertrade
+        # topic's partial after the outage is passed over; only the REST resync finds them.
         stubs.rest.take("buy", "0.004")
         stubs.rest.take("buy", "0.006")
-        assert not order_messages(stubs)  # nobody heard them
+        assert not sent(stubs, "usertrade")  # nobody heard them
         assert await eventually(lambda: Fill.objects.count() == 0, "nothing captured meanwhile")
         trades_read = stubs.requests(TRADES)
         stubs.ws.come_up()
@@ -96,48 +127,45 @@ async def test_fills_made_during_a_disconnect_are_captured_once_after_the_resync
         await eventually(lambda: Fill.objects.count() == 3, "the fill after the resync")
 
     assert stubs.requests(TRADES) > trades_read  # the resync read them by REST
-    assert [filled for _, filled in order_messages(stubs)] == [D("0"), D("0.001")]  # the new ask
+    assert [[amount for _, amount in m] for m in trade_messages(stubs)] == [[D("0.001")]]
     assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs)
     assert len(queued) == 3 and sorted(queued) == await sync_to_async(hedge_ids)()
 
 
-async def test_a_duplicated_order_message_makes_no_second_fill(market, stubs):
+async def test_a_duplicated_usertrade_message_makes_no_second_fill(market, stubs):
     queued = []
-    async with running(queued.append):
-        await eventually(lambda: fills_live(market.mm_account_id), "the fill stream")
-        stubs.ws.duplicate_next("user")
+    async with running(queued.append) as process:
+        await trusted(process, stubs, market)
+        stubs.ws.duplicate_next("user")  # the match's first message: its usertrade
         stubs.rest.take("buy", "0.002")
-        await eventually(lambda: Fill.objects.count() == 1, "the fill")
+        await eventually(lambda: Fill.objects.count() == 2, "the fill")
         # Messages keep their order on the connection: once the next fill is in, the copy of
         # the first message has been handled.
         stubs.ws.delay_next(0.3, "user")
         stubs.rest.take("buy", "0.003")
-        await eventually(lambda: Fill.objects.count() == 2, "the delayed fill")
+        await eventually(lambda: Fill.objects.count() == 3, "the delayed fill")
 
-    messages = order_messages(stubs)
-    assert messages[0] == messages[1]  # the first fill's message went out twice
-    assert await sync_to_async(fill_amounts)() == [D("0.002"), D("0.003")]
-    assert len(queued) == 2 and sorted(queued) == await sync_to_async(hedge_ids)()
+    messages = trade_messages(stubs)
+    assert messages[1] == messages[2] and len(messages) == 4  # the second fill's went out twice
+    assert await sync_to_async(fill_amounts)() == [D("0.001"), D("0.002"), D("0.003")]
+    assert len(queued) == 3 and sorted(queued) == await sync_to_async(hedge_ids)()
 
 
-async def test_partial_fills_of_one_order_make_one_fill_each(market, stubs):
-    # Three partial fills of the bot's ask, two of them alike and in the same millisecond: told
-    # apart by their place among the identical trades, as REST returns them.
-    stubs.rest.frozen_ms = stubs.rest.clock()
+async def test_a_lost_usertrade_message_is_found_by_the_order_topic(market, stubs):
     queued = []
-    async with running(queued.append):
-        await eventually(lambda: fills_live(market.mm_account_id), "the fill stream")
-        for amount in ("0.002", "0.002", "0.003"):
-            stubs.rest.take("buy", amount)
-        await eventually(lambda: Fill.objects.count() == 3, "three fills")
+    async with running(queued.append) as process:
+        await trusted(process, stubs, market)
+        stubs.ws.gap_next("user")  # the match's usertrade message is never sent
+        now = stubs.rest.frozen_ms = stubs.rest.clock()
+        stubs.rest.take("buy", "0.002")
+        # The next trade, 10 ms later, streams at once and moves the last fill past the lost
+        # one: the order topic's check reads the order's trades from its creation on.
+        stubs.rest.frozen_ms = now + 10
+        stubs.rest.take("buy", "0.003")
         stubs.rest.frozen_ms = None
-        stubs.rest.take("buy", "0.003")  # the order's last 0.003, at another time
-        await eventually(lambda: Fill.objects.count() == 4, "the order filled")
+        await eventually(lambda: Fill.objects.count() == 3, "the lost fill, read by REST")
 
-    assert [filled for _, filled in order_messages(stubs)] == [
-        D("0.002"), D("0.004"), D("0.007"), D("0.01")]
-    captured = await sync_to_async(fills)()
-    assert len({trade_id for trade_id, _ in captured}) == 4
-    assert sorted(amount for _, amount in captured) == bot_trade_amounts(stubs) == [
-        D("0.002"), D("0.002"), D("0.003"), D("0.003")]
-    assert len(queued) == 4 and sorted(queued) == await sync_to_async(hedge_ids)()
+    assert [[amount for _, amount in m] for m in trade_messages(stubs)] == [[D("0.001")], [D("0.003")]]
+    assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [
+        D("0.001"), D("0.002"), D("0.003")]
+    assert len(queued) == 3 and sorted(queued) == await sync_to_async(hedge_ids)()

@@ -36,6 +36,7 @@ class SoakResult:
     fills: int = 0
     faults: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAULTS, 0))
     reconnects: int = 0
+    trade_reads: int = 0  # REST reads of the own venue's trades before the sweep
     swept_fills: int = 0
     swept_hedges: int = 0
     seconds: float = 0.0
@@ -48,7 +49,8 @@ class SoakResult:
         faults = ", ".join(f"{n} {k}s" for k, n in self.faults.items())
         return [
             f"soak: {self.fills} fills through ccxt in {self.seconds:.0f} s, stream faults on "
-            f"{sum(self.faults.values())} ({faults}), {self.reconnects} reconnections",
+            f"{sum(self.faults.values())} ({faults}), {self.reconnects} reconnections, "
+            f"{self.trade_reads} REST reads of trades",
             f"sweep: {self.swept_fills} fills captured by the resync, {self.swept_hedges} hedges "
             "run again",
             f"unhedged {self.unhedged}, hedged twice {self.hedged_twice}, duplicate client order "
@@ -127,8 +129,10 @@ async def soak(market: Market, stubs: ServedStubs, fills: int, fault_share: floa
                 )
     # Each connection of the fill stream subscribes to the order topic once.
     result.reconnects = sum(
-        1 for kind, m in stubs.own_ws.received if kind == "user" and m.get("op") == "subscribe"
+        1 for kind, m in stubs.own_ws.received
+        if kind == "user" and m.get("op") == "subscribe" and "order" in (m.get("args") or [])
     ) - 1
+    result.trade_reads = sum(1 for _, path, _ in list(stubs.own.requests) if path == "/v2/user/trades")
     try:
         before = await sync_to_async(Fill.objects.count)()
         result.swept_fills = await sync_to_async(work.resync)(market.pk, hedge_here)
