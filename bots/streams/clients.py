@@ -10,7 +10,10 @@ HollaEx's class learns two things more: when the order topic's subscription took
 it with a "partial" of the open orders), so that the resync after a (re)connection cannot miss a
 fill made between the two (ccxt passes over an empty partial without a word); and to pass over
 the usertrade topic's "partial" (the account's latest trades, old news): the resync that follows
-every subscription reads the same trades by REST, so they are not offered twice.
+every subscription reads the same trades by REST, so they are not offered twice. And it reads
+each wallet message's coins afresh: ccxt's handle_balance keeps a coin's figures from message to
+message and sets only its free and total, so the amount held in orders it derived from the first
+message would stay as it was (safe_balance derives `used` only where it is missing).
 """
 
 from __future__ import annotations
@@ -38,6 +41,13 @@ class hollaex(ccxt.pro.hollaex):  # noqa: N801 - named as ccxt names its exchang
         if message.get("action") == "partial":
             return None
         return super().handle_my_trades(client, message, subscription)
+
+    def handle_balance(self, client, message):
+        for key in message.get("data") or {}:
+            held = self.balance.get(self.safe_currency_code(key.split("_")[0]))
+            if isinstance(held, dict):
+                held.pop("used", None)
+        return super().handle_balance(client, message)
 
     def on_error(self, client, error):
         self.orders_subscribed.clear()

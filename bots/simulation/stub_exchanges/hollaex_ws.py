@@ -20,11 +20,19 @@ index.js, sub.js, hub.js):
   (50 at most, newest first, as the order topic's partial), which may be empty: ccxt's note says
   the first message is "usually an empty array" for an account without trades; the network's
   code is not public, so this is the cautious reading (a client must cope with old trades);
+- {"op": "subscribe", "args": ["wallet"]} on the private connection: a "partial" of the bot's
+  whole balance, then an "update" with the whole balance again after each change that moves its
+  funds or holds (an order placed or cancelled, a match), after that change's order messages.
+  The data is the REST balance's (`/v2/user/balance`) `<coin>_balance` (total) and
+  `<coin>_available` (free) per coin, as in ccxt's sample of the kit's message
+  (pro/hollaex.py, handle_balance); the kit relays the network's message untouched
+  (server/ws/sub.js, handleHubData), whose later messages ccxt parses as the partial;
 - {"op": "subscribe", "args": ["orderbook:btc-usdt"]}: the whole book at once ("partial"), again
   after every change, with no sequence number (the kit relays the network's snapshots);
 - errors as {"error": "..."} in the kit's words.
 
-Faults as the binance stub's, by kind: "user" (the order and usertrade topics, one connection)
+Faults as the binance stub's, by kind: "user" (the order, usertrade and wallet topics, one
+connection)
 and "depth" (the order book). A gap on the private connection is a lost message: a lost order
 message, and the next one shows the order's filled grown by both; a lost usertrade message, and
 its trades are never streamed.
@@ -44,7 +52,7 @@ from aiohttp import web
 from bots.engine.matching import Trade
 from bots.simulation.stub_exchanges.binance_ws import DEPTH, USER, WsStub, _Connection
 from bots.simulation.stub_exchanges.exchange import BOT, Change, now_ms
-from bots.simulation.stub_exchanges.hollaex import PAIR, HollaExStub, iso, number
+from bots.simulation.stub_exchanges.hollaex import COINS, PAIR, HollaExStub, iso, number
 from bots.simulation.stub_exchanges.hollaex import ccxt_config as hollaex_ccxt_config
 
 USER_ID = 1
@@ -119,6 +127,10 @@ class HollaExWsStub(WsStub):
                     self._announced |= {o.id for o in open_orders}
                     answers.append(self._message("order", "partial",
                                                  [self.rest.order_json(o) for o in open_orders]))
+                elif topic == "wallet" and connection.kind == USER:
+                    connection.subscribed = True
+                    connection.topics.add(topic)
+                    answers.append(self._wallet("partial"))
                 elif topic == ORDERBOOK and connection.kind == DEPTH:
                     connection.subscribed = True
                     answers.append(self._book())
@@ -141,6 +153,10 @@ class HollaExWsStub(WsStub):
             self._announced.add(order.id)
             message = self._message("order", action, self.rest.order_json(order))
             events.append((USER, {**message, "symbol": PAIR}))
+        if change.orders:
+            # Every change of the bot's orders moved its funds or holds (placed, cancelled,
+            # matched): the whole wallet follows, read under the REST lock as the change was.
+            events.append((USER, self._wallet("update")))
         return events
 
     def delivers(self, connection: _Connection, message: dict) -> bool:
@@ -159,6 +175,14 @@ class HollaExWsStub(WsStub):
     def _message(self, topic: str, action: str, data) -> dict:
         return {"topic": topic, "action": action, "user_id": USER_ID, "data": data,
                 "time": int(time.time())}
+
+    def _wallet(self, action: str) -> dict:
+        """The bot's whole balance as the wallet topic carries it: the REST balance's fields."""
+        data = {}
+        for coin in COINS:
+            free, used = self.rest.balance(coin.upper())
+            data |= {f"{coin}_balance": number(free + used), f"{coin}_available": number(free)}
+        return self._message("wallet", action, data)
 
     def _book(self) -> dict:
         """The whole book, as the kit relays it on every change (read under the REST lock)."""
