@@ -2,7 +2,7 @@
 hedge order accepted by the hedge venue, on two paths.
 
     .venv/bin/python bench/hedge_latency.py [--fills 1000] [--stream-fills 200] [--pause 1.0]
-        [--one-worker] [--path both|paper|streams]
+        [--one-worker] [--path both|paper|streams] [--no-stream]
 
 Prints one line per path, `end to end paper: p50 X ms p99 Y ms` and
 `end to end ccxt streams: p50 X ms p99 Y ms`, after the detail of each.
@@ -17,9 +17,12 @@ The paper path:
 
 Builds a throwaway world in a temporary folder: a fresh SQLite database (its schema straight from
 the models), a private embedded Redis, the demo market seeded, and a real Celery worker process.
-Then, one fill at a time, the production path: a simulated user trade fills the MM bot's quote,
-the paper venue pushes the trade, the worker's capture task records the fill with its hedge
-intent and queues the hedge task after the commit, and the worker hedges it. The latency is the
+Then, one fill at a time, the production path: `manage.py stream` runs beside the workers (as
+`manage.py up` starts it), a simulated user trade fills the MM bot's quote, the paper venue
+publishes the trade on the MM account's channel, and the stream process records the fill with
+its hedge intent and hedges it (bots/venues/paper_stream.py). With --no-stream there is no
+stream process: the paper venue's push queues the capture task, and the hedging worker records
+the fill and hedges it (a desk without the stream process). The latency is the
 hedge order's accepted_at (stamped right after the venue answered) minus the fill's timestamp
 (the venue's time of the trade; the paper venue's clock and this machine's are one). The figure
 from the fill's row (recorded_at), as this bench measured before, is printed beside it. The next fill waits for the hedge to be done, so this is
@@ -67,6 +70,8 @@ def main() -> None:
     parser.add_argument("--path", choices=("both", "paper", "streams"), default="both")
     parser.add_argument("--stream-fills", type=int, default=200, help="fills on the ccxt path")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between ccxt fills")
+    parser.add_argument("--no-stream", action="store_true",
+                        help="paper fills through the capture task, without the stream process")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ballast-bench-"))
@@ -92,7 +97,9 @@ def main() -> None:
             processes.append(start_worker(env, folder, "hedging", "hedging"))
             processes.append(start_worker(env, folder, "general", "celery"))
         if args.path in ("both", "paper"):
-            results["paper"] = measure(world, args.warmup, args.fills)
+            if not args.no_stream:
+                start_stream(env, folder, processes)
+            results["paper"] = measure(world, args.warmup, args.fills, streamed=not args.no_stream)
         if args.path in ("both", "streams"):
             results["ccxt streams"] = measure_streams(
                 world, env, folder, processes, args.warmup, args.stream_fills, args.pause
@@ -113,7 +120,8 @@ def main() -> None:
     if "paper" in results:
         end_to_end, from_row = results["paper"]
         print(
-            f"paper: {len(end_to_end)} fills through Celery + Redis, "
+            f"paper: {len(end_to_end)} fills, "
+            + ("through Celery + Redis, " if args.no_stream else "by the paper venue's stream to manage.py stream, ")
             + ("one solo worker for every queue" if args.one_worker else "a solo worker for the hedging queue")
         )
         print(f"  from the fill's row (as before):  {summary(from_row)}")
@@ -185,9 +193,28 @@ def start_worker(env: dict, folder: Path, label: str, queue: str | None) -> subp
     return worker
 
 
-def measure(market, warmup: int, fills: int) -> tuple[list[float], list[float]]:
+def start_stream(env: dict, folder: Path, processes: list) -> None:
+    """`manage.py stream`, as `manage.py up` starts it (once for both paths)."""
+    if getattr(start_stream, "started", False):
+        return
+    log = open(folder / "stream.log", "w")  # noqa: SIM115 - lives as long as the process
+    processes.append(subprocess.Popen(
+        [sys.executable, "manage.py", "stream"], cwd=ROOT, env={**os.environ, **env},
+        stdout=log, stderr=subprocess.STDOUT,
+    ))
+    start_stream.started = True
+
+
+def measure(market, warmup: int, fills: int, streamed: bool) -> tuple[list[float], list[float]]:
     from bots.models import Hedge
     from bots.simulation.paper_flow import user_trade
+    from bots.venues import stream_state as state
+
+    deadline = time.monotonic() + 30
+    while streamed and not state.fills_streamed(market.mm_account_id):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the stream process did not stream the paper fills; see stream.log")
+        time.sleep(0.1)
 
     def trade(i: int) -> None:
         user_trade(market, "buy" if i % 2 else "sell", Decimal("0.01"))
@@ -250,11 +277,7 @@ def measure_streams(market, env: dict, folder: Path, processes: list, warmup: in
         quotes = venue_for(mm)
         quotes.create_order(market.symbol, "limit", "sell", Decimal("400"), Decimal("65100"))
         quotes.create_order(market.symbol, "limit", "buy", Decimal("400"), Decimal("64900"))
-        log = open(folder / "stream.log", "w")  # noqa: SIM115 - lives as long as the process
-        processes.append(subprocess.Popen(
-            [sys.executable, "manage.py", "stream"], cwd=ROOT, env={**os.environ, **env},
-            stdout=log, stderr=subprocess.STDOUT,
-        ))
+        start_stream(env, folder, processes)
         deadline = time.monotonic() + 30
         balance_key = venue_for(hedge).balance_key
         while not (state.fills_streamed(mm.pk) and state.streamed_book(hedge.venue_id, market.symbol, 60)

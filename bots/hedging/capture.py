@@ -232,16 +232,17 @@ def _markets_quoted_by(count: int) -> str:
     kind = sql.column(Market, "kind")
     # Only the model's table and column names and placeholders go into the text.
     return (
-        f"SELECT {pk} FROM {sql.table(Market)} WHERE {account} IN ({sql.marks(count)}) "  # noqa: S608
+        f"SELECT {pk}, {account} FROM {sql.table(Market)} WHERE {account} IN ({sql.marks(count)}) "  # noqa: S608
         f"AND {symbol} = %s AND {enabled} = %s AND {kind} = %s ORDER BY {pk}"
     )
 
 
-def markets_quoted_by(account_ids: list[int], symbol: str) -> list[int]:
-    """Enabled book markets of `symbol` whose MM account is among `account_ids` (a paper trade's
-    accounts): Market.objects.filter(mm_account_id__in=..., symbol=..., enabled=True,
-    kind=Market.BOOK). A broker market's inventory account makes no venue trades to capture."""
+def markets_quoted_by(account_ids: list[int], symbol: str) -> list[tuple[int, int]]:
+    """(market id, MM account id) of the enabled book markets of `symbol` whose MM account is
+    among `account_ids` (a paper trade's accounts): Market.objects.filter(mm_account_id__in=...,
+    symbol=..., enabled=True, kind=Market.BOOK).values_list("id", "mm_account_id"). A broker
+    market's inventory account makes no venue trades to capture."""
     if not account_ids:
         return []
     found = sql.fetchall(_markets_quoted_by(len(account_ids)), [*account_ids, symbol, True, Market.BOOK])
-    return [row[0] for row in found]
+    return [(row[0], row[1]) for row in found]

@@ -23,7 +23,7 @@ from bots.platform import events
 from bots.platform.locks import market_lock, throttle
 from bots.platform.log_context import log_context
 from bots.treasury.balances import refresh_balances
-from bots.venues import venue_for
+from bots.venues import paper_stream, venue_for
 from bots.venues.errors import TRANSIENT, describe
 
 log = logging.getLogger(__name__)
@@ -54,12 +54,17 @@ def capture_market_fills(self, market_id: int) -> int:
     return len(fills)
 
 
-def capture_pushed_trades(sender, venue: int, symbol: str, accounts: list[int], **kwargs) -> None:
-    """Listener of `trades_made` (the paper venue's trade stream): a market-making account
-    traded, capture its fills."""
-    # On the hedge path too (a hedge's own trade is pushed): plain SQL, no query building.
-    for market_id in markets_quoted_by(accounts, symbol):
-        capture_market_fills.delay(market_id)
+def capture_pushed_trades(
+    sender, venue: int, symbol: str, accounts: list[int], trades: dict[int, list[dict]], **kwargs
+) -> None:
+    """Listener of `trades_made` (the paper venue's push): a market-making account traded.
+    Its trades go to its stream, where the stream process listens and captures them as it does
+    an exchange's (bots/venues/paper_stream.py); else the capture task captures its fills."""
+    # On the hedge path too (a hedge's own trade is pushed): plain SQL, no query building, and
+    # nothing published for an account that makes no market.
+    for market_id, account_id in markets_quoted_by(accounts, symbol):
+        if not paper_stream.publish(venue, account_id, trades[account_id]):
+            capture_market_fills.delay(market_id)
 
 
 def queue_hedge(sender, hedge_id: int, **kwargs) -> None:

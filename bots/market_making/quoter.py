@@ -630,7 +630,7 @@ class MarketTick:
     def fills_line(self) -> str:
         """How this market's fills and hedge books reach Ballast, for the market page."""
         if self.market.mm_account.venue.kind == Venue.PAPER:
-            fills = "fills pushed by the paper venue"
+            fills = "fills pushed by the paper venue" + (" to the stream" if self.fills_via else "")
         elif self.fills_via:
             fills = f"fills streamed ({self.fills_via})"
         else:

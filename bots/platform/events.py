@@ -37,9 +37,10 @@ class Event(Signal):
 
 # --- trading ------------------------------------------------------------------------------------
 
-# A venue pushed trades of these accounts (the paper venue, after the commit that made them).
-# Listener: fill capture (bots/hedging/tasks.py).
-trades_made = Event("trades made", "venue", "symbol", "accounts")
+# A venue pushed trades of these accounts (the paper venue, after the commit that made them):
+# `trades` maps each account id to its trades, as ccxt's fetch_my_trades gives them.
+# Listener: fill capture (bots/hedging/tasks.py), by the account's stream or the capture task.
+trades_made = Event("trades made", "venue", "symbol", "accounts", "trades")
 
 # A recorded hedge intent waits for a hedging worker: captured by a tick, or retried by an
 # operator. Listener: the hedge task (bots/hedging/tasks.py).

@@ -19,6 +19,7 @@ message would stay as it was (safe_balance derives `used` only where it is missi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import ccxt.pro
 
@@ -82,14 +83,17 @@ def build(exchange_id: str, options: dict, credentials: dict, label: str):
     return client
 
 
-def kept(venue: str, account_id: int, exchange_id: str, options: dict, credentials: dict):
-    """The process's client for this account, built on first use and again when it changed."""
+def kept(venue: str, account_id: int, exchange_id: str, options: dict, credentials: dict,
+         make: Callable[[], object] | None = None):
+    """The process's client for this account, built on first use and again when it changed;
+    `make` builds one other than ccxt.pro's (a paper venue's stream)."""
     key = (venue, account_id)
     print_ = fingerprint(exchange_id, options, credentials)
     found = _kept.get(key)
     if found is None or found[0] != print_:
         stale = found[1] if found is not None else None
-        found = _kept[key] = (print_, build(exchange_id, options, credentials, venue))
+        made = make() if make is not None else build(exchange_id, options, credentials, venue)
+        found = _kept[key] = (print_, made)
         if stale is not None:
             asyncio.ensure_future(stale.close())
     return found[1]

@@ -25,6 +25,10 @@
 - Event-driven quoting: a reference that moves beyond a market's refresh tolerance queues its
   tick at once (`reference_moved`); the tick lock still keeps one tick per market at a time.
 
+A paper venue's MM account is streamed the same way: the venue publishes each committed batch of
+its trades on a Redis channel, read through ccxt.pro's shape (bots/venues/paper_stream.py), with
+the same capture and the same resync (the venue's fetch_my_trades) after each subscription.
+
 While an account's fills stream, its "streamed" mark in Redis tells the tick not to poll them;
 the mark lapses seconds after the stream stops, and ticks poll again. Venues without streams
 (or ccxt.pro support) stay on today's polling.
@@ -55,6 +59,7 @@ from bots.engine.streams import (
 from bots.platform import events
 from bots.platform.locks import throttle
 from bots.streams import clients, work
+from bots.venues import paper_stream
 from bots.venues import stream_state as state
 from bots.venues.ccxt_venue import to_decimals
 
@@ -89,6 +94,10 @@ async def _orders_partial(client) -> None:
 SUBSCRIBED: dict[str, Callable] = {"binance": _authenticated, "hollaex": _orders_partial}
 
 
+async def _channel_subscribed(client) -> None:
+    await asyncio.wait_for(client.subscribed.wait(), SUBSCRIBE_SECONDS)
+
+
 def streams_fills(client) -> str:
     """Which ccxt.pro method streams the account's fills, or "" when none does."""
     if client.has.get("watchMyTrades") or client.id in DERIVED_TRADE_STREAMS:
@@ -99,8 +108,10 @@ def streams_fills(client) -> str:
 
 
 def pro_client(plan: work.AccountPlan):
-    """The account's kept ccxt.pro client, configured as its REST one (bots/venues/clients.py)."""
-    return clients.kept(plan.venue, plan.account_id, plan.exchange_id, plan.options, plan.credentials)
+    """The account's kept ccxt.pro client, configured as its REST one (bots/venues/clients.py);
+    a paper account's is its venue's trade stream."""
+    make = (lambda: paper_stream.PaperStream(plan.venue_id, plan.account_id)) if plan.paper else None
+    return clients.kept(plan.venue, plan.account_id, plan.exchange_id, plan.options, plan.credentials, make)
 
 
 class AccountStream:
@@ -137,7 +148,7 @@ class AccountStream:
                 log.info("%s streams no fills: its ticks poll them", self.plan.venue)
         if self.client.has.get("watchBalance"):
             jobs.append(self.balance())
-        else:
+        elif not self.plan.paper:
             log.info("%s streams no balance: it is read by REST, once a tick", self.plan.venue)
         if self.plan.fill_markets and (self.via == "watch_orders" or self.client.has.get("watchOrders")):
             jobs.append(self.orders())
@@ -239,7 +250,7 @@ class AccountStream:
             arrived.put_nowait(exc)
 
     async def subscribed(self) -> None:
-        confirm = SUBSCRIBED.get(self.plan.exchange_id)
+        confirm = _channel_subscribed if self.plan.paper else SUBSCRIBED.get(self.plan.exchange_id)
         if confirm is not None:
             await confirm(self.client)
             return
@@ -574,7 +585,7 @@ class StreamProcess:
         await self.stop_streams()
         usable = []
         for plan in plans:
-            if plan.exchange_id not in ccxt.pro.exchanges:
+            if not plan.paper and plan.exchange_id not in ccxt.pro.exchanges:
                 log.info("%s (%s) has no ccxt.pro streams: its ticks poll fills and books",
                          plan.venue, plan.exchange_id)
                 continue
@@ -582,8 +593,8 @@ class StreamProcess:
         if not usable:
             await clients.close_except(set())
             if not self.said_idle:
-                log.info("nothing to stream: no enabled market uses a ccxt venue (paper venues "
-                         "push their own trades); looking again every %.0f s", REPLAN_SECONDS)
+                log.info("nothing to stream: no enabled market; looking again every %.0f s",
+                         REPLAN_SECONDS)
                 self.said_idle = True
             return
         self.said_idle = False

@@ -50,7 +50,8 @@ def connection_checked() -> None:
 @dataclass
 class AccountPlan:
     """One connection set: an account on a ccxt venue, the markets it makes (whose fills it
-    streams) and the symbols whose book it streams for the markets hedging there."""
+    streams) and the symbols whose book it streams for the markets hedging there; or an account
+    on a paper venue (`paper`), whose fills it streams from the venue's push and nothing else."""
 
     account_id: int
     venue_id: int
@@ -61,6 +62,7 @@ class AccountPlan:
     fill_markets: dict[str, int] = field(default_factory=dict)  # symbol -> market id
     book_symbols: set[str] = field(default_factory=set)
     deep_books: set[str] = field(default_factory=set)  # own venues' books: kept deeper
+    paper: bool = False
     # Every account a market makes or hedges with has its balance streamed (where the exchange
     # can), so that ticks and hedges need not read it by REST (stream_state.read_balance).
 
@@ -74,7 +76,7 @@ class AccountPlan:
 
     def key(self) -> tuple:
         return (self.account_id, self.exchange_id, repr(self.options), tuple(sorted(self.fill_markets.items())),
-                tuple(sorted(self.book_symbols)), tuple(sorted(self.deep_books)))
+                tuple(sorted(self.book_symbols)), tuple(sorted(self.deep_books)), self.paper)
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ class MarketWatch:
 
 
 def plan() -> list[AccountPlan]:
-    """The connection sets the enabled markets need. Paper venues push their own trades and are
-    read from the database: nothing to stream there."""
+    """The connection sets the enabled markets need. A paper venue's books and balances are read
+    from the database; its MM accounts' fills are streamed from its push (paper_stream)."""
     connection_checked()
     return planned()
 
@@ -106,6 +108,7 @@ def planned() -> list[AccountPlan]:
             plans[account.pk] = AccountPlan(
                 account.pk, account.venue_id, account.venue.name, account.venue.exchange_id,
                 account.venue.options or {}, account.credentials(),
+                paper=account.venue.kind == Venue.PAPER,
             )
         return plans[account.pk]
 
@@ -117,9 +120,11 @@ def planned() -> list[AccountPlan]:
 
     markets = Market.objects.filter(enabled=True).select_related("mm_account__venue", "hedge_account__venue")
     for market in markets.order_by("pk"):
-        if market.mm_account.venue.kind == Venue.CCXT and market.kind == Market.BOOK:
+        mm_kind = market.mm_account.venue.kind
+        if mm_kind in (Venue.CCXT, Venue.PAPER) and market.kind == Market.BOOK:
             of(market.mm_account).fill_markets[market.symbol] = market.pk
-            book(market.mm_account, market.symbol, deep=True)  # its health samples read it
+            if mm_kind == Venue.CCXT:  # a paper book is read from the venue
+                book(market.mm_account, market.symbol, deep=True)  # its health samples read it
         for account in market.hedge_accounts():
             if account.venue.kind != Venue.CCXT:
                 continue

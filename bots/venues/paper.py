@@ -5,7 +5,9 @@ into a bots.engine.matching.Book, applies the request, and writes back what chan
 transaction: every process sees the same exchange and a crash leaves no half-applied trade.
 
 After a commit that made trades, the venue pushes them: the `trades_made` event names the
-accounts that traded, so their fills are captured at once instead of at the next tick. A venue
+accounts that traded and carries their trades, so their fills are captured at once instead of at
+the next tick, by the stream process where it listens (bots/venues/paper_stream.py), else by the
+capture task. A venue
 whose options carry a fault plan fails as configured (bots.venues.faults).
 """
 
@@ -267,11 +269,18 @@ class PaperVenue:
         )
 
     def _save(self, market: paper_store.MarketRow, book: matching.Book, orders, trades):
+        orders = list(orders)
         paper_store.save(self.venue.pk, market, book, orders, trades, self._loaded, self._funded)
-        accounts = sorted({int(t.account) for t in trades})
-        if accounts:
-            venue_id, symbol = self.venue.pk, market.symbol
-            events.trades_made.emit_on_commit(venue=venue_id, symbol=symbol, accounts=accounts)
+        if trades:
+            kinds = {o.id: o.type for o in orders}
+            made: dict[int, list[dict]] = {}
+            for trade in trades:
+                made.setdefault(int(trade.account), []).append(
+                    trade_dict(trade, market.symbol, kinds.get(trade.order_id))
+                )
+            events.trades_made.emit_on_commit(
+                venue=self.venue.pk, symbol=market.symbol, accounts=sorted(made), trades=made
+            )
 
     # --- the ccxt-shaped interface ---------------------------------------------------------
 

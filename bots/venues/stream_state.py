@@ -54,7 +54,7 @@ def _book_live_key(venue_id: int, symbol: str) -> str:
     return f"ballast:stream:booklive:{venue_id}:{symbol}"
 
 
-def _fills_key(account_id: int) -> str:
+def fills_key(account_id: int) -> str:
     return f"ballast:stream:fills:{account_id}"
 
 
@@ -207,12 +207,12 @@ def mark_book_polled(venue_id: int, symbol: str) -> None:
 
 
 def mark_fills_streamed(account_id: int, via: str) -> None:
-    client().set(_fills_key(account_id), via, px=int(LIVE_SECONDS * 1000))
+    client().set(fills_key(account_id), via, px=int(LIVE_SECONDS * 1000))
 
 
 def mark_fills_polled(account_id: int) -> None:
     try:
-        client().delete(_fills_key(account_id))
+        client().delete(fills_key(account_id))
     except UNREACHABLE:
         pass  # the mark lapses by itself
 
@@ -221,7 +221,7 @@ def fills_streamed(account_id: int) -> str:
     """How the account's fills are streamed ("watch_my_trades", "watch_orders"), or "" when
     they are not and the tick polls them."""
     try:
-        via = client().get(_fills_key(account_id))
+        via = client().get(fills_key(account_id))
     except UNREACHABLE:
         return ""
     return via.decode() if via else ""

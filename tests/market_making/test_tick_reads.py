@@ -73,7 +73,7 @@ def test_live_orders_and_the_stop_check(demo_market):
 def test_markets_quoted_by_an_account(demo_market):
     mm, hedge = demo_market.mm_account_id, demo_market.hedge_account_id
 
-    assert capture.markets_quoted_by([mm, hedge], demo_market.symbol) == [demo_market.pk]
+    assert capture.markets_quoted_by([mm, hedge], demo_market.symbol) == [(demo_market.pk, mm)]
     assert capture.markets_quoted_by([hedge], demo_market.symbol) == []
     assert capture.markets_quoted_by([mm], "ETH/USDT") == []
     Market.objects.filter(pk=demo_market.pk).update(enabled=False)

@@ -1,5 +1,6 @@
 """/health/'s `streams` part: every book and fill stream the stream process should hold is live
-and fresh; a desk on paper venues only streams nothing and is well."""
+and fresh; a desk on paper venues only needs none (its fills go through the capture task when
+no stream process listens) and is well."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_it_is_one_of_the_parts():
     assert "streams" in {check.name for check in core_checks()}
 
 
-def test_paper_venues_stream_nothing_and_are_well(demo_market):
+def test_a_paper_desk_is_well_without_the_stream_process(demo_market):
     StreamsFresh().run()
 
 

@@ -119,7 +119,7 @@ def test_markets_quoted_by(world):
     for ids, symbol in ((accounts, SYMBOL), (accounts[1:], SYMBOL), (accounts, "ETH/USDT"), ([], SYMBOL)):
         orm = Market.objects.filter(
             mm_account_id__in=ids, symbol=symbol, enabled=True, kind=Market.BOOK
-        ).order_by("id").values_list("id", flat=True)
+        ).order_by("id").values_list("id", "mm_account_id")
         same(capture.markets_quoted_by(ids, symbol), list(orm))
 
 

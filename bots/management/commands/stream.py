@@ -1,8 +1,9 @@
 """The stream process: fills and hedge books pushed by the exchanges (ccxt.pro), for every venue
-account the enabled markets use on a real exchange (bots/streams/runner.py). Each fill is
-captured at once and hedged here; a reference that moves queues its market's tick. With only
-paper venues it has nothing to watch and idles, saying so once. `manage.py up` starts it; in
-production run one per desk beside the workers.
+account the enabled markets use on a real exchange, and the fills a paper venue publishes for its
+market-making accounts (bots/streams/runner.py). Each fill is captured at once and hedged here; a
+reference that moves queues its market's tick. With no enabled market it idles, saying so once.
+`manage.py up` starts it; in production run one per desk beside the workers (without it, paper
+fills go through the capture task).
 
     manage.py stream             # until SIGTERM or Ctrl-C
 """
