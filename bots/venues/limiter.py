@@ -28,6 +28,7 @@ import redis
 from django.conf import settings
 
 from bots.platform import locks
+from bots.venues import at_once
 from bots.venues import ccxt_errors as ccxt  # ccxt's exception classes, without its exchanges
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,16 @@ class RequestBudget:
         return rate, capacity, capacity * settings.HEDGE_RESERVE_SHARE
 
     def take(self, weight: float, cancel: bool = False) -> None:
-        """Wait for `weight` of the budget, within BALLAST_REQUEST_WAIT_SECONDS."""
+        """Wait for `weight` of the budget, within BALLAST_REQUEST_WAIT_SECONDS. A request sent
+        at once with others (bots/venues/at_once.py) takes with them: the first takes the
+        wave's summed weight in one round trip."""
+        wave = at_once.current()
+        if wave is None or wave.size <= 1:
+            self._take(weight, cancel)
+        else:
+            wave.share(self.key, weight, lambda w: self._take(w, cancel))
+
+    def _take(self, weight: float, cancel: bool) -> None:
         level = _priority.get()
         rate, capacity, reserve = self.sizes()
         floor = 0 if level in (HEDGE, STOP) else reserve

@@ -32,6 +32,7 @@ from django.conf import settings
 
 from bots.engine.market_making.protection import is_stale
 from bots.platform.locks import client
+from bots.venues import at_once
 
 BOOK_LEVELS = 50
 # The own venue's books are kept this deep: the health samples grade depth within 2% of the mid
@@ -311,6 +312,14 @@ def balance_moving(key: str | None) -> None:
     is no longer fresh."""
     if key is None:
         return
+    wave = at_once.current()
+    if wave is not None:  # orders or cancels sent at once: one move before any of them
+        wave.once(("moves", key), lambda: _count_move(key))
+    else:
+        _count_move(key)
+
+
+def _count_move(key: str) -> None:
     try:
         client().incr(_balance_keys(key)[1])
     except UNREACHABLE:
