@@ -23,8 +23,8 @@ websocket); the stream process receives it by ccxt.pro's watch_order_book, keeps
 the reference having moved beyond the tolerance (0 here), queues the market's tick, which reads
 the streamed book and replaces the quotes by REST orders to the own stub. A change's latency runs
 from the hedge stub's own timestamp of the book change (the `E` of its depth event) to the
-worker's record of the last new order accepted. Over loopback, every process on this machine's
-cores.
+worker's record of the last new order accepted; the own stub's requests a measured change are
+printed by kind. Over loopback, every process on this machine's cores.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import Counter
 from decimal import Decimal
 
 from paper_markets import ROOT, Desk, binance_stub_account, percentile
@@ -62,7 +63,7 @@ def main() -> None:
         if args.path in ("both", "paper"):
             results["paper"] = measure(market, args.warmup, args.changes, args.levels)
         if args.path in ("both", "streams"):
-            *results["streams"], placed = measure_streams(
+            *results["streams"], placed, requests = measure_streams(
                 desk, args.warmup, args.stream_changes, args.levels, quote_settings
             )
     finally:
@@ -85,6 +86,8 @@ def main() -> None:
                 f"p99 {percentile(values, 0.99):.2f} ms   max {max(values):.2f} ms   "
                 f"mean {statistics.fmean(values):.2f} ms"
             )
+        if path == "streams":
+            print(f"  own venue requests a change: {requests}")
         print("  target: p99 < 50 ms")
 
 
@@ -128,10 +131,10 @@ def measure(market, warmup: int, changes: int, levels: int) -> tuple[list[float]
 
 
 def measure_streams(desk, warmup: int, changes: int, levels: int,
-                    quote_settings: dict) -> tuple[list[float], list[float], str]:
+                    quote_settings: dict) -> tuple[list[float], list[float], str, str]:
     """The market quoting on one binance stub, its reference streamed from another's book; the
-    latencies, and how many orders each change replaced (the engine may place fewer levels
-    than asked where the hedge book is thin)."""
+    latencies, how many orders each change replaced (the engine may place fewer levels than
+    asked where the hedge book is thin), and the own stub's requests a measured change, by kind."""
     from bots.engine.market_making.quoting import quote_levels
     from bots.market_making.tasks import mm_tick
     from bots.models import Account, Market, Order, QuoteSettings
@@ -181,6 +184,8 @@ def measure_streams(desk, warmup: int, changes: int, levels: int,
 
         last, first, placed = [], [], set()
         for i in range(warmup + changes):
+            if i == warmup:
+                sent_before = len(own.requests)
             mid = RULES.round_price(mid * (1 + (1 if i % 2 else -1) * Decimal("8") / 10000), "buy")
             lay(mid)
             changed = changed_at[-1] / 1000
@@ -202,7 +207,9 @@ def measure_streams(desk, warmup: int, changes: int, levels: int,
                 first.append((accepted[0] - changed) * 1000)
             # The task's balance reads and page push, and the stream's one tick per 100 ms.
             time.sleep(0.2)
-        return last, first, "/".join(map(str, sorted(placed)))
+        kinds = Counter(f"{method} {path.removeprefix('/api/v3/')}" for method, path, _ in own.requests[sent_before:])
+        requests = ", ".join(f"{kind} {count / changes:.2f}" for kind, count in sorted(kinds.items()))
+        return last, first, "/".join(map(str, sorted(placed))), requests
     finally:
         if stream is not None:
             stream.terminate()
