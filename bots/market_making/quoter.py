@@ -313,7 +313,10 @@ class MarketTick:
             if seen is not None:
                 self.record_answer(order, seen)
             elif order.state == Order.OPEN:
-                self.learn_end(order)
+                still = self.learn_end(order)
+                if still is not None and streamed:
+                    # An order the stream has not told of yet (sent a moment ago): it rests.
+                    open_orders = [*open_orders, still]
             else:
                 self.resolve_sending(order)
         # An order whose send was given up on, yet reached the venue after all.
@@ -328,16 +331,18 @@ class MarketTick:
             self.record_answer(order, by_client[order.client_order_id])
         return [o for o in open_orders if str(o["id"]) not in behind]
 
-    def learn_end(self, order: Order) -> None:
-        """An order the venue no longer lists: ask how it ended (filled, or cancelled by someone)."""
+    def learn_end(self, order: Order) -> dict | None:
+        """An order the venue no longer lists: ask how it ended (filled, or cancelled by someone).
+        The venue's answer when the order has not ended after all, else None."""
+        self.changed = True
         try:
             status = self.mm.fetch_order(order.exchange_order_id, self.symbol)
         except ccxt.OrderNotFound:
             order.state, order.error = Order.CANCELED, "gone from the venue"
             order.save(update_fields=["state", "error", "updated_at"])
-        else:
-            self.record_answer(order, status)
-        self.changed = True
+            return None
+        self.record_answer(order, status)
+        return status if order.state == Order.OPEN else None
 
     def resolve_sending(self, order: Order) -> None:
         """A send whose outcome is unknown (a timeout, a crash): the venue knows by client id."""

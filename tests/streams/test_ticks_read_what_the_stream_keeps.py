@@ -79,6 +79,23 @@ def test_an_order_the_venue_answered_cancelled_stays_cancelled_while_the_stream_
     assert len(cancels) == 1
 
 
+def test_an_order_the_stream_has_not_told_of_yet_rests_for_the_tick(market, stubs, redis_client):
+    order = recorded_order(market, "q-untold-1", "66000")  # sent a moment ago
+    # The stream lists nothing yet: the news of the order is still on its way.
+    state.save_open_orders(market.mm_account_id, SYMBOL, [])
+    state.mark_orders_streamed(market.mm_account_id)
+    redis_client.set(f"ballast:throttle:open-orders-check:{market.pk}", 1, px=60_000)  # no REST check due
+
+    assert tick(market) == "running"
+
+    # The venue, asked, says it rests: the tick manages it as a resting quote (off the market's
+    # levels, it is replaced) instead of leaving it on the venue unmanaged until the REST check.
+    order.refresh_from_db()
+    assert order.state == Order.CANCELED
+    open_ids = {str(o["id"]) for o in venue_for(market.mm_account).fetch_open_orders(SYMBOL)}
+    assert order.exchange_order_id not in open_ids
+
+
 def test_with_fills_streamed_a_cancel_that_filled_reads_no_trades(market, stubs):
     order = recorded_order(market, "q-partly-1", "65001")
     stubs.rest.take("buy", "0.012")  # the bot's ask at 65,000 whole, and 0.002 of this one
