@@ -33,7 +33,11 @@ def pytest_sessionstart(session):
     # Tests of Celery and Channels talk to a real Redis; without one the suite must fail loudly,
     # never skip. `make test` starts an embedded one when REDIS_URL is not set.
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        # The suite owns its Redis db (each xdist worker its own, tests/settings.py): what an
+        # earlier or aborted run left there (locks, throttles, the stream's tick references,
+        # kept for an hour and keyed by row ids a new test database hands out again) would
+        # leak into this one.
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).flushdb()
     except redis.RedisError as exc:
         pytest.exit(
             f"Redis at {settings.REDIS_URL} is unreachable ({exc}). Run the suite with `make test`, "
