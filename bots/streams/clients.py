@@ -8,7 +8,9 @@ whose account left the plan, or changed, is closed. The process closes them all 
 
 HollaEx's class learns two things more: when the order topic's subscription took (the kit answers
 it with a "partial" of the open orders), so that the resync after a (re)connection cannot miss a
-fill made between the two (ccxt passes over an empty partial without a word); and to pass over
+fill made between the two (ccxt passes over an empty partial without a word), and likewise when
+the wallet topic's took (its partial: the whole balance), which a hedge account's balance stream
+waits for, no order topic being watched there; and to pass over
 the usertrade topic's "partial" (the account's latest trades, old news): the resync that follows
 every subscription reads the same trades by REST, so they are not offered twice. And it reads
 each wallet message's coins afresh: ccxt's handle_balance keeps a coin's figures from message to
@@ -32,6 +34,7 @@ class hollaex(ccxt.pro.hollaex):  # noqa: N801 - named as ccxt names its exchang
     def __init__(self, config=None):
         super().__init__(config or {})
         self.orders_subscribed = asyncio.Event()
+        self.wallet_subscribed = asyncio.Event()
 
     def handle_order(self, client, message, subscription=None):
         if message.get("action") == "partial":
@@ -44,6 +47,8 @@ class hollaex(ccxt.pro.hollaex):  # noqa: N801 - named as ccxt names its exchang
         return super().handle_my_trades(client, message, subscription)
 
     def handle_balance(self, client, message):
+        if message.get("action") == "partial":
+            self.wallet_subscribed.set()
         for key in message.get("data") or {}:
             held = self.balance.get(self.safe_currency_code(key.split("_")[0]))
             if isinstance(held, dict):
@@ -52,10 +57,12 @@ class hollaex(ccxt.pro.hollaex):  # noqa: N801 - named as ccxt names its exchang
 
     def on_error(self, client, error):
         self.orders_subscribed.clear()
+        self.wallet_subscribed.clear()
         return super().on_error(client, error)
 
     def on_close(self, client, error):
         self.orders_subscribed.clear()
+        self.wallet_subscribed.clear()
         return super().on_close(client, error)
 
 

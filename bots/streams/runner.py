@@ -98,6 +98,15 @@ async def _channel_subscribed(client) -> None:
     await asyncio.wait_for(client.subscribed.wait(), SUBSCRIBE_SECONDS)
 
 
+async def _wallet_partial(client) -> None:
+    await asyncio.wait_for(client.wallet_subscribed.wait(), SUBSCRIBE_SECONDS)
+
+
+# The balance stream confirms by its own topic where the venue has one: hollaex's wallet topic
+# sends its partial, and a hedge account watches no order topic whose partial could confirm it.
+BALANCE_SUBSCRIBED: dict[str, Callable] = {**SUBSCRIBED, "hollaex": _wallet_partial}
+
+
 def streams_fills(client) -> str:
     """Which ccxt.pro method streams the account's fills, or "" when none does."""
     if client.has.get("watchMyTrades") or client.id in DERIVED_TRADE_STREAMS:
@@ -249,8 +258,8 @@ class AccountStream:
         except Exception as exc:
             arrived.put_nowait(exc)
 
-    async def subscribed(self) -> None:
-        confirm = _channel_subscribed if self.plan.paper else SUBSCRIBED.get(self.plan.exchange_id)
+    async def subscribed(self, confirms: dict[str, Callable] = SUBSCRIBED) -> None:
+        confirm = _channel_subscribed if self.plan.paper else confirms.get(self.plan.exchange_id)
         if confirm is not None:
             await confirm(self.client)
             return
@@ -420,7 +429,7 @@ class AccountStream:
             try:
                 # The snapshot is read once the stream is subscribed, so that no change falls
                 # between the two; it goes through the desk's REST client and request budget.
-                await self.subscribed()
+                await self.subscribed(BALANCE_SUBSCRIBED)
                 snapshot = await sync_to_async(work.rest_balance)(self.plan.account_id)
                 state.save_balance(self.plan.balance_key, snapshot)
                 # Readers take the shared balance as streamed once the mark says so.

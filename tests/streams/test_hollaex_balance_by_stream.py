@@ -1,6 +1,7 @@
 """A HollaEx account's balance by stream (ccxt.pro's hollaex class against the HollaEx websocket
 stub's wallet topic, real Redis): the stream process shares the account's balance, read by REST
-once as the stream opens, and the balance a trade moved comes back by the stream alone."""
+once as the stream opens, and the balance a trade moved comes back by the stream alone; a hedge
+account's too, whose stream watches no order topic beside the wallet topic."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from decimal import Decimal
 import pytest
 from asgiref.sync import sync_to_async
 
+from bots.models import Account, Market, Venue
+from bots.simulation.stub_exchanges.hollaex import HollaExStub
 from bots.venues import stream_state as state
 from bots.venues import venue_for
 from tests.support.hollaex_world import HollaExStubs, make_on_hollaex_streams
@@ -44,6 +47,17 @@ def on_the_stub(stubs) -> dict:
             "used": {a: u for a, (_, u) in figures.items()}}
 
 
+def hedge_on_hollaex_streams(stubs) -> Account:
+    venue = Venue.objects.create(
+        name="hollaex-stub", label="HollaEx (stub)", kind=Venue.CCXT, exchange_id="hollaex",
+        options={**stubs.ws.ccxt_config(), "enableRateLimit": False, "timeout": 2000},
+    )
+    account = Account(venue=venue, name="hedging on hollaex-stub", role=Account.HEDGING)
+    account.set_credentials(HollaExStub.API_KEY, HollaExStub.SECRET)
+    account.save()
+    return account
+
+
 def wallet_updates(stubs) -> int:
     return sum(1 for kind, m in list(stubs.ws.sent)
                if kind == "user" and m.get("topic") == "wallet" and m["action"] == "update")
@@ -66,3 +80,19 @@ async def test_a_hollaex_balance_arrives_by_stream_and_follows_a_trade(market, s
         await eventually(lambda: streamed(key) == after, "the balance after the trade")
         assert wallet_updates(stubs) >= 1
     assert stubs.requests(BALANCE) == reads  # no balance read by REST after the first
+
+
+async def test_a_hollaex_hedge_accounts_balance_streams_without_an_order_stream(hedging_market, stubs):
+    # A hedge account makes no market: no fill or order stream runs beside its balance's.
+    account = await sync_to_async(hedge_on_hollaex_streams)(stubs)
+    await sync_to_async(Market.objects.filter(pk=hedging_market.pk).update)(hedge_account=account)
+    key = await sync_to_async(lambda: venue_for(account).balance_key)()
+    async with running(lambda hedge_id: None):
+        await eventually(lambda: streamed(key) == on_the_stub(stubs), "the streamed balance")
+        # A resting order holds 0.02 BTC: the wallet topic's update says so.
+        await sync_to_async(venue_for(account).create_order)(
+            "BTC/USDT", "limit", "sell", D("0.02"), D("66000"))
+        after = on_the_stub(stubs)
+        assert after["used"]["BTC"] == D("0.02")
+        await eventually(lambda: streamed(key) == after, "the balance after the order")
+    assert stubs.requests(BALANCE) == 1
