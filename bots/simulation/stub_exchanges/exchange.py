@@ -69,6 +69,8 @@ def _diff(before: Levels, after: Levels) -> Levels:
 class StubExchange(ABC):
     """One exchange's state behind a loopback HTTP server; subclasses speak the protocol."""
 
+    rules = RULES  # what its matching refuses; an exchange without a minimum value says so
+
     def __init__(self, balances: dict[str, str] | None = None, port: int = 0, first_id: int = 1000):
         """`port` 0 takes any free one; a stub served for the demo numbers its orders and trades
         from `first_id` on, so ids of an earlier run in Ballast's records are never reused."""
@@ -76,7 +78,7 @@ class StubExchange(ABC):
         self.lock = self._lock = threading.Lock()
         self._ids = {"order": first_id, "trade": first_id + 4000}
         self.book = Book(
-            RULES,
+            self.rules,
             balances=Balances((BOT, asset, Decimal(v), Decimal(0)) for asset, v in funds.items()),
             next_id=self._next_id,
             clock=self.clock,

@@ -26,6 +26,7 @@ import hmac
 import json
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import parse_qsl
@@ -75,6 +76,9 @@ def number(value: Decimal | None):
 class HollaExStub(StubExchange):
     API_KEY = "stub-hollaex-key"
     SECRET = "stub-hollaex-secret"
+    # A kit's pair is bounded by min_size, max_size, min_price, max_price and its increments, with
+    # no minimum order value (ccxt's hollaex market has no cost minimum): the stub refuses none.
+    rules = replace(RULES, min_cost=Decimal(0))
 
     def __init__(self, balances: dict[str, str] | None = None, **served):
         self.frozen_ms: int | None = None  # set to stamp every order and trade at one instant
