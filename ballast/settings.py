@@ -163,13 +163,18 @@ CELERY_DB_REUSE_MAX = 1000
 # (BALLAST_BROKER_ACK_EMULATION=0, set by `manage.py up`; docs/operations.md): its work survives
 # a killed worker through the outbox instead (a captured fill's hedge intent is committed with it;
 # the sweeper queues again, within seconds, any intent left unfinished; the next tick captures a
-# fill whose capture task was lost), and that transaction was a fifth of the broker hop. A worker
+# fill whose capture task was lost), and that transaction was a fifth of the broker hop. So does
+# the ticks worker: a tick lost with its worker is replaced by the next beat or move (the lock's
+# expiry frees the market; an order it left "sending" is looked up by the next tick). A worker
 # stopped gently still puts back what it held. Every other worker keeps it (on by default).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"ack_emulation": env_bool("BALLAST_BROKER_ACK_EMULATION", True)}
 # Fill capture and hedges have a queue of their own, so that a worker given only that queue
-# (`celery worker -Q hedging`) never makes a hedge wait behind a page refresh. A worker started
-# without -Q consumes both queues, so a hedge is never left without a worker.
-CELERY_TASK_QUEUES = {"celery": {}, "hedging": {}}
+# (`celery worker -Q hedging`) never makes a hedge wait behind a page refresh; so have market
+# ticks (`-Q ticks`), so that a move's tick never waits behind a balance read, a page push or a
+# sizing run. A worker started without -Q consumes every one of these queues, so neither is
+# ever left without a worker.
+TICKS_QUEUE = "ticks"
+CELERY_TASK_QUEUES = {"celery": {}, "hedging": {}, TICKS_QUEUE: {}}
 # The public demo's steps (/demo) go to a queue of their own that is NOT in CELERY_TASK_QUEUES,
 # so a worker started without -Q never takes one: only the demo's own worker (`-Q demo`, started
 # by `manage.py up` at a lower priority) runs them, and anonymous visitors cannot slow the desk.
@@ -177,6 +182,7 @@ DEMO_QUEUE = "demo"
 CELERY_TASK_ROUTES = {
     "bots.tasks.hedge_fill": {"queue": "hedging"},
     "bots.tasks.capture_market_fills": {"queue": "hedging"},
+    "bots.tasks.mm_tick": {"queue": TICKS_QUEUE},
     "dashboard.tasks.demo_request": {"queue": DEMO_QUEUE},
 }
 # How long a /demo request waits for the demo's worker before answering 503 (a step not started

@@ -95,7 +95,7 @@ def main() -> None:
             processes.append(start_worker(env, folder, "all", None))
         else:
             processes.append(start_worker(env, folder, "hedging", "hedging"))
-            processes.append(start_worker(env, folder, "general", "celery"))
+            processes.append(start_worker(env, folder, "general", "celery,ticks"))
         if args.path in ("both", "paper"):
             if not args.no_stream:
                 start_stream(env, folder, processes)

@@ -59,7 +59,7 @@ class Desk:
             "DJANGO_SETTINGS_MODULE": "ballast.settings",
         }
         os.environ.update(self.env)
-        self.worker: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
         import django
         from django.conf import settings
         from django.core.management import call_command
@@ -121,24 +121,34 @@ class Desk:
         self.second += 1
         move_outside_markets(self.second)
 
-    def start_worker(self) -> None:
+    def start_worker(self, ticks_worker: bool = False) -> None:
+        """A solo worker taking every queue; with `ticks_worker`, also the ticks worker as
+        `manage.py up` starts it (solo, `-Q ticks`, without kombu's ack emulation)."""
+        self.workers.append(self._worker("worker", []))
+        if ticks_worker:
+            self.workers.append(self._worker("ticker", ["--queues", "ticks"],
+                                             {"BALLAST_BROKER_ACK_EMULATION": "0"}))
+
+    def _worker(self, label: str, queues: list[str], env: dict | None = None) -> subprocess.Popen:
         from ballast.celery import app
 
-        name = f"bench-{os.getpid()}@localhost"
-        log = open(self.folder / "worker.log", "w")  # noqa: SIM115 - lives as long as the worker
-        self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ballast", "worker", "--pool", "solo",
+        name = f"bench-{label}-{os.getpid()}@localhost"
+        log = open(self.folder / f"{label}.log", "w")  # noqa: SIM115 - lives as long as the worker
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ballast", "worker", "--pool", "solo", *queues,
              "--loglevel", "WARNING", "--without-mingle", "--without-gossip", "--without-heartbeat",
              "--hostname", name],
-            cwd=ROOT, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**os.environ, **self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while not app.control.ping([name], timeout=0.5):
-            if self.worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start; see {self.folder / 'worker.log'}")
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start; see {self.folder / f'{label}.log'}")
+        return worker
 
     def close(self) -> None:
-        if self.worker is not None:
-            self.worker.terminate()
-            self.worker.wait(10)
+        for worker in self.workers:
+            worker.terminate()
+        for worker in self.workers:
+            worker.wait(10)
         self.redis.stop()

@@ -3,11 +3,13 @@ two paths: paper venues through Celery and Redis (1,000 changes), and ccxt strea
 change on a binance stub's websocket to the new quotes accepted by another binance stub).
 
     .venv/bin/python bench/quote_latency.py [--path both|paper|streams] [--changes 1000]
-        [--stream-changes 200] [--levels 5]
+        [--stream-changes 200] [--levels 5] [--one-worker]
 
 A throwaway desk (bench/paper_markets.py): one market quoting `levels` a side (the demo's 5 by
 default), its refresh time and tolerance at 0 so that every change replaces every order, and a
-real Celery worker (solo pool) on a private embedded Redis. Each change rests the outside book
+real Celery worker (solo pool) on a private embedded Redis, and the ticks worker as `manage.py up`
+starts it (solo, `-Q ticks`, without kombu's ack emulation; with --one-worker, none: the one
+worker takes the ticks too). Each change rests the outside book
 around a new price, 8 bps up or down in turn, then queues mm_tick through Redis as a price feed
 would. A change's latency runs from the moment its outside book is committed to the moment the
 worker recorded the last of the new orders as accepted (Order.updated_at, stamped right after
@@ -48,6 +50,8 @@ def main() -> None:
     parser.add_argument("--levels", type=int, default=5)
     parser.add_argument("--path", choices=("both", "paper", "streams"), default="both")
     parser.add_argument("--stream-changes", type=int, default=200, help="changes on the ccxt path")
+    parser.add_argument("--one-worker", action="store_true",
+                        help="one solo worker takes the ticks too, with ack emulation (no ticks worker)")
     args = parser.parse_args()
 
     desk = Desk()
@@ -59,7 +63,7 @@ def main() -> None:
         }
         if args.path in ("both", "paper"):
             [market] = desk.seed(1, args.levels, **quote_settings)
-        desk.start_worker()
+        desk.start_worker(ticks_worker=not args.one_worker)
         if args.path in ("both", "paper"):
             results["paper"] = measure(market, args.warmup, args.changes, args.levels)
         if args.path in ("both", "streams"):
@@ -68,17 +72,18 @@ def main() -> None:
             )
     finally:
         desk.close()
+    workers = "worker solo" if args.one_worker else "ticks worker solo + worker solo"
     for path, (last, first) in results.items():
         if path == "paper":
             print(
                 f"reference change -> new orders accepted by the paper venue, through Celery + Redis, "
-                f"{len(last)} changes, {args.levels} levels a side replaced each time, worker solo:"
+                f"{len(last)} changes, {args.levels} levels a side replaced each time, {workers}:"
             )
         else:
             print(
                 f"book change on the binance stub's websocket (its timestamp) -> new orders accepted by "
                 f"the own binance stub, ccxt streams, {len(last)} changes, {args.levels} levels a side "
-                f"asked, {placed} orders replaced each time, manage.py stream + worker solo:"
+                f"asked, {placed} orders replaced each time, manage.py stream + {workers}:"
             )
         for label, values in (("all new orders", last), ("first new order", first)):
             print(

@@ -1,5 +1,6 @@
 """The hedging worker that `manage.py up` starts runs without kombu's ack emulation (no Redis
-transaction before and after each capture and hedge); every other worker keeps it. The setting
+transaction before and after each capture and hedge); so does the ticks worker
+(tests/market_making/test_ticks_have_a_worker_of_their_own.py); every other worker keeps it. The setting
 reaches kombu's channel from the environment. That a killed worker without it still hedges every
 fill once: tests/hedging/test_hedging_survives_a_killed_worker.py."""
 
@@ -20,13 +21,13 @@ CHANNEL = (
 )
 
 
-def test_up_starts_only_the_hedging_worker_without_it():
+def test_up_starts_only_the_hedging_and_ticks_workers_without_it():
     commands = process_commands("127.0.0.1", 8000, 2)
 
     hedger = commands["hedger"]
     assert hedger[:2] == ["env", "BALLAST_BROKER_ACK_EMULATION=0"]
     assert hedger[hedger.index("--queues") + 1] == "hedging"
-    others = [c for name, c in commands.items() if name != "hedger"]
+    others = [c for name, c in commands.items() if name not in ("hedger", "ticker")]
     assert not [c for c in others if any("ACK_EMULATION" in part for part in c)]
 
 

@@ -51,7 +51,7 @@ def test_the_desks_worker_does_not_consume_the_demo_queue_and_the_demo_worker_no
         if name.startswith("test-")
     }
 
-    assert queues["main"] == {"celery", "hedging"}
+    assert queues["main"] == {"celery", "hedging", "ticks"}
     assert queues["demo"] == {"demo"}
 
 

@@ -1,6 +1,6 @@
-"""Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, the public demo's
-worker, Celery beat (two: one active, one standing by), the watchdog, the dead man's switch and
-the stream process (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all.
+"""Run Ballast's processes together: Daphne, a Celery worker, a hedging worker, a ticks worker,
+the public demo's worker, Celery beat (two: one active, one standing by), the watchdog, the dead
+man's switch and the stream process (and, when REDIS_URL is not set, the embedded Redis). Ctrl-C stops them all.
 A process that exits is started again, after a wait that grows while it keeps exiting; one in a
 crash loop stops them all (ballast/supervisor.py). `--daphne 2 --workers 3` runs two Daphnes (on --port and the port
 after it) and three desk workers (docs/operations.md, "Running two of each").
@@ -69,6 +69,16 @@ def process_commands(
             "env", "BALLAST_BROKER_ACK_EMULATION=0",
             python, "-m", "celery", "--quiet", "-A", "ballast", "worker", "--hostname", "hedger@%h",
             "--queues", "hedging", "--pool", "solo", "--loglevel", "WARNING",
+            "--without-mingle", "--without-gossip",
+        ],
+        # Market ticks on a worker of their own, so that a move's tick never waits behind a
+        # balance read, a page push or a sizing run (the main worker takes them too, as a
+        # spare); without the unacked bookkeeping too, as a lost tick is the next beat's or
+        # move's to replace.
+        "ticker": [
+            "env", "BALLAST_BROKER_ACK_EMULATION=0",
+            python, "-m", "celery", "--quiet", "-A", "ballast", "worker", "--hostname", "ticker@%h",
+            "--queues", settings.TICKS_QUEUE, "--pool", "solo", "--loglevel", "WARNING",
             "--without-mingle", "--without-gossip",
         ],
         # The public demo's steps (/demo) on a worker of their own, at a lower CPU priority: the
