@@ -86,6 +86,12 @@ def test_a_recent_fill_holds_its_side_back_for_the_delay():
     assert gates.no_new == {BUY: "filled 1.5 s ago"}
 
 
+def test_a_fill_stamped_after_the_ticks_clock_holds_nothing_back_without_a_delay():
+    # The venue stamped the fill 200 ms after the tick read its clock: it filled during the tick.
+    assert fill_delay_gates({BUY: NOW + 200}, NOW, D("0")).no_new == {}
+    assert fill_delay_gates({BUY: NOW + 200}, NOW, D("1")).no_new == {BUY: "filled 0.0 s ago"}
+
+
 def test_merged_gates_keep_the_first_reason_for_a_side():
     first = SideGates(stop={BUY: "exposure"})
     merged = first.merge(SideGates(stop={BUY: "band", SELL: "ceiling"}, no_new={SELL: "delay"}))

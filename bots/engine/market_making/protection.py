@@ -102,6 +102,11 @@ def fill_delay_gates(last_fill_ms: dict[str, int], now_ms: int, delay_seconds: D
     gates = SideGates()
     for side in (BUY, SELL):
         since = last_fill_ms.get(side)
-        if since is not None and Decimal(now_ms - since) / 1000 < delay_seconds:
-            gates.no_new[side] = f"filled {Decimal(now_ms - since) / 1000:.1f} s ago"
+        if since is None or delay_seconds <= 0:
+            continue
+        # A fill the venue stamped after the tick's clock read (it filled during the tick) is
+        # 0 s old, not negative: with no delay it holds nothing back, with one it does.
+        age = Decimal(max(0, now_ms - since)) / 1000
+        if age < delay_seconds:
+            gates.no_new[side] = f"filled {age:.1f} s ago"
     return gates
