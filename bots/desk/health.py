@@ -69,6 +69,7 @@ def sample_market(market: Market, now=None) -> HealthSample:
     targets = MarketTargets.for_market(market).bands()
     previous = HealthSample.objects.filter(market=market).order_by("-taken_at", "-id").first()
     volume = volume_24h(market, now)
+    share = watched_share(market, now)
     reference_mid, reference_moved_at = _reference(market, previous, now)
     own = market.mm_account.venue
     try:
@@ -99,7 +100,7 @@ def sample_market(market: Market, now=None) -> HealthSample:
         reference_mid=reference_mid,
         reference_moved_at=reference_moved_at,
         status=liquidity.worst(grades.values()),
-        listing_ok=liquidity.meets_listing(health, targets.listing, volume),
+        listing_ok=liquidity.meets_listing(health, targets.listing, volume, share),
         grades=grades,
         **{
             f"{'bid' if side == 'buy' else 'ask'}_depth_{_band(pct)}": amount
@@ -107,7 +108,7 @@ def sample_market(market: Market, now=None) -> HealthSample:
         },
     )
     slow = {
-        liquidity.VOLUME: liquidity.grade_volume(volume, targets.listing),
+        liquidity.VOLUME: liquidity.grade_volume(volume, targets.listing, share),
         liquidity.UPTIME: liquidity.grade(uptime_today(market, now), targets.uptime_pct),
     }
     track_breaches(market, {**grades, **slow}, _details(market, health, volume), now)
@@ -139,6 +140,15 @@ def volume_24h(market: Market, now) -> Decimal:
     since_ms = int((now - timedelta(hours=24)).timestamp() * 1000)
     total = Fill.objects.filter(market=market, timestamp__gte=since_ms).aggregate(v=ExactSum("cost"))["v"]
     return total or Decimal(0)
+
+
+def watched_share(market: Market, now) -> Decimal:
+    """The share of the last day the desk has sampled the market (1 once it has for a day):
+    the daily volume rule is held pro rata to it."""
+    first = HealthSample.objects.filter(market=market).order_by("taken_at").values_list("taken_at", flat=True).first()
+    if first is None:
+        return Decimal(0)
+    return liquidity.day_share(Decimal(str((now - first).total_seconds())))
 
 
 def uptime_today(market: Market, now) -> Decimal | None:

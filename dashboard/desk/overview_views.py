@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from bots.desk.health import book_health, check_workers, uptime_today, worker_silence
+from bots.desk.health import book_health, check_workers, uptime_today, watched_share, worker_silence
 from bots.engine.desk import liquidity
 from bots.engine.figures import fixed, in_asset, in_price
 from bots.engine.treasury.exposure import net_exposure
@@ -37,6 +37,11 @@ class Figure:
 
 def _pct(value) -> str:
     return "–" if value is None else f"{value:.1f}%"
+
+
+def _watched(share) -> str:
+    minutes = share * 24 * 60
+    return f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
 
 
 def _latest_base(market: Market) -> list:
@@ -70,9 +75,10 @@ def market_row(market: Market, now) -> dict:
     health = book_health(sample)
     grades = liquidity.grade_book(health, targets) if not sample.error else {}
     uptime = uptime_today(market, now)
+    share = watched_share(market, now)
     slow = {
         liquidity.UPTIME: liquidity.grade(uptime, targets.uptime_pct),
-        liquidity.VOLUME: liquidity.grade_volume(sample.volume_24h, targets.listing),
+        liquidity.VOLUME: liquidity.grade_volume(sample.volume_24h, targets.listing, share),
     }
     status = liquidity.RED if sample.error else liquidity.worst([*grades.values(), *slow.values()])
     breach = Breach.objects.filter(market=market, ended_at__isnull=True).order_by("started_at").first()
@@ -98,7 +104,9 @@ def market_row(market: Market, now) -> dict:
         "uptime": Figure(_pct(uptime), slow[liquidity.UPTIME], targets.uptime_pct.describe("%")),
         "volume": Figure(
             fixed(sample.volume_24h, 0), slow[liquidity.VOLUME],
-            f"MM bot's fills; listing rule ≥ {listing.min_daily_volume:,.0f} {market.quote}",
+            f"MM bot's fills; listing rule ≥ {listing.min_daily_volume:,.0f} {market.quote} a day"
+            + ("" if share == 1 else
+               f", {liquidity.daily_volume_due(listing, share):,.0f} for the {_watched(share)} watched so far"),
         ),
         "status": status,
         "status_text": dict(STATUS_CHOICES)[status] if not sample.error else "venue error",

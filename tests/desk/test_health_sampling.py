@@ -217,3 +217,25 @@ def test_a_round_samples_every_enabled_market_once(running_market):
 
     assert [s.market for s in samples] == [running_market]
     assert MarketTargets.objects.get(market=running_market).spread_target_bps == Decimal("10")
+
+
+def test_the_daily_volume_rule_is_held_pro_rata_until_the_market_has_been_watched_a_day(running_market):
+    now = timezone.now()
+    set_targets(running_market, listing_min_daily_volume=Decimal("24000"))  # 1,000 an hour
+    sample_at(running_market, now - timedelta(hours=1))  # the desk began watching an hour ago
+    Fill.objects.create(
+        venue=running_market.mm_account.venue, account=running_market.mm_account, market=running_market,
+        trade_id="pace", order_id="o", side="buy", price=Decimal("1"), amount=Decimal("1200"),
+        cost=Decimal("1200"), timestamp=int((now - timedelta(minutes=30)).timestamp() * 1000),
+    )
+
+    on_pace = health.sample_market(running_market)
+
+    assert on_pace.listing_ok or on_pace.status != liquidity.GREEN  # the book's figures decide the rest
+    assert not Breach.objects.filter(market=running_market, figure=liquidity.VOLUME).exists()
+
+    sample_at(running_market, now - timedelta(days=2))  # watched for days: the whole rule applies
+    health.sample_market(running_market)
+
+    breach = Breach.objects.get(market=running_market, figure=liquidity.VOLUME)
+    assert breach.ended_at is None

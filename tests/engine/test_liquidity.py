@@ -16,6 +16,8 @@ from bots.engine.desk.liquidity import (
     ListingRules,
     Targets,
     breach_changes,
+    daily_volume_due,
+    day_share,
     default_targets,
     depth_within,
     grade,
@@ -118,6 +120,17 @@ def test_listing_rules_need_every_figure_and_the_volume():
     assert not meets_listing(book, listing, None)
     assert not meets_listing(measure([(D("99.9"), D("1000"))], []), listing, D(10**9))
     assert grade_volume(D(50_000), listing) == GREEN and grade_volume(D(1), listing) == RED
+
+
+def test_a_market_watched_for_part_of_a_day_is_held_to_that_share_of_the_daily_volume():
+    listing = default_targets("DOGE/USDT").listing  # 50,000 a day
+    book = measure([(D("99.9"), D("1000"))], [(D("100.1"), D("1000"))])
+    hour = day_share(D(3600))
+    assert hour == D(1) / D(24) and day_share(D(86400 * 3)) == D(1) and day_share(D(-5)) == D(0)
+    assert daily_volume_due(listing, hour).quantize(D("0.01")) == D("2083.33")
+    assert grade_volume(D(2_100), listing, hour) == GREEN  # on pace for 50,400
+    assert grade_volume(D(2_000), listing, hour) == RED
+    assert meets_listing(book, listing, D(2_100), hour) and not meets_listing(book, listing, D(2_100))
 
 
 def test_the_worst_grade_wins():

@@ -23,6 +23,7 @@ SEVERITY = {GREEN: 0, AMBER: 1, RED: 2}
 
 DEPTH_BANDS_PCT = (Decimal("0.5"), Decimal("1"), Decimal("2"))
 HUNDRED = Decimal("100")
+DAY_SECONDS = Decimal(86400)
 
 # The HollaEx playbook's pairs with the tightest targets (DOMAIN.md).
 FLAGSHIP_SYMBOLS = frozenset({"BTC/USDT", "ETH/USDT"})
@@ -160,18 +161,31 @@ def grade_book(health: BookHealth, targets: Targets) -> dict[str, str]:
     return grades
 
 
-def meets_listing(health: BookHealth, listing: ListingRules, volume_24h: Decimal | None) -> bool:
+def day_share(observed_seconds: Decimal) -> Decimal:
+    """The share of a day the desk has watched a market, at most 1."""
+    return min(Decimal(1), max(Decimal(0), observed_seconds) / DAY_SECONDS)
+
+
+def daily_volume_due(listing: ListingRules, share: Decimal = Decimal(1)) -> Decimal:
+    """The volume the listing rule asks of the last 24 h, pro rata while the market has been
+    watched for less than a day: a market an hour old is held to an hour's share of the rule
+    (on pace), not found in breach for the 23 hours it has not traded yet."""
+    return listing.min_daily_volume * share
+
+
+def meets_listing(health: BookHealth, listing: ListingRules, volume_24h: Decimal | None,
+                  share: Decimal = Decimal(1)) -> bool:
     return (
         health.spread_bps is not None
         and health.spread_bps <= listing.max_spread_bps
         and all(health.depth.get((side, listing.depth_pct), Decimal(0)) >= listing.min_depth for side in (BUY, SELL))
         and volume_24h is not None
-        and volume_24h >= listing.min_daily_volume
+        and volume_24h >= daily_volume_due(listing, share)
     )
 
 
-def grade_volume(volume_24h: Decimal | None, listing: ListingRules) -> str:
-    return GREEN if volume_24h is not None and volume_24h >= listing.min_daily_volume else RED
+def grade_volume(volume_24h: Decimal | None, listing: ListingRules, share: Decimal = Decimal(1)) -> str:
+    return GREEN if volume_24h is not None and volume_24h >= daily_volume_due(listing, share) else RED
 
 
 def share_pct(part: int, whole: int) -> Decimal | None:
