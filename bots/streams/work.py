@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import Sum
 
 from bots.engine.market_making.quote_config import InvalidSettings
 from bots.hedging.capture import capture_fills, market_for_capture
 from bots.models import Account, Fill, Market, QuoteSettings, Venue
+from bots.models.fields import ExactSum
 from bots.platform.locks import market_lock
 from bots.venues import venue_for
 from bots.venues.fill_identity import PREFIX, derived_id, with_ids
@@ -232,7 +232,7 @@ def shortfall(market_id: int, order_id: str, filled: Decimal) -> int | None:
     connection_checked()
     market = Market.objects.select_related("mm_account").get(pk=market_id)
     recorded = Fill.objects.filter(venue_id=market.mm_account.venue_id, order_id=order_id).aggregate(
-        total=Sum("amount"))["total"]
+        total=ExactSum("amount"))["total"]
     return None if (recorded or Decimal(0)) >= filled else market.last_fill_timestamp
 
 
