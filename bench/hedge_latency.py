@@ -1,17 +1,29 @@
 """Hedge latency, end to end: from the own venue's trade (its own `timestamp` on the trade) to the
-hedge order accepted by the hedge venue, on two paths.
+hedge order accepted by the hedge venue, on three paths.
 
     .venv/bin/python bench/hedge_latency.py [--fills 1000] [--stream-fills 200] [--pause 1.0]
-        [--one-worker] [--path both|paper|streams] [--no-stream]
+        [--one-worker] [--path both|all|paper|streams|hollaex] [--no-stream]
 
-Prints one line per path, `end to end paper: p50 X ms p99 Y ms` and
-`end to end ccxt streams: p50 X ms p99 Y ms`, after the detail of each.
+Prints one line per path, `end to end paper: p50 X ms p99 Y ms`,
+`end to end ccxt streams: p50 X ms p99 Y ms` and `end to end ccxt streams hollaex: ...`, after
+the detail of each. `both` (the default) runs paper and streams; `all` adds hollaex (about four
+minutes more at the default pace).
 
 The ccxt streams path: the MM bot quotes on a local binance stub (bots/simulation/stub_exchanges/binance.py,
 REST, with its websocket stub beside it) and hedges on a second one; `manage.py stream` runs as
 its own process, receives the fill by ccxt.pro's watch_my_trades, captures it and hedges it
 through ccxt (REST order to the hedge stub), reading the hedge book and balance it streams. Over loopback,
 every process on this machine's cores.
+
+The ccxt streams hollaex path: the same with the MM bot on the HollaEx REST and websocket stubs
+(hollaex.py, hollaex_ws.py), the hedge on a binance stub. The kit's usertrade topic carries no
+trade id: the stream captures a trade message by a REST read until one such read shows that the
+ids it derives are REST's (the trust check, docs/hedging.md), straight from the stream after.
+Per stream path the bench counts, over every fill (warm-up included), the fills recorded and
+hedged, the fills whose trade was read by REST (a read of the account's trades between that
+fill's trade and the next's) and those captured straight from the stream, and the REST reads of
+trades in all: on HollaEx one read (the trust check), or a few more where a trade message comes
+twice, and none a fill after.
 
 The paper path:
 
@@ -50,7 +62,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from paper_markets import binance_stub_account
+from paper_markets import stub_account
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,7 +79,8 @@ def main() -> None:
     parser.add_argument("--fills", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--one-worker", action="store_true", help="one worker for every queue")
-    parser.add_argument("--path", choices=("both", "paper", "streams"), default="both")
+    parser.add_argument("--path", choices=("both", "all", "paper", "streams", "hollaex"), default="both",
+                        help="both: paper and streams; all: both and hollaex")
     parser.add_argument("--stream-fills", type=int, default=200, help="fills on the ccxt path")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between ccxt fills")
     parser.add_argument("--no-stream", action="store_true",
@@ -96,13 +109,17 @@ def main() -> None:
         else:
             processes.append(start_worker(env, folder, "hedging", "hedging"))
             processes.append(start_worker(env, folder, "general", "celery,ticks"))
-        if args.path in ("both", "paper"):
+        if args.path in ("both", "all", "paper"):
             if not args.no_stream:
                 start_stream(env, folder, processes)
             results["paper"] = measure(world, args.warmup, args.fills, streamed=not args.no_stream)
-        if args.path in ("both", "streams"):
+        if args.path in ("both", "all", "streams"):
             results["ccxt streams"] = measure_streams(
                 world, env, folder, processes, args.warmup, args.stream_fills, args.pause
+            )
+        if args.path in ("all", "hollaex"):
+            results["ccxt streams hollaex"] = measure_streams(
+                world, env, folder, processes, args.warmup, args.stream_fills, args.pause, "hollaex"
             )
         done = True
     finally:
@@ -126,13 +143,20 @@ def main() -> None:
         )
         print(f"  from the fill's row (as before):  {summary(from_row)}")
         print(f"  from the venue's trade timestamp: {summary(end_to_end)}")
-    if "ccxt streams" in results:
-        end_to_end, from_row = results["ccxt streams"]
-        print(f"ccxt streams: {len(end_to_end)} fills, binance stubs over loopback, manage.py stream")
+    for name, own in (("ccxt streams", "binance"), ("ccxt streams hollaex", "hollaex")):
+        if name not in results:
+            continue
+        end_to_end, from_row, counts = results[name]
+        print(f"{name}: {len(end_to_end)} fills, MM bot on {own} stubs, hedge on a binance stub, "
+              "over loopback, manage.py stream")
         print(f"  from the fill's row:              {summary(from_row)}")
         print(f"  from the venue's trade timestamp: {summary(end_to_end)}")
+        print(f"  of {counts['fills']} fills (warm-up included): {counts['recorded']} recorded, "
+              f"{counts['hedged']} hedged; captured by REST {counts['by REST']} "
+              f"({counts['by REST in warm-up']} in the warm-up), straight from the stream "
+              f"{counts['fills'] - counts['by REST']}; REST reads of trades {counts['REST reads']}")
     print("targets: paper p50 <= 5 ms, p99 <= 15 ms; ccxt streams p50 <= 15 ms, p99 <= 40 ms")
-    for name, (end_to_end, _) in results.items():
+    for name, (end_to_end, *_) in results.items():
         print(f"end to end {name}: p50 {percentile(end_to_end, 0.5):.1f} ms p99 {percentile(end_to_end, 0.99):.1f} ms")
 
 
@@ -251,26 +275,44 @@ def wait_for_hedges(trade, hedges, warmup: int, fills: int) -> tuple[list[float]
     return end_to_end, from_row
 
 
+# The own venue of each ccxt streams path: its stubs (REST, websocket) and the REST path that reads
+# the account's trades, whose reads the bench counts.
+OWN_STUBS = {
+    "binance": ("bots.simulation.stub_exchanges.binance", "BinanceStub",
+                "bots.simulation.stub_exchanges.binance_ws", "BinanceWsStub", "/api/v3/myTrades"),
+    "hollaex": ("bots.simulation.stub_exchanges.hollaex", "HollaExStub",
+                "bots.simulation.stub_exchanges.hollaex_ws", "HollaExWsStub", "/v2/user/trades"),
+}
+
+
 def measure_streams(market, env: dict, folder: Path, processes: list, warmup: int, fills: int,
-                    pause: float):
-    """The same market, its MM bot quoting on one binance stub and hedging on another, fills
-    streamed to `manage.py stream`."""
-    from bots.models import Account, Hedge, Market
+                    pause: float, own_exchange: str = "binance"):
+    """The same market, its MM bot quoting on a stub of `own_exchange` and hedging on a binance
+    stub, fills streamed to `manage.py stream`. Besides the latencies: per fill, the REST reads
+    of the own account's trades between its trade and the next (a fill the stream did not hand
+    over straight, such as the trust check's first batches on HollaEx), the fills and hedges
+    recorded, and the REST reads of trades after the last fill."""
+    from importlib import import_module
+
+    from bots.models import Account, Fill, Hedge, Market
     from bots.simulation.stub_exchanges.binance import BinanceStub
     from bots.simulation.stub_exchanges.binance_ws import BinanceWsStub
     from bots.venues import stream_state as state
     from bots.venues import venue_for
 
+    rest_module, rest_class, ws_module, ws_class, trades_path = OWN_STUBS[own_exchange]
     deep = {"BTC": "1000", "USDT": "100000000"}
-    own, outside = BinanceStub(balances=deep), BinanceStub(balances=deep)
-    own_ws, outside_ws = BinanceWsStub(own), BinanceWsStub(outside)
+    own = getattr(import_module(rest_module), rest_class)(balances=deep)
+    outside = BinanceStub(balances=deep)
+    own_ws, outside_ws = getattr(import_module(ws_module), ws_class)(own), BinanceWsStub(outside)
     try:
         for step in range(5):
             outside.seed_liquidity("sell", 65010 + 10 * step, "200")
             outside.seed_liquidity("buy", 64990 - 10 * step, "200")
 
-        mm = binance_stub_account(own_ws, "own-stub", Account.MARKET_MAKING)
-        hedge = binance_stub_account(outside_ws, "hedge-stub", Account.HEDGING)
+        mm = stub_account(own_ws, f"own-{own_exchange}-stub", Account.MARKET_MAKING,
+                          exchange_id=own_exchange)
+        hedge = stub_account(outside_ws, f"hedge-stub-{own_exchange}", Account.HEDGING)
         Market.objects.filter(pk=market.pk).update(
             mm_account=mm, hedge_account=hedge, last_fill_timestamp=int(time.time() * 1000)
         )
@@ -286,13 +328,32 @@ def measure_streams(market, env: dict, folder: Path, processes: list, warmup: in
                 raise RuntimeError(f"the stream process did not start; see {folder / 'stream.log'}")
             time.sleep(0.1)
 
+        def trades_read() -> int:
+            return sum(1 for _, path, _ in list(own.requests) if path == trades_path)
+
+        reads = [trades_read()]  # before each trade: reads after it belong to the one before
+
         def trade(i: int) -> None:
             # Paced, one fill a second as the demo's users come (a fill costs the hedge venue one
             # order's weight now that balances and books stream).
             time.sleep(pause)
+            reads.append(trades_read())
             own.take("buy" if i % 2 else "sell", "0.01")
 
-        return wait_for_hedges(trade, Hedge.objects.filter(fill__market=market), warmup, fills)
+        hedges = Hedge.objects.filter(fill__market=market, fill__account=mm)
+        latencies = wait_for_hedges(trade, hedges, warmup, fills)
+        time.sleep(max(pause, 1.5))  # a REST read of the last fill's trades comes by then
+        reads.append(trades_read())
+        per_fill = [b - a for a, b in zip(reads[1:], reads[2:], strict=False)]
+        counts = {
+            "fills": warmup + fills,
+            "recorded": Fill.objects.filter(market=market, account=mm).count(),
+            "hedged": hedges.count(),
+            "by REST": sum(1 for n in per_fill if n),
+            "by REST in warm-up": sum(1 for n in per_fill[:warmup] if n),
+            "REST reads": sum(per_fill),
+        }
+        return (*latencies, counts)
     finally:
         own_ws.stop()
         outside_ws.stop()

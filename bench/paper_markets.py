@@ -29,18 +29,19 @@ def percentile(values: list[float], q: float) -> float:
 FIRST_SECOND = 1_750_000_000
 
 
-def binance_stub_account(stub, name: str, role: str, label: str = ""):
-    """An account on a ccxt binance venue pointed at a stub (its REST side, or a BinanceWsStub's
-    REST and websocket), with the stub's key: the stream paths' MM and hedge accounts."""
+def stub_account(stub, name: str, role: str, label: str = "", exchange_id: str = "binance"):
+    """An account on a ccxt venue (binance unless said) pointed at a stub (its REST side, or a
+    websocket stub's REST and websocket), with the stub's key: the stream paths' MM and hedge
+    accounts."""
     from bots.models import Account, Venue
-    from bots.simulation.stub_exchanges.binance import BinanceStub
 
+    rest = getattr(stub, "rest", stub)
     venue = Venue.objects.create(
-        name=name, label=label or name, kind=Venue.CCXT, exchange_id="binance",
+        name=name, label=label or name, kind=Venue.CCXT, exchange_id=exchange_id,
         options={**stub.ccxt_config(), "timeout": 3000},
     )
     row = Account(venue=venue, name=f"{label or name} bot", role=role)
-    row.set_credentials(BinanceStub.API_KEY, BinanceStub.SECRET)
+    row.set_credentials(rest.API_KEY, rest.SECRET)
     row.save()
     return row
 

@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from decimal import Decimal
 
-from paper_markets import ROOT, Desk, binance_stub_account, percentile
+from paper_markets import ROOT, Desk, percentile, stub_account
 
 
 def main() -> None:
@@ -163,8 +163,8 @@ def measure_streams(desk, warmup: int, changes: int, levels: int,
         mid = Decimal("65000")
         lay(mid)
 
-        mm = binance_stub_account(own_ws, "own-stub", Account.MARKET_MAKING)
-        hedge = binance_stub_account(outside_ws, "hedge-stub", Account.HEDGING)
+        mm = stub_account(own_ws, "own-stub", Account.MARKET_MAKING)
+        hedge = stub_account(outside_ws, "hedge-stub", Account.HEDGING)
         market = Market.objects.create(
             slug="btc-usdt-stub", symbol="BTC/USDT", mm_account=mm, hedge_account=hedge,
             last_fill_timestamp=state.now_ms(),

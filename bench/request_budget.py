@@ -41,7 +41,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from paper_markets import binance_stub_account
+from paper_markets import stub_account
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -149,9 +149,9 @@ def seed_markets(hedge_stub, own_stubs) -> None:
     from bots.management.commands.seed_demo import STUB_QUOTES
     from bots.models import Account, Market, QuoteSettings
 
-    hedge = binance_stub_account(hedge_stub, "hedge-stub", Account.HEDGING, "Hedge venue")
+    hedge = stub_account(hedge_stub, "hedge-stub", Account.HEDGING, "Hedge venue")
     for i, stub in enumerate(own_stubs):
-        mm = binance_stub_account(stub, f"own-stub-{i}", Account.MARKET_MAKING, f"Own venue {i}")
+        mm = stub_account(stub, f"own-stub-{i}", Account.MARKET_MAKING, f"Own venue {i}")
         market = Market.objects.create(
             slug=f"btc-usdt-{i}", symbol="BTC/USDT", mm_account=mm, hedge_account=hedge,
             target_base=Decimal("100"),
