@@ -23,6 +23,9 @@ class Scheduler(RedBeatScheduler):
         # redbeat finds CELERY_REDBEAT_REDIS_URL through the namespace, but warns that it is unset
         # unless the setting is also spelled without it.
         app.conf["redbeat_redis_url"] = app.conf.first("redbeat_redis_url")
+        # Its redis-py client takes no options of ours; left unset, redbeat would fall back to the
+        # broker's transport options (kombu's ack emulation) and warn at every start.
+        app.conf["redbeat_redis_options"] = {}
         super().__init__(app, *args, **kwargs)
 
     def tick(self, *args, **kwargs):

@@ -89,3 +89,5 @@ def test_a_standby_beat_takes_over_from_a_killed_one_and_nothing_is_sent_twice(
         assert max(sends(logs["first"])) < min(sends(logs["second"]))
         # Nothing reached the queue but what the one beat holding the lock sent.
         assert queued_ticks(client) == len(sends(logs["first"])) + len(sends(logs["second"]))
+        # Configured as redbeat asks: no deprecation warning at a beat's every start.
+        assert not [name for name, log in logs.items() if "RedBeat will stop" in log.read_text()]
