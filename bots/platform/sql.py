@@ -12,7 +12,9 @@ and built from what this module gives:
 - values: `prepared(Model, "field", value)` as the column holds it, and back from the database
   `num` (a Decimal, exactly, on every backend) and `moment` (an aware datetime);
 - rows: `fetchall`, a `Reader` that builds model instances through the converters the ORM would
-  apply (SQLite's text, datetimes...), `instance`, and `insert` / `update` as save() would write.
+  apply (SQLite's text, datetimes...), `instance`, and `insert` / `update` as save() would write;
+  `insert_rows_statement` and `update_rows_statement` write several rows in one statement (the
+  paper venue's save: a statement per table, not per row).
 
 Instances built here behave as if the ORM had loaded them: save(), refresh_from_db() and so on
 work. tests/platform/test_plain_sql_matches_the_orm.py holds every plain-SQL read to the answer
@@ -25,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.expressions import Col
 from django.utils.dateparse import parse_datetime
 
@@ -79,9 +81,22 @@ def marks(count: int | Sequence) -> str:
     return ", ".join(["%s"] * (count if isinstance(count, int) else len(count)))
 
 
+def _db():
+    """The connection itself, not the `connection` proxy: each attribute read through the proxy
+    looks the connection up again in asgiref's context-local storage (about 2 us), and a hot
+    statement's values read the backend's vendor once each."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def prepared(model, field: str, value):
     """`value` as the column of `field` holds it (money on SQLite: its canonical text)."""
-    return model._meta.get_field(field).get_db_prep_value(value, connection)
+    return model._meta.get_field(field).get_db_prep_value(value, _db())
+
+
+def prepared_values(model, fields: Iterable[str], values: Iterable) -> list:
+    """Each of `values` as the column of its field in `fields` holds it, as `prepared` gives it."""
+    db, get_field = _db(), model._meta.get_field
+    return [get_field(f).get_db_prep_value(v, db) for f, v in zip(fields, values, strict=True)]
 
 
 def num(value) -> Decimal | None:
@@ -100,7 +115,7 @@ def moment(value) -> datetime:
 
 def fetchall(statement: str, params: Sequence) -> list[tuple]:
     """The rows one statement answers, as the database driver gives them."""
-    with connection.cursor() as cursor:
+    with _db().cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchall()
 
@@ -115,24 +130,23 @@ class Reader:
         self.width = len(self.fields)
         self._converters: dict[str, list] = {}
 
-    def _converters_for(self) -> list:
-        if connection.vendor not in self._converters:
+    def _converters_for(self, db) -> list:
+        if db.vendor not in self._converters:
             found = []
             for field in self.fields:
                 col = Col(self.model._meta.db_table, field)
-                found.append(
-                    (col, connection.ops.get_db_converters(col) + field.get_db_converters(connection))
-                )
-            self._converters[connection.vendor] = found
-        return self._converters[connection.vendor]
+                found.append((col, db.ops.get_db_converters(col) + field.get_db_converters(db)))
+            self._converters[db.vendor] = found
+        return self._converters[db.vendor]
 
     def build(self, values):
+        db = _db()
         converted = []
-        for value, (col, converters) in zip(values, self._converters_for(), strict=True):
+        for value, (col, converters) in zip(values, self._converters_for(db), strict=True):
             for converter in converters:
-                value = converter(value, col, connection)
+                value = converter(value, col, db)
             converted.append(value)
-        return self.model.from_db(connection.alias, [f.attname for f in self.fields], converted)
+        return self.model.from_db(db.alias, [f.attname for f in self.fields], converted)
 
 
 def instance(model, values: dict):
@@ -151,6 +165,38 @@ def insert_statement(model, fields: tuple[str, ...], returning: str = "") -> str
 
 
 @statement
+def insert_rows_statement(model, fields: tuple[str, ...], rows: int) -> str:
+    """INSERT INTO the model's table `rows` rows of the columns of `fields` in one statement,
+    the values row after row."""
+    row = f"({marks(fields)})"
+    return f"INSERT INTO {table(model)} ({columns(model, fields)}) VALUES {', '.join([row] * rows)}"
+
+
+@statement
+def update_rows_statement(model, fields: tuple[str, ...], where: tuple[str, ...], rows: int) -> str:
+    """UPDATE `rows` rows of the model's table in one statement, each found by its values of
+    `where` and given its own values of `fields`. The parameters: for each field, for each row,
+    its `where` values then its value; then for each row its `where` values (`rows_params`)."""
+    found = " AND ".join(f"{column(model, n)} = %s" for n in where)
+    cases = ", ".join(
+        f"{column(model, n)} = CASE {' '.join([f'WHEN {found} THEN %s'] * rows)} END" for n in fields
+    )
+    return f"UPDATE {table(model)} SET {cases} WHERE {' OR '.join([f'({found})'] * rows)}"
+
+
+def rows_params(rows: Sequence[tuple[Sequence, Sequence]]) -> list:
+    """The parameters of `update_rows_statement` for rows of (their `where` values, their
+    values of the fields), already as the columns hold them."""
+    params: list = []
+    for index in range(len(rows[0][1])):
+        for keys, values in rows:
+            params += [*keys, values[index]]
+    for keys, _ in rows:
+        params += keys
+    return params
+
+
+@statement
 def update_statement(model, fields: tuple[str, ...], where: tuple[str, ...]) -> str:
     """UPDATE the model's table SET the columns of `fields` WHERE each of `where` equals its
     value, one placeholder each, in that order."""
@@ -164,9 +210,10 @@ def insert(obj):
     """INSERT one new instance as Model.save() would, and set its primary key."""
     model, meta = type(obj), obj._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    db = _db()
+    values = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
     sql = insert_statement(model, tuple(f.attname for f in fields), meta.pk.attname)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, values)
         obj.pk = cursor.fetchone()[0]
     obj._state.adding = False
@@ -176,8 +223,9 @@ def insert(obj):
 def update(model, where: dict, **values) -> int:
     """UPDATE ... SET values WHERE every `where` column equals its value; the rows changed."""
     get_field = model._meta.get_field
-    params = [get_field(n).get_db_prep_save(v, connection) for n, v in values.items()]
-    params += [get_field(n).get_db_prep_save(v, connection) for n, v in where.items()]
-    with connection.cursor() as cursor:
+    db = _db()
+    params = [get_field(n).get_db_prep_save(v, db) for n, v in values.items()]
+    params += [get_field(n).get_db_prep_save(v, db) for n, v in where.items()]
+    with db.cursor() as cursor:
         cursor.execute(update_statement(model, tuple(values), tuple(where)), params)
         return cursor.rowcount

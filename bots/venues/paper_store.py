@@ -28,26 +28,49 @@ from bots.platform.sql import (
     column,
     columns,
     fetchall,
+    insert_rows_statement,
     insert_statement,
     marks,
     num,
-    prepared,
+    prepared_values,
+    rows_params,
     statement,
     table,
+    update_rows_statement,
     update_statement,
 )
 
+# Parameters per statement at most: SQLite before 3.32 allowed 999. A request that writes more
+# (a deep sweep, a whole book laid at once) takes a few statements.
+MAX_PARAMS = 900
 
-def _each(cursor, sql: str, rows: list) -> None:
-    """One statement per row. A request touches a handful of rows, and psycopg 3 runs
-    executemany through its pipeline mode, which measured twice the time of a few executes."""
-    for row in rows:
-        cursor.execute(sql, row)
+
+def _chunks(rows: list, per_row: int) -> list[list]:
+    size = max(1, MAX_PARAMS // per_row)
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def _insert(cursor, model, fields: tuple[str, ...], rows: list) -> None:
+    """The rows in one statement. A request touches a handful of rows; psycopg 3 runs
+    executemany through its pipeline mode, which measured twice the time of a few executes, and
+    each execute costs its way through Django's cursor (bench/hedge_latency)."""
+    for chunk in _chunks(rows, len(fields)):
+        cursor.execute(insert_rows_statement(model, fields, len(chunk)), [v for row in chunk for v in row])
+
+
+def _update(cursor, model, fields: tuple[str, ...], where: tuple[str, ...], rows: list) -> None:
+    """Rows of (their `where` values, their values of `fields`), updated in one statement."""
+    if len(rows) == 1:
+        keys, values = rows[0]
+        cursor.execute(update_statement(model, fields, where), [*values, *keys])
+        return
+    for chunk in _chunks(rows, (len(where) + 1) * len(fields) + len(where)):
+        cursor.execute(update_rows_statement(model, fields, where, len(chunk)), rows_params(chunk))
 
 
 def _money(model, fields: tuple[str, ...], values) -> list:
     """Amounts as their columns hold them (on SQLite, the canonical text)."""
-    return [prepared(model, field, value) for field, value in zip(fields, values, strict=True)]
+    return prepared_values(model, fields, values)
 
 
 def _open_of_symbol() -> str:
@@ -282,7 +305,7 @@ def save(
             if order.id in loaded:
                 if progress != loaded[order.id]:
                     changed.append(
-                        [*_money(PaperOrder, PROGRESS, progress[:3]), order.status, venue_id, order.id]
+                        ([venue_id, order.id], [*_money(PaperOrder, PROGRESS, progress[:3]), order.status])
                     )
             else:
                 new.append([
@@ -292,22 +315,16 @@ def save(
                     *_money(PaperOrder, PROGRESS, progress[:3]),
                     order.status, order.seq, order.timestamp,
                 ])
-        if changed:
-            _each(
-                cursor,
-                update_statement(PaperOrder, (*PROGRESS, "status"), ("venue_id", "order_id")),
-                changed,
-            )
-        if new:
-            _each(cursor, insert_statement(PaperOrder, NEW_ORDER_COLUMNS), new)
-        if trades:
-            _each(
-                cursor,
-                insert_statement(PaperTrade, TRADE_COLUMNS),
-                [[venue_id, market.symbol, t.id, t.order_id, t.client_order_id, int(t.account),
-                  t.side, *_money(PaperTrade, TRADE_MONEY, (t.price, t.amount, t.cost, t.fee)),
-                  t.fee_currency, t.taker_or_maker, t.timestamp] for t in trades],
-            )
+        _update(cursor, PaperOrder, (*PROGRESS, "status"), ("venue_id", "order_id"), changed)
+        _insert(cursor, PaperOrder, NEW_ORDER_COLUMNS, new)
+        _insert(
+            cursor,
+            PaperTrade,
+            TRADE_COLUMNS,
+            [[venue_id, market.symbol, t.id, t.order_id, t.client_order_id, int(t.account),
+              t.side, *_money(PaperTrade, TRADE_MONEY, (t.price, t.amount, t.cost, t.fee)),
+              t.fee_currency, t.taker_or_maker, t.timestamp] for t in trades],
+        )
         write_balances(cursor, [
             (int(account), asset, book.balances.free(account, asset), book.balances.used(account, asset))
             for account, asset in book.balances.changed
@@ -318,18 +335,12 @@ def write_balances(cursor, rows: list[tuple[int, str, Decimal, Decimal]], existi
     """Set (account, asset) balances, creating those not in `existing` yet."""
     if not rows:
         return
-    updates = [[*_money(PaperBalance, BALANCE_MONEY, (f, u)), a, asset]
+    updates = [([a, asset], _money(PaperBalance, BALANCE_MONEY, (f, u)))
                for a, asset, f, u in rows if (a, asset) in existing]
     inserts = [[a, asset, *_money(PaperBalance, BALANCE_MONEY, (f, u))]
                for a, asset, f, u in rows if (a, asset) not in existing]
-    if updates:
-        _each(cursor, update_statement(PaperBalance, BALANCE_MONEY, ("account_id", "asset")), updates)
-    if inserts:
-        _each(
-            cursor,
-            insert_statement(PaperBalance, ("account_id", "asset", *BALANCE_MONEY)),
-            inserts,
-        )
+    _update(cursor, PaperBalance, BALANCE_MONEY, ("account_id", "asset"), updates)
+    _insert(cursor, PaperBalance, ("account_id", "asset", *BALANCE_MONEY), inserts)
 
 
 # --- the dead man's switch (ccxt's cancelAllOrdersAfter) --------------------------------------

@@ -404,3 +404,53 @@ def test_an_insert_and_an_update_write_what_the_orm_reads_back(world):
     orm = Hedge.objects.get(pk=hedge.pk)
     assert values(hedge, names) == values(orm, names)
     same(orm.amount, D("0.000000000000000001"))
+
+
+@pytest.mark.parametrize("count", [2, 3, 200])
+def test_rows_written_in_one_statement_are_what_the_orm_writes(world, count, monkeypatch):
+    """The paper venue writes a request's balances, orders and trades a statement per table
+    (bots/venues/paper_store.py: _update, _insert), in chunks under SQLite's old limit of
+    parameters: each row reads back as the ORM's own update or create of it does."""
+    from django.db import connection
+
+    monkeypatch.setattr(paper_store, "MAX_PARAMS", 60)  # a few chunks even for small counts
+    accounts = list(Account.objects.order_by("pk").values_list("pk", flat=True))
+    existing = list(PaperBalance.objects.filter(account_id__in=accounts).order_by("pk"))
+    assert len(existing) >= 3
+    wanted = {
+        (row.account_id, row.asset): (D(i) + D("0.000000000000000001"), -D(i) / 8 if i % 2 else D("-0"))
+        for i, row in enumerate(existing[:count])
+    }
+    untouched = {(row.account_id, row.asset): (row.free, row.used) for row in existing[count:]}
+    new = {f"N{i}": (D(i) / 3, D("1E-18")) for i in range(count)}
+    money = paper_store.BALANCE_MONEY
+
+    def read(account_ids) -> dict:
+        return {
+            (row.account_id, row.asset): (row.free, row.used)
+            for row in PaperBalance.objects.filter(account_id__in=account_ids)
+        }
+
+    with connection.cursor() as cursor:
+        paper_store._update(cursor, PaperBalance, money, ("account_id", "asset"), [
+            ([a, asset], paper_store._money(PaperBalance, money, values))
+            for (a, asset), values in wanted.items()
+        ])
+        paper_store._insert(cursor, PaperBalance, ("account_id", "asset", *money), [
+            [accounts[0], asset, *paper_store._money(PaperBalance, money, values)]
+            for asset, values in new.items()
+        ])
+    plain = read(accounts)
+
+    for (a, asset), (free, used) in wanted.items():
+        PaperBalance.objects.filter(account_id=a, asset=asset).update(free=free, used=used)
+    for asset, (free, used) in new.items():
+        PaperBalance.objects.create(account_id=accounts[1], asset=asset, free=free, used=used)
+    orm = read(accounts)
+
+    for key in wanted:
+        same(plain[key], orm[key])
+    for key, values in untouched.items():
+        same(plain[key], values)
+    for asset in new:
+        same(plain[(accounts[0], asset)], orm[(accounts[1], asset)])
