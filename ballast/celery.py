@@ -6,6 +6,8 @@ import os
 from celery import Celery, signals
 from django.db import connections
 
+from bots.platform.gc_pauses import freeze_startup
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ballast.settings")
 
 app = Celery("ballast")
@@ -25,3 +27,13 @@ def close_broken_database_connections(**_) -> None:
                 connection.errors_occurred = False
             else:
                 connection.close()
+
+
+@signals.worker_ready.connect
+@signals.worker_process_init.connect
+def freeze_what_start_up_made(**_) -> None:
+    """The code a worker imported stays out of the garbage collector's full collections, whose
+    walk of it paused a task 80-260 ms (bots/platform/gc_pauses.py). worker_ready runs in the
+    worker's main process, where a solo pool runs its tasks; worker_process_init in each child of
+    a prefork pool."""
+    freeze_startup()
