@@ -24,7 +24,7 @@ from bots.platform.locks import client, throttle
 from bots.treasury.balances import latest_balances
 from bots.treasury.inventory import in_flight
 from bots.venues import ccxt_errors as ccxt
-from bots.venues import venue_for
+from bots.venues import stream_state, venue_for
 from bots.venues.errors import describe
 from dashboard.market_making.market_history import history_tail
 from dashboard.market_making.quote_panel import quoting_snapshot
@@ -89,18 +89,34 @@ def market_snapshot(market: Market) -> dict:
     snapshot["hedge_books"] = _hedge_books(market)
     snapshot["history"] = history_tail(market)
     try:
-        mm = venue_for(market.mm_account)
-        book = mm.fetch_order_book(market.symbol, limit=BOOK_LEVELS)
+        book, orders, orders_streamed = _own_book_and_orders(market)
         snapshot["book"] = {"bids": book["bids"], "asks": book["asks"]}
         snapshot["quotes"] = [
-            {"side": o["side"], "price": o["price"], "amount": o["remaining"]}
-            for o in mm.fetch_open_orders(market.symbol)
+            {"side": o["side"], "price": o["price"], "amount": o["remaining"]} for o in orders
         ]
+        snapshot["read_from"] = {
+            "book": "stream" if book.get("streamed") else "rest",
+            "quotes": "stream" if orders_streamed else "rest",
+        }
     except ccxt.BaseError as exc:
         snapshot["book"] = {"bids": [], "asks": []}
         snapshot["quotes"] = []
         snapshot["book_error"] = describe(exc)
     return snapshot
+
+
+def _own_book_and_orders(market: Market) -> tuple[dict, list[dict], bool]:
+    """The own venue's book and the MM account's open orders (and whether those were streamed),
+    as the ticks read them: what the stream process keeps while it is fresh (the book younger
+    than the stale limit by the venue's time, the orders while the account's order stream is
+    live), else the venue's answer by REST. An open page pushes up to five snapshots a second:
+    by REST that is request weight the venue counts against the desk's limit."""
+    mm = venue_for(market.mm_account)
+    book = stream_state.read_book(mm, market.mm_account.venue_id, market.symbol, BOOK_LEVELS)
+    orders = stream_state.streamed_open_orders(market.mm_account_id, market.symbol)
+    if orders is not None:
+        return book, orders, True
+    return book, mm.fetch_open_orders(market.symbol), False
 
 
 def _hedge_books(market: Market) -> list[dict]:
