@@ -106,13 +106,19 @@ def market_snapshot(market: Market) -> dict:
 
 
 def _own_book_and_orders(market: Market) -> tuple[dict, list[dict], bool]:
-    """The own venue's book and the MM account's open orders (and whether those were streamed),
-    as the ticks read them: what the stream process keeps while it is fresh (the book younger
-    than the stale limit by the venue's time, the orders while the account's order stream is
-    live), else the venue's answer by REST. An open page pushes up to five snapshots a second:
-    by REST that is request weight the venue counts against the desk's limit."""
+    """The own venue's book and the MM account's open orders (and whether those were streamed):
+    what the stream process keeps while it is fresh, else the venue's answer by REST. An open
+    page pushes up to five snapshots a second: by REST that is request weight the venue counts
+    against the desk's limit.
+
+    The orders as a tick reads them (while the account's order stream is live). The book as the
+    health samples read it, the other reader that only watches it: younger than the stale limit
+    by the venue's time, or however quiet while its stream is live (an exchange sends nothing for
+    a book that does not change; a gap or a lost connection drops the live mark). A tick, which
+    prices from a book, never takes a quiet one."""
     mm = venue_for(market.mm_account)
-    book = stream_state.read_book(mm, market.mm_account.venue_id, market.symbol, BOOK_LEVELS)
+    book = stream_state.read_book(mm, market.mm_account.venue_id, market.symbol, BOOK_LEVELS,
+                                  quiet_ok=True)
     orders = stream_state.streamed_open_orders(market.mm_account_id, market.symbol)
     if orders is not None:
         return book, orders, True

@@ -1,7 +1,7 @@
 """The market page's snapshot (pushed up to five times a second while a page is open) reads the own
-venue's book and the MM account's open orders from what the stream process keeps, as the ticks
-do (ccxt.pro against the binance websocket stub, real Redis), and asks the venue by REST when
-nothing is streamed or the streamed book is older than the stale limit."""
+venue's book and the MM account's open orders from what the stream process keeps (ccxt.pro
+against the binance websocket stub, real Redis), and asks the venue by REST when nothing is
+streamed, or when the streamed book is older than the stale limit and its stream is not live."""
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ def streamed_book(market) -> dict | None:
 
 
 async def test_with_the_stream_live_the_snapshot_asks_the_venue_nothing(market, stubs, settings):
-    # The stale limit is the ticks' own; raised here so that a slow machine's wait between the
-    # book's last change and the snapshot cannot turn it stale (the limit has its test below).
+    # Raised so that a slow machine's wait between the book's last change and the snapshot
+    # cannot make the test depend on the live mark (the limit has its test below).
     settings.STREAM_BOOK_STALE_SECONDS = 300
     async with running(lambda hedge_id: None):
         await eventually(lambda: streamed_orders(market) == on_the_stub(stubs) != {}, "the open orders streamed")
@@ -93,17 +93,24 @@ def test_with_no_stream_the_snapshot_reads_by_rest(market, stubs):
 
 
 @pytest.mark.parametrize("live", [False, True])
-def test_a_streamed_book_older_than_the_stale_limit_is_read_by_rest(market, stubs, settings, live):
-    # As for a tick: the book's age by the venue's time decides, even while its stream is live.
+def test_a_streamed_book_older_than_the_stale_limit_is_shown_only_while_its_stream_is_live(
+        market, stubs, settings, live):
+    # As for a health sample: a book older than the stale limit by the venue's time is a quiet
+    # book while its stream is live (the exchange sends nothing for a book that does not
+    # change), and a stale one when nothing keeps it: then the venue is asked.
     venue_id = market.mm_account.venue_id
     state.save_book(venue_id, SYMBOL, [(D("63990"), D("1"))], [(D("64010"), D("1"))],
-                    state.now_ms() - int(settings.STREAM_BOOK_STALE_SECONDS * 1000) - 60_000)
+                    state.now_ms() - int(settings.STREAM_BOOK_STALE_SECONDS * 1000) - 60_000,
+                    state.DEEP_BOOK_LEVELS)
     if live:
         state.mark_book_streamed(venue_id, SYMBOL)
     before = reads(stubs)
 
     snapshot = market_snapshot(market)
 
-    assert reads(stubs)[0] == before[0] + 1
-    assert snapshot["read_from"]["book"] == "rest"
-    assert snapshot["book"]["asks"][0] == [D("65000"), D("0.01")]  # the venue's, not the old one
+    if live:
+        assert (reads(stubs)[0], snapshot["read_from"]["book"]) == (before[0], "stream")
+        assert snapshot["book"]["asks"] == [[D("64010"), D("1")]]
+    else:
+        assert (reads(stubs)[0], snapshot["read_from"]["book"]) == (before[0] + 1, "rest")
+        assert snapshot["book"]["asks"][0] == [D("65000"), D("0.01")]  # the venue's, not the old one
