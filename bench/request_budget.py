@@ -1,6 +1,6 @@
 """Request weight the desk spends at its exchanges: 10 markets on Binance-shaped stubs through ccxt.
 
-    .venv/bin/python bench/request_budget.py [--markets 10] [--minutes 5]
+    .venv/bin/python bench/request_budget.py [--markets 10] [--minutes 5] [--page]
 
 Builds a throwaway desk in a temporary folder (SQLite, a private embedded Redis): one local
 Binance REST stub (bots/simulation/stub_exchanges/binance.py) as the hedge venue every market hedges on,
@@ -15,8 +15,10 @@ BALLAST_TICK_SECONDS, the health samples, the hedge sweeper and reconciliation, 
 the transfer watch. Beside it, as production runs them, `manage.py stream` (fills, hedge books
 and balances by websocket from the stubs' websocket side, stub_exchanges/binance_ws.py;
 each fill captured and hedged there) and one Celery worker for what that process queues (the
-balance snapshots and page refresh after a hedge, retries). No page is open (a page push reads
-the own venue too). With `--polling` the stream process and its worker are left out: books and
+balance snapshots and page refresh after a hedge, retries). No page is open, unless `--page`:
+then the first market's page snapshot (dashboard/live/publisher.py) is built at the page's
+fastest rate, one every PUBLISH_EVERY_MS, as for an operator who keeps that market's page open
+through a busy spell. With `--polling` the stream process and its worker are left out: books and
 fills are read by REST each tick, as before streams.
 
 Each stub counts what it received, weighed as Binance publishes (bots/venues/request_weights.py).
@@ -59,6 +61,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--polling", action="store_true", help="without the stream process")
+    parser.add_argument("--page", action="store_true",
+                        help="one market's page open, its snapshot pushed at the fastest rate")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="ballast-bench-"))
@@ -101,8 +105,8 @@ def main() -> None:
             processes = start_streams(folder)
         for stub in stubs:
             stub.requests.clear()  # setting up is not the desk's traffic
-        orders = run(app, own_stubs, args.minutes * 60, random.Random(args.seed))
-        report(hedge_stub, own_stubs, orders, args.minutes, args.polling)
+        orders = run(app, own_stubs, args.minutes * 60, random.Random(args.seed), args.page)
+        report(hedge_stub, own_stubs, orders, args.minutes, args.polling, args.page)
     finally:
         for process in processes:
             process.terminate()
@@ -159,9 +163,13 @@ def seed_markets(hedge_stub, own_stubs) -> None:
         QuoteSettings.objects.create(market=market, **{**STUB_QUOTES, "level_amount": Decimal("0.001")})
 
 
-def run(app, own_stubs, seconds: float, rng: random.Random) -> list[int]:
-    """The beat schedule and the users for `seconds`; the own stubs' orders sent each second."""
+def run(app, own_stubs, seconds: float, rng: random.Random, page: bool) -> list[int]:
+    """The beat schedule and the users for `seconds`; the own stubs' orders sent each second.
+    `page`: the first market's page snapshot built every PUBLISH_EVERY_MS in between."""
     from django.conf import settings
+
+    from bots.models import Market
+    from dashboard.live.publisher import PUBLISH_EVERY_MS, snapshot_json
 
     schedule = {
         entry["task"]: float(entry["schedule"])
@@ -186,6 +194,10 @@ def run(app, own_stubs, seconds: float, rng: random.Random) -> list[int]:
         orders_per_second.append(sent - sent_before)
         sent_before = sent
         second += 1
+        while page and time.monotonic() < start + second:
+            # What publish_market builds for a watched page (the channel layer is left out).
+            snapshot_json(Market.objects.select_related("mm_account__venue").order_by("pk").first())
+            time.sleep(max(0.0, min(PUBLISH_EVERY_MS / 1000, start + second - time.monotonic())))
         time.sleep(max(0.0, start + second - time.monotonic()))
     return orders_per_second
 
@@ -207,13 +219,14 @@ def weight(stub) -> int:
     return sum(binance_weight_of_url(method, path, params) for method, path, params in list(stub.requests))
 
 
-def report(hedge_stub, own_stubs, orders: list[int], minutes: float, polling: bool) -> None:
+def report(hedge_stub, own_stubs, orders: list[int], minutes: float, polling: bool, page: bool) -> None:
     from bots.models import Fill, Hedge
 
     peak = max((sum(orders[i:i + 10]) for i in range(max(1, len(orders) - 9))), default=0)
     own_weight = sum(weight(stub) for stub in own_stubs)
     print(f"{len(own_stubs)} markets, {minutes:g} minutes, users at {USERS_PER_MINUTE} trades a minute per market, "
-          + ("books and fills by REST polling" if polling else "manage.py stream beside the beat"))
+          + ("books and fills by REST polling" if polling else "manage.py stream beside the beat")
+          + (", one market's page pushed at its fastest rate" if page else ""))
     print(f"hedge venue request weight per minute: {weight(hedge_stub) / minutes:.0f} (limit 6000)")
     print(f"own venue request weight per minute: {own_weight / minutes:.0f} (limit 6000)")
     print(f"own venue orders per 10 s at the peak: {peak} (binance allows 100 per account)")
