@@ -136,12 +136,17 @@ class RequestBudget:
         limit = settings.REQUEST_WAIT_SECONDS
         deadline = time.monotonic() + limit
         while True:
+            known = locks.known_down()
             try:
-                if locks.known_down():
+                if known:
                     raise redis.ConnectionError("found down moments ago")
                 wait = float(_script()(keys=[self.key], args=[rate, capacity, weight, floor, KEY_SECONDS]))
             except locks.DOWN as exc:
-                locks.mark_down()
+                # Only a real answer marks Redis down again: re-marking on what was already
+                # known kept several streams retrying in turn inside one another's window, so
+                # none asked Redis again after it came back.
+                if not known:
+                    locks.mark_down()
                 if cancel or level == STOP:
                     log.warning("Redis is unreachable: a %s request to %s goes without the shared "
                                 "budget", "cancel" if cancel else "stop", self.label)

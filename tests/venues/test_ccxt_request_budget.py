@@ -104,3 +104,20 @@ def test_binances_weights_are_ccxts_costs_in_binances_units():
         assert table[path]["cost"] * 5 == pytest.approx(weight), (method, path)
     assert request_weights.binance_weight("GET", "depth", {"limit": 50}) == public["depth"]["byLimit"][0][1] * 5
     assert request_weights.binance_weight("GET", "openOrders", {}) == private["get"]["openOrders"]["noSymbol"] * 5
+
+
+def test_a_request_refused_on_what_was_known_does_not_keep_redis_marked_down(stub):
+    # Three streams of one process retried every 5 s, each inside the window the one before
+    # had opened again; none asked Redis after it came back (the restart drill's Redis outage).
+    venue = client_of(stub, "known down")
+    locks.mark_down()
+    marked_until = locks._down_until
+    try:
+        with pytest.raises(limiter.RequestBudgetUnavailable, match="found down moments ago"):
+            venue.fetch_balance()
+        assert locks._down_until == marked_until  # the window still ends when it did
+
+        locks.forget_unreachable()  # the window over: Redis is asked, and it answers
+        assert venue.fetch_balance()["free"] is not None
+    finally:
+        locks.forget_unreachable()
