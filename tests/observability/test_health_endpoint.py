@@ -24,7 +24,8 @@ from tests.support import processes
 pytestmark = [pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
 EVERY_PART = {
-    "database", "redis", "queue:celery", "queue:hedging", "queue:demo", "beat", "ticks", "streams",
+    "database", "redis", "queue:celery", "queue:hedging", "queue:ticks", "queue:demo", "beat", "ticks",
+    "streams",
 }
 
 
