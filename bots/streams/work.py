@@ -173,7 +173,7 @@ def _split(market: Market, trades: list[dict]) -> tuple[list[dict], list[dict]]:
     identical trades carries it does not matter). Any other, a repeat or a second one alike, is
     left to REST, which counts them in one answer."""
     derived = {id(t) for t in trades if str(t.get("id") or "").startswith(PREFIX)}
-    firsts = {t["id"] for t in trades if id(t) in derived and t["id"] == derived_id(t, 1, t.get("orderFilled"))}
+    firsts = _firsts(trades)
     recorded = set(
         Fill.objects.filter(venue_id=market.mm_account.venue_id, trade_id__in=firsts)
         .values_list("trade_id", flat=True)
@@ -185,6 +185,14 @@ def _split(market: Market, trades: list[dict]) -> tuple[list[dict], list[dict]]:
         else:
             doubtful.append(trade)
     return clear, doubtful
+
+
+def _firsts(trades: list[dict]) -> set[str]:
+    """The derived ids of the batch's trades that are the first of their kind in it."""
+    return {
+        str(t["id"]) for t in trades
+        if str(t.get("id") or "").startswith(PREFIX) and t["id"] == derived_id(t, 1, t.get("orderFilled"))
+    }
 
 
 def capture_streamed(market_id: int, trades: list[dict], on_hedge: Callable[[int], None]) -> int:
@@ -213,8 +221,9 @@ def capture_checked(market_id: int, trades: list[dict], on_hedge: Callable[[int]
     market = market_for_capture(market_id)
     trades = with_ids(trades)
     with market_lock("capture", market_id, wait_seconds=5):
-        clear, _ = _split(market, trades)
-        ids = {str(t["id"]) for t in clear if str(t.get("id") or "").startswith(PREFIX)}
+        # Every first of its kind counts, recorded already or not: a fill REST recorded before
+        # its message came (a resync racing the stream) shows the ids agree as well as a new one.
+        ids = _firsts(trades)
         new = _read(market, on_hedge, _earliest(trades))
         if not ids:
             return new, None

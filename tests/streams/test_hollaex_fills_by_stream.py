@@ -15,6 +15,7 @@ from asgiref.sync import sync_to_async
 
 from bots.hedging.tasks import hedge_now
 from bots.models import Fill, Hedge, HedgeOrder
+from bots.streams import work
 from bots.venues import venue_for
 from tests.support.hollaex_world import HollaExStubs, make_on_hollaex_streams
 from tests.support.streams import eventually, fills_live, running
@@ -130,6 +131,20 @@ async def test_fills_made_during_a_disconnect_are_captured_once_after_the_resync
     assert [[amount for _, amount in m] for m in trade_messages(stubs)] == [[D("0.001")]]
     assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs)
     assert len(queued) == 3 and sorted(queued) == await sync_to_async(hedge_ids)()
+
+
+async def test_a_fill_rest_recorded_before_its_message_came_still_shows_the_ids_agree(market, stubs):
+    # A resync racing the stream (CI: the fill made as the stream subscribed) records the trade
+    # by REST before its usertrade message is checked; that message must still earn the trust.
+    async with running(lambda hedge_id: None) as process:
+        await eventually(lambda: fills_live(market.mm_account_id), "the fill stream")
+        stubs.ws.delay_next(2.0, "user")  # the match's usertrade message comes late
+        stubs.rest.take("buy", "0.001")
+        await sync_to_async(work.resync)(market.pk, lambda hedge_id: None)
+        assert await sync_to_async(Fill.objects.count)() == 1  # recorded by REST first
+        await eventually(lambda: process.streams[0].trusted, "the stream's ids checked against REST's")
+
+    assert await sync_to_async(fill_amounts)() == [D("0.001")]
 
 
 async def test_a_duplicated_usertrade_message_makes_no_second_fill(market, stubs):
