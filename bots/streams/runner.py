@@ -217,11 +217,13 @@ class AccountStream:
                     if isinstance(got, BaseException):
                         raise got
                     kind, items = got
-                    state.saw(self.seen_key("fills"), latest(items))
                     # Back to a quick retry only once the stream has delivered: a server that
                     # takes the connection and fails the watch must not cost a resync a moment.
                     delay = RETRY_FIRST
                     await self.received(kind, items)
+                    # After the capture and its hedge: the lag gauge's Redis round trip is not
+                    # on the fill's way to its hedge.
+                    state.saw(self.seen_key("fills"), latest(items))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a stream that fails is opened again, whatever the error

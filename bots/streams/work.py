@@ -173,6 +173,8 @@ def _split(market: Market, trades: list[dict]) -> tuple[list[dict], list[dict]]:
     identical trades carries it does not matter). Any other, a repeat or a second one alike, is
     left to REST, which counts them in one answer."""
     derived = {id(t) for t in trades if str(t.get("id") or "").startswith(PREFIX)}
+    if not derived:
+        return trades, []  # the venue's own ids (paper, binance): nothing to settle, no query
     firsts = _firsts(trades)
     recorded = set(
         Fill.objects.filter(venue_id=market.mm_account.venue_id, trade_id__in=firsts)
