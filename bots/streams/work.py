@@ -172,9 +172,7 @@ def _split(market: Market, trades: list[dict]) -> tuple[list[dict], list[dict]]:
     then REST would give it the same id (the first identical one REST lists gets it; which of two
     identical trades carries it does not matter). Any other, a repeat or a second one alike, is
     left to REST, which counts them in one answer."""
-    derived = {id(t) for t in trades if str(t.get("id") or "").startswith(PREFIX)}
-    if not derived:
-        return trades, []  # the venue's own ids (paper, binance): nothing to settle, no query
+    derived = {id(t) for t in trades if _derived(t)}
     firsts = _firsts(trades)
     recorded = set(
         Fill.objects.filter(venue_id=market.mm_account.venue_id, trade_id__in=firsts)
@@ -193,8 +191,12 @@ def _firsts(trades: list[dict]) -> set[str]:
     """The derived ids of the batch's trades that are the first of their kind in it."""
     return {
         str(t["id"]) for t in trades
-        if str(t.get("id") or "").startswith(PREFIX) and t["id"] == derived_id(t, 1, t.get("orderFilled"))
+        if _derived(t) and t["id"] == derived_id(t, 1, t.get("orderFilled"))
     }
+
+
+def _derived(trade: dict) -> bool:
+    return str(trade.get("id") or "").startswith(PREFIX)
 
 
 def capture_streamed(market_id: int, trades: list[dict], on_hedge: Callable[[int], None]) -> int:
@@ -204,8 +206,13 @@ def capture_streamed(market_id: int, trades: list[dict], on_hedge: Callable[[int
     market = market_for_capture(market_id)
     # As the REST adapter does: a trade the venue gave no id gets the derived one.
     trades = with_ids(trades)
-    # The lock keeps the capture's read of what is known and its write together, as the
-    # capture task's does; a trade recorded twice would be refused by the unique key anyway.
+    if not any(_derived(t) for t in trades):
+        # The venue's own trade ids (paper, binance): nothing to settle, and the unique venue
+        # and trade id records each trade once whoever else captures it meanwhile (a resync,
+        # the capture task). No lock to take on the way to the hedge, a Redis round trip.
+        return len(capture_fills(market, _Pushed(trades), on_hedge))
+    # A derived id is settled against what is recorded: the lock keeps that read and the
+    # write together, as the capture task's does (the unique key would refuse a second anyway).
     with market_lock("capture", market_id, wait_seconds=5):
         clear, doubtful = _split(market, trades)
         new = len(capture_fills(market, _Pushed(clear), on_hedge))

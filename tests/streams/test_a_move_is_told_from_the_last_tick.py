@@ -55,6 +55,9 @@ async def process(demo_market, monkeypatch):
     # The process's copy of the markets is never read again within a test, whatever the
     # machine's speed: what is tested does not wait for it.
     monkeypatch.setattr(runner, "WATCHES_SECONDS", 3600.0)
+    # Redis outlives each test's database: an earlier test's tick of a market with this id left
+    # its reference and throttle there, and this market has ticked nothing yet.
+    client().delete(f"ballast:stream:reference:{demo_market.pk}", f"ballast:throttle:stream-tick:{demo_market.pk}")
     yield StreamProcess(on_hedge=lambda hedge_id: None)
     # book_moved read the markets in the ORM's thread: its connection goes with the test, or
     # PostgreSQL could not drop the test database.
