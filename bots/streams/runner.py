@@ -145,6 +145,9 @@ class AccountStream:
         self.checks: set[asyncio.Task] = set()
         self.streamed_to: int | None = None  # the newest trade time the trade messages brought
         self.short: dict[str, int] = {}  # orders whose trades fall short: from when to read them
+        # Orders whose recorded fills were seen to add up to their filled, and the newest trade
+        # time streamed then: a trade of theirs missing later came after it, give or take.
+        self.accounted: dict[str, int] = {}
         # The fill loop reads the order topic (hollaex): the open-orders loop is fed from it.
         self.orders_from_fills = self.via == "watch_orders" or self.orders_beside
 
@@ -171,6 +174,7 @@ class AccountStream:
         for check in list(self.checks):
             check.cancel()
         self.short.clear()
+        self.accounted.clear()
         self.live = self.balance_live = self.orders_live = False
         await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
         await sync_to_async(state.mark_orders_polled)(self.plan.account_id)
@@ -303,18 +307,25 @@ class AccountStream:
         # trades' message, unless that message is just late; REST reads them if it stays so.
         for order in items:
             market_id = self.plan.fill_markets.get(order.get("symbol"))
-            if str(order["id"]) not in grew or market_id is None:
+            order_id = str(order["id"])
+            if order.get("status") not in (None, "open"):
+                self.accounted.pop(order_id, None)  # no trade of it is told of again
+            if order_id not in grew or market_id is None:
                 continue
             filled = dec(order.get("filled") or 0)
-            since = await sync_to_async(work.shortfall)(market_id, str(order["id"]), filled)
+            since = await sync_to_async(work.shortfall)(market_id, order_id, filled)
             if since is None:
+                if order.get("status") in (None, "open"):
+                    self.accounted[order_id] = self.streamed_to or since_order(order) or 0
                 continue
             # The missing trade came after the trade messages handled so far (REST reads beside
-            # the stream may have moved the last fill further), give or take a second: a trade's
-            # message may come after a later one's.
-            since = min(since, self.streamed_to or since)
+            # the stream may have moved the last fill further), and after the order's fills last
+            # added up: its own order message may have been lost too, and other orders' trades
+            # moved the last fill on meanwhile. Where its fills were never seen to add up, from
+            # the order's creation. Give or take a second: a trade's message may come after a
+            # later one's.
+            since = min(since, self.streamed_to or since, self.accounted.get(order_id, since_order(order) or since))
             since = max(0, since - int(LOST_TRADES_SECONDS * 1000))
-            order_id = str(order["id"])
             if order_id in self.short:
                 # One check per order at a time; it reads from the earliest time any needed.
                 self.short[order_id] = min(self.short[order_id], since)
@@ -512,6 +523,12 @@ class AccountStream:
         if found is None or _version(found) == (None, None) or _version(found) == version:
             return None
         return found
+
+
+def since_order(order: dict) -> int | None:
+    """When the order was created (ms), the earliest any trade of it can be; None if unknown."""
+    stamp = order.get("timestamp")
+    return None if stamp is None else int(stamp)
 
 
 def _version(book) -> tuple:

@@ -184,3 +184,31 @@ async def test_a_lost_usertrade_message_is_found_by_the_order_topic(market, stub
     assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [
         D("0.001"), D("0.002"), D("0.003")]
     assert len(queued) == 3 and sorted(queued) == await sync_to_async(hedge_ids)()
+
+
+async def test_a_fill_whose_trade_and_order_messages_were_both_lost_is_found_later(market, stubs):
+    """The lost trade's order message is lost too, and the bot's other order trades for longer
+    than the check's margin before this one trades again: the check reads from when this order's
+    fills last added up, not from a second before the newest trade."""
+    # The bot's second order, a bid above the stub's others: a user's sell trades with it.
+    await sync_to_async(venue_for(market.mm_account).create_order)("BTC/USDT", "limit", "buy", D("0.01"), D("64995"))
+    queued = []
+    async with running(queued.append) as process:
+        await trusted(process, stubs, market)
+        await eventually(lambda: process.streams[0].accounted, "the first order's fills seen to add up")
+        start = stubs.rest.clock()
+        stubs.ws.gap_next("user", 2)  # the match's usertrade message and its order's message
+        stubs.rest.frozen_ms = start
+        stubs.rest.take("buy", "0.002")
+        stubs.rest.frozen_ms = start + 5_000  # the other order's trade, 5 s on: the last fill moves
+        stubs.rest.take("sell", "0.004")
+        await eventually(lambda: Fill.objects.count() == 2, "the other order's fill")
+        stubs.rest.frozen_ms = start + 5_010  # the first order again: its growth shows the loss
+        stubs.rest.take("buy", "0.003")
+        stubs.rest.frozen_ms = None
+        await eventually(lambda: Fill.objects.count() == 4, "the lost fill, read by REST")
+
+    assert D("0.002") not in [amount for m in trade_messages(stubs) for _, amount in m]
+    assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [
+        D("0.001"), D("0.002"), D("0.003"), D("0.004")]
+    assert len(queued) == 4 and sorted(queued) == await sync_to_async(hedge_ids)()

@@ -100,9 +100,9 @@ class WsStub(ABC):
     def come_up(self) -> None:
         self._down.clear()
 
-    def gap_next(self, kind: str = DEPTH) -> None:
-        """Leave the next event of this kind unsent: its sequence number is skipped."""
-        self._fault(kind, "gap")
+    def gap_next(self, kind: str = DEPTH, count: int = 1) -> None:
+        """Leave the next `count` events of this kind unsent: their sequence numbers skipped."""
+        self._fault(kind, "gap", count)
 
     def duplicate_next(self, kind: str = USER) -> None:
         self._fault(kind, "duplicate")
@@ -234,7 +234,8 @@ class WsStub(ABC):
 
     def _publish(self, kind: str, message: dict) -> None:
         faults = self._faults[kind]
-        if faults.pop("gap", None):
+        if faults.get("gap"):
+            faults["gap"] -= 1
             return
         copies = 2 if faults.pop("duplicate", None) else 1
         delay = faults.pop("delay", 0)
