@@ -651,13 +651,16 @@ class MarketTick:
     def finish(self, state: str, reason: str) -> TickReport:
         reason = reason[:500]
         self.changed |= state != self.market.state or reason != self.market.state_reason
+        if self.saved.get("reference_price") is not None:
+            # For the stream process, which tells the next move of the book from it. Before the
+            # row: once the row says the tick ended, a move must be told from this reference,
+            # and one that came between the two writes was compared with the last tick's (or
+            # none) and missed until the next move or beat.
+            streams.save_reference(self.market.pk, self.saved["reference_price"],
+                                   _ms(self.saved["reference_at"]))
         Market.objects.filter(pk=self.market.pk).exclude(state__in=Market.STOPPED).update(
             state=state, state_reason=reason, last_tick_at=self.now, **self.saved
         )
-        if self.saved.get("reference_price") is not None:
-            # For the stream process, which tells the next move of the book from it.
-            streams.save_reference(self.market.pk, self.saved["reference_price"],
-                                   _ms(self.saved["reference_at"]))
         return TickReport(state, self.changed, self.fills)
 
 
