@@ -228,6 +228,9 @@ VENUE_URL_HOSTS = frozenset(
 # last order or cancel on the account.
 STREAM_BALANCE_STALE_SECONDS = env_number("BALLAST_STREAM_BALANCE_STALE_SECONDS", 60.0, 1.0, 3600.0)
 BALANCE_SHARE_SECONDS = env_number("BALLAST_BALANCE_SHARE_SECONDS", TICK_SECONDS, 0.0, 60.0)
+# The stream process reads each streamed market's trades by REST this often, from a little before
+# the last such read: a trade none of whose messages came is captured then (0: never).
+STREAM_FILL_AUDIT_SECONDS = env_number("BALLAST_STREAM_FILL_AUDIT_SECONDS", 60.0, 0.0, 3600.0)
 # A market's tick queued by a streamed reference move at most this often (milliseconds).
 STREAM_TICK_MIN_MS = int(env_number("BALLAST_STREAM_TICK_MIN_MS", 100.0, 0.0, 10000.0))
 # How many of an account's order requests (places, cancels) a tick has in flight at once on a

@@ -72,6 +72,9 @@ RETRY_FIRST, RETRY_MOST = 0.2, 5.0  # seconds before a reconnection, doubling
 
 SUBSCRIBE_SECONDS = 10.0  # for a venue to confirm a private subscription
 LOST_TRADES_SECONDS = 1.0  # how long an order's growth waits for its trades' message
+# Each fill audit reads from this long before the previous one began: a trade the venue stamped
+# just before that moment may have reached its REST list only after it (and clocks differ).
+AUDIT_OVERLAP_MS = 10_000
 
 # Exchanges whose streamed trades carry no id (a derived one stands in: fill_identity.py). Their
 # trades are streamed though ccxt does not declare watchMyTrades for them; the ids are compared
@@ -148,6 +151,7 @@ class AccountStream:
         # Orders whose recorded fills were seen to add up to their filled, and the newest trade
         # time streamed then: a trade of theirs missing later came after it, give or take.
         self.accounted: dict[str, int] = {}
+        self.audited: dict[int, int] = {}  # market id -> from when the next fill audit reads
         # The fill loop reads the order topic (hollaex): the open-orders loop is fed from it.
         self.orders_from_fills = self.via == "watch_orders" or self.orders_beside
 
@@ -156,6 +160,8 @@ class AccountStream:
         if self.plan.fill_markets:
             if self.via:
                 jobs.append(self.fills())
+                if settings.STREAM_FILL_AUDIT_SECONDS:
+                    jobs.append(self.audit())
             else:
                 log.info("%s streams no fills: its ticks poll them", self.plan.venue)
         if self.client.has.get("watchBalance"):
@@ -215,7 +221,11 @@ class AccountStream:
                 await self.subscribed()
                 self.live = True
                 state.mark_fills_streamed(self.plan.account_id, self.via)
+                audit_from = state.now_ms() - AUDIT_OVERLAP_MS
                 await self.resync()
+                # What came before is the resync's; the audit reads on from there.
+                for market_id in self.plan.fill_markets.values():
+                    self.audited.setdefault(market_id, audit_from)
                 while True:
                     got = await arrived.get()
                     if isinstance(got, BaseException):
@@ -358,6 +368,32 @@ class AccountStream:
             return
         if new:
             log.info("%s: %d fill(s) whose trade message was lost, captured by REST", self.plan.venue, new)
+
+    async def audit(self) -> None:
+        """Every STREAM_FILL_AUDIT_SECONDS, each streamed market's trades by REST from a little
+        before the last audit began, through the same once-only capture: a trade none of whose
+        messages came (its trade message lost, and no later message of its order to show it,
+        or one lost with it) is captured within that time instead of never. A trade already
+        recorded costs nothing but its place in the answer; while the stream is down, its resync
+        on reconnecting reads instead."""
+        while True:
+            await asyncio.sleep(settings.STREAM_FILL_AUDIT_SECONDS)
+            if not self.live:
+                continue
+            for market_id in self.plan.fill_markets.values():
+                since = self.audited.get(market_id)
+                if since is None:
+                    continue
+                began = state.now_ms() - AUDIT_OVERLAP_MS
+                try:
+                    new = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
+                except Exception as exc:  # read again from the same time at the next audit
+                    log.warning("%s: fill audit not read (%s: %s)", self.plan.venue, type(exc).__name__, exc)
+                    continue
+                self.audited[market_id] = max(since, began)
+                if new:
+                    log.warning("%s: %d fill(s) no stream message told of, found by the fill audit",
+                                self.plan.venue, new)
 
     async def heartbeat(self) -> None:
         while True:

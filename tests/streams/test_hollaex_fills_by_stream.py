@@ -212,3 +212,19 @@ async def test_a_fill_whose_trade_and_order_messages_were_both_lost_is_found_lat
     assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [
         D("0.001"), D("0.002"), D("0.003"), D("0.004")]
     assert len(queued) == 4 and sorted(queued) == await sync_to_async(hedge_ids)()
+
+
+async def test_a_fill_no_message_told_of_is_found_by_the_fill_audit(market, stubs, settings):
+    """The trade's message and its order's message are both lost, and the order never trades
+    again: nothing on the stream shows the fill, and the periodic REST audit captures it."""
+    settings.STREAM_FILL_AUDIT_SECONDS = 0.5
+    queued = []
+    async with running(queued.append) as process:
+        await trusted(process, stubs, market)
+        stubs.ws.gap_next("user", 2)  # the match's usertrade message and its order's message
+        stubs.rest.take("buy", "0.002")
+        await eventually(lambda: Fill.objects.count() == 2, "the fill, read by the audit")
+
+    assert D("0.002") not in [amount for m in trade_messages(stubs) for _, amount in m]
+    assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [D("0.001"), D("0.002")]
+    assert len(queued) == 2 and sorted(queued) == await sync_to_async(hedge_ids)()
