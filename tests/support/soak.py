@@ -2,7 +2,8 @@
 exchange, a binance stub as the hedge venue, each REST and websocket), the stream process in the
 test's event loop capturing the MM bot's fills by ccxt.pro and hedging each through ccxt, users
 hitting the bot's quotes while the fill stream is dropped, repeats itself or loses a message,
-then the sweep (a REST resync and every unfinished hedge run again) and the ledger's check.
+then the sweep (a REST resync, the fill audit's read over the whole soak, and every unfinished
+hedge run again) and the ledger's check.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from bots.hedging import hedger
 from bots.models import Account, Fill, Hedge, HedgeOrder, Market, Venue
 from bots.simulation.stub_exchanges.exchange import BOT
 from bots.simulation.stub_exchanges.served import ServedStubs
-from bots.streams import work
+from bots.streams import runner, work
 from bots.venues import venue_for
+from bots.venues.stream_state import now_ms
 from tests.support.hedging_world import Driver, balance_changes_recorded
 from tests.support.streams import eventually, fills_live, running
 
@@ -38,6 +40,7 @@ class SoakResult:
     reconnects: int = 0
     trade_reads: int = 0  # REST reads of the own venue's trades before the sweep
     swept_fills: int = 0
+    audited_fills: int = 0  # captured by the fill audit's read over the whole soak
     swept_hedges: int = 0
     seconds: float = 0.0
     unhedged: int = 0
@@ -51,8 +54,8 @@ class SoakResult:
             f"soak: {self.fills} fills through ccxt in {self.seconds:.0f} s, stream faults on "
             f"{sum(self.faults.values())} ({faults}), {self.reconnects} reconnections, "
             f"{self.trade_reads} REST reads of trades",
-            f"sweep: {self.swept_fills} fills captured by the resync, {self.swept_hedges} hedges "
-            "run again",
+            f"sweep: {self.swept_fills} fills captured by the resync, {self.audited_fills} by the "
+            f"fill audit, {self.swept_hedges} hedges run again",
             f"unhedged {self.unhedged}, hedged twice {self.hedged_twice}, duplicate client order "
             f"ids {self.duplicate_client_ids}, ledger differences {len(self.ledger_differences)}",
         ]
@@ -111,6 +114,7 @@ async def soak(market: Market, stubs: ServedStubs, fills: int, fault_share: floa
     rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
     result = SoakResult()
     started = time.monotonic()
+    started_ms = now_ms()
     async with running(hedge_here):
         await eventually(lambda: fills_live(market.mm_account_id), "the fill stream")
         for n in range(1, fills + 1):
@@ -136,6 +140,11 @@ async def soak(market: Market, stubs: ServedStubs, fills: int, fault_share: floa
     try:
         before = await sync_to_async(Fill.objects.count)()
         result.swept_fills = await sync_to_async(work.resync)(market.pk, hedge_here)
+        # The stream process's fill audit (bots/streams/runner.py:AccountStream.audit), over
+        # the whole soak: what no message told of and the resync, reading from the last fill
+        # on, cannot see.
+        result.audited_fills = await sync_to_async(work.catch_up)(
+            market.pk, started_ms - runner.AUDIT_OVERLAP_MS, hedge_here)
         result.swept_hedges = await sync_to_async(Driver().sweep)()
         result.seconds = time.monotonic() - started
         await sync_to_async(check)(market, stubs, result)
@@ -143,7 +152,7 @@ async def soak(market: Market, stubs: ServedStubs, fills: int, fault_share: floa
         # The ORM's thread keeps its connection otherwise, and PostgreSQL could not drop the
         # test database.
         await sync_to_async(connections.close_all)()
-    assert result.swept_fills == result.fills - before
+    assert result.swept_fills + result.audited_fills == result.fills - before
     return result
 
 
