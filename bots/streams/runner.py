@@ -392,8 +392,10 @@ class AccountStream:
                     continue
                 self.audited[market_id] = max(since, began)
                 if new:
-                    log.warning("%s: %d fill(s) no stream message told of, found by the fill audit",
-                                self.plan.venue, new)
+                    # Lost, or still on their way (a message queued behind this read): the
+                    # unique key keeps the later one from recording them again.
+                    log.warning("%s: %d fill(s) captured by the fill audit before any stream message "
+                                "brought them (lost, or on their way)", self.plan.venue, new)
 
     async def heartbeat(self) -> None:
         while True:
