@@ -46,6 +46,9 @@ def test_the_overview_updates_a_markets_row_in_place(page, live_url, running_mar
     page.click("nav.desk >> text=Overview")
     page.wait_for_selector("#live.on")
     row = "#overview-table tr[data-market='btc-usdt']"
+    # The market page's name for the base across the accounts minus the target: not "unhedged",
+    # which there means hedges not yet closed.
+    assert page.inner_text("#overview-table th:has-text('exposure')").split() == ["Net", "exposure"]
     before = page.get_attribute(row, "data-status")
     assert before in ("green", "amber")
     page.evaluate("window.__samePage = true")
