@@ -39,11 +39,13 @@ def main() -> None:
     args = parser.parse_args()
 
     desk = Desk()
+    done = False
     try:
         markets = desk.seed(args.markets, args.levels)
         ticks, rates, cpu_rates, placed, cancelled = run(desk, markets, args.rounds, args.task)
+        done = True
     finally:
-        desk.close()
+        desk.close(done)
     what = "bots.tasks.mm_tick (lock, tick, balances, push)" if args.task else (
         "bots.market_making.quoter.tick_market"
     )

@@ -35,6 +35,7 @@ def main() -> None:
     from bots.venues.ccxt_venue import CcxtVenue
 
     stub = BinanceStub(balances={"BTC": "1000", "USDT": "100000000"})
+    done = False
     try:
         venue = CcxtVenue.from_settings(
             "own-stub", "binance", {**stub.ccxt_config(), "timeout": 3000},
@@ -66,9 +67,10 @@ def main() -> None:
                 # 16 of the budget's weight a turn: paced to stay within its refill (about 66 a
                 # second for binance's 6,000 a minute), or the budget's waits are what is measured.
                 time.sleep(0.3)
+        done = True
     finally:
         stub.stop()
-        desk.close()
+        desk.close(done)
     print(f"{args.orders} orders placed, then cancelled, on the binance stub through ccxt, "
           f"{args.rounds} rounds, widths taking turns:")
     for width in widths:

@@ -8,6 +8,7 @@ Nothing outside the temporary folder is touched; DATABASE_URL and REDIS_URL are 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -147,9 +148,18 @@ class Desk:
                 raise RuntimeError(f"the worker did not start; see {self.folder / f'{label}.log'}")
         return worker
 
-    def close(self) -> None:
+    def close(self, done: bool) -> None:
+        """Stop the workers and Redis; remove the folder when the bench is `done`, else keep it
+        (its process logs) and say where."""
         for worker in self.workers:
             worker.terminate()
         for worker in self.workers:
             worker.wait(10)
         self.redis.stop()
+        if done:
+            from django.db import connections
+
+            connections.close_all()
+            shutil.rmtree(self.folder)
+        else:
+            print(f"kept {self.folder} (its process logs) for a look", file=sys.stderr)

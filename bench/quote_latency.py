@@ -58,6 +58,7 @@ def main() -> None:
 
     desk = Desk()
     results = {}
+    done = False
     try:
         quote_settings = {
             "order_refresh_seconds": Decimal("0"), "refresh_tolerance_bps": Decimal("0"),
@@ -72,8 +73,9 @@ def main() -> None:
             *results["streams"], placed, requests = measure_streams(
                 desk, args.warmup, args.stream_changes, args.levels, quote_settings
             )
+        done = True
     finally:
-        desk.close()
+        desk.close(done)
     workers = "worker solo" if args.one_worker else "ticks worker solo + worker solo"
     for path, (last, first) in results.items():
         if path == "paper":
