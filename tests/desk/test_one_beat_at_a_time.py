@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import tempfile
 import time
 from contextlib import ExitStack
 from datetime import datetime
@@ -57,8 +56,8 @@ def queued_ticks(client: redis.Redis) -> int:
 def test_a_standby_beat_takes_over_from_a_killed_one_and_nothing_is_sent_twice(
     test_database_url, artifacts
 ):
-    folder = Path(tempfile.mkdtemp(prefix="ballast-beat-"))  # short: a unix socket's path is
     with ExitStack() as stack:
+        folder = processes.short_folder("ballast-beat-", stack)
         server = EmbeddedRedis(folder / "redis.sock").start()
         stack.callback(server.stop)
         client = redis.Redis.from_url(server.url)

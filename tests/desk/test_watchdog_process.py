@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import tempfile
 import time
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
@@ -45,7 +44,7 @@ class Desk:
     """A private Redis and named processes on the test database; their logs `logs`-name.log."""
 
     def __init__(self, db_url: str, logs: Path, stack: ExitStack):
-        folder = Path(tempfile.mkdtemp(prefix="ballast-wd-"))  # short: a unix socket's path is
+        folder = processes.short_folder("ballast-wd-", stack)
         self.redis = EmbeddedRedis(folder / "redis.sock").start()
         stack.callback(self.redis.stop)
         self.db_url, self.logs, self.stack = db_url, logs, stack

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import tempfile
 import time
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
@@ -54,7 +53,7 @@ class Desk:
     """A private Redis and the named processes (worker, beat, deadman) on the test database."""
 
     def __init__(self, db_url: str, logs: Path, stack: ExitStack):
-        self.folder = Path(tempfile.mkdtemp(prefix="ballast-dm-"))  # short: a unix socket's path is
+        self.folder = processes.short_folder("ballast-dm-", stack)
         self.redis = EmbeddedRedis(self.folder / "redis.sock").start()
         stack.callback(self.redis.stop)
         self.db_url, self.logs, self.stack = db_url, logs, stack

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,6 +29,15 @@ def database_url(settings_dict: dict) -> str:
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = settings_dict.get("PORT") or "5432"
     return f"postgres://{credentials}{host}:{port}/{settings_dict['NAME']}"
+
+
+def short_folder(prefix: str, stack: ExitStack) -> Path:
+    """A folder under /tmp for a private Redis's socket, removed when `stack` closes (after
+    whatever was registered on it later, such as the Redis using it). Not pytest's tmp_path: a
+    unix socket's path is limited to about 100 characters."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    stack.callback(shutil.rmtree, folder, True)
+    return folder
 
 
 def free_port() -> int:
