@@ -14,18 +14,11 @@ from bots.models import Hedge
 from bots.venues import stream_state as state
 from bots.venues import venue_for
 from tests.support.hedging_world import one_fill
-from tests.support.streams import Stubs, eventually, hedge_on_stub, running
+from tests.support.streams import eventually, hedge_on_stub, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
 ACCOUNT = "/api/v3/account"
-
-
-@pytest.fixture
-def stubs():
-    stubs = Stubs()
-    yield stubs
-    stubs.stop()
 
 
 @pytest.fixture

@@ -9,16 +9,9 @@ from asgiref.sync import sync_to_async
 
 from bots.hedging.tasks import hedge_now
 from bots.models import Fill, Hedge, HedgeOrder
-from tests.support.streams import Stubs, eventually, fills_live, make_on_stub, running
+from tests.support.streams import eventually, fills_live, make_on_stub, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def stubs():
-    stubs = Stubs()
-    yield stubs
-    stubs.stop()
 
 
 @pytest.fixture

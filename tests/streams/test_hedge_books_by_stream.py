@@ -20,17 +20,10 @@ from bots.platform import events
 from bots.streams import runner, work
 from bots.streams.runner import forget_failed
 from bots.venues import stream_state as state
-from tests.support.streams import Stubs, eventually, hedge_on_stub, running
+from tests.support.streams import eventually, hedge_on_stub, running
 
 D = Decimal
 DEPTH = "/api/v3/depth"
-
-
-@pytest.fixture
-def stubs():
-    stubs = Stubs()
-    yield stubs
-    stubs.stop()
 
 
 @pytest.fixture

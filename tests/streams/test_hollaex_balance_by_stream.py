@@ -19,14 +19,8 @@ from tests.support.streams import eventually, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
+STUBS = HollaExStubs  # the stubs fixture's exchange (tests/streams/conftest.py)
 BALANCE = "/v2/user/balance"
-
-
-@pytest.fixture
-def stubs():
-    stubs = HollaExStubs()
-    yield stubs
-    stubs.stop()
 
 
 @pytest.fixture

@@ -23,14 +23,8 @@ from tests.support.streams import eventually, fills_live, running
 pytestmark = pytest.mark.django_db(transaction=True)
 
 D = Decimal
+STUBS = HollaExStubs  # the stubs fixture's exchange (tests/streams/conftest.py)
 TRADES = "/v2/user/trades"
-
-
-@pytest.fixture
-def stubs():
-    stubs = HollaExStubs()
-    yield stubs
-    stubs.stop()
 
 
 @pytest.fixture

@@ -14,20 +14,13 @@ from django.db import connections
 from bots.simulation.stub_exchanges.exchange import BOT
 from bots.venues import stream_state as state
 from dashboard.live.publisher import market_snapshot
-from tests.support.streams import Stubs, eventually, make_on_stub, running
+from tests.support.streams import eventually, make_on_stub, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 D = Decimal
 SYMBOL = "BTC/USDT"
 READS = ("/api/v3/depth", "/api/v3/openOrders")
-
-
-@pytest.fixture
-def stubs():
-    stubs = Stubs()
-    yield stubs
-    stubs.stop()
 
 
 @pytest.fixture

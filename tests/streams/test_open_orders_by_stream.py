@@ -16,19 +16,12 @@ from bots.simulation.stub_exchanges.exchange import BOT
 from bots.venues import stream_state as state
 from bots.venues import venue_for
 from tests.support.hollaex_world import HollaExStubs, make_on_hollaex_streams
-from tests.support.streams import Stubs, eventually, make_on_stub, running
+from tests.support.streams import eventually, make_on_stub, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OPEN_ORDERS = "/api/v3/openOrders"
 D = Decimal
-
-
-@pytest.fixture
-def stubs():
-    stubs = Stubs()
-    yield stubs
-    stubs.stop()
 
 
 @pytest.fixture

@@ -12,16 +12,9 @@ import redis
 from asgiref.sync import sync_to_async
 
 from bots.venues import stream_state as state
-from tests.support.streams import Stubs, eventually, fills_live, make_on_stub, running
+from tests.support.streams import eventually, fills_live, make_on_stub, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def stubs():
-    stubs = Stubs()
-    yield stubs
-    stubs.stop()
 
 
 async def test_the_fill_mark_is_renewed_once_redis_answers_again(demo_market, stubs, monkeypatch):

@@ -15,19 +15,12 @@ from bots.streams import work
 from bots.treasury.balances import refresh_balances
 from bots.venues import stream_state as state
 from bots.venues import venue_for
-from tests.support.streams import Stubs, make_on_stub
+from tests.support.streams import make_on_stub
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 SYMBOL = "BTC/USDT"
-
-
-@pytest.fixture
-def stubs():
-    stubs = Stubs()
-    yield stubs
-    stubs.stop()
 
 
 @pytest.fixture
