@@ -26,6 +26,7 @@ from django.utils import timezone
 from bots.desk.alerts import raise_alert
 from bots.engine.rules import dec, opposite
 from bots.hedging.hedge_context import ACCOUNT_FIELDS, VENUE_FIELDS, account_with_venue
+from bots.hedging.hedger import TAKEN_AT_CAPTURE
 from bots.models import Account, Alert, Fill, Hedge, InterventionOrder, Market
 from bots.models import Venue as VenueRow
 from bots.platform import events, sql
@@ -197,14 +198,21 @@ def record_with_hedge(market: Market, fill: Fill, on_hedge: Callable[[int], None
     """
     # Plain SQL, as the hedge path is measured from here (bots/platform/sql.py).
     sql.insert(fill)
+    # A caller that runs the hedge itself right after the commit gets the intent claimed for
+    # that run already, and the intent itself (hedger.TAKEN_AT_CAPTURE).
+    takes = getattr(on_hedge, "takes_at_capture", False)
     hedge = sql.insert(Hedge(
         fill=fill,
         account_id=market.hedge_account_id,
         side=opposite(fill.side),
         amount=fill.amount,
         client_order_id=hedge_client_order_id(fill.venue.name, fill.trade_id),
+        **(TAKEN_AT_CAPTURE if takes else {}),
     ))
-    transaction.on_commit(lambda hedge_id=hedge.pk: on_hedge(hedge_id))
+    if takes:
+        transaction.on_commit(lambda: on_hedge(hedge.pk, hedge))
+    else:
+        transaction.on_commit(lambda hedge_id=hedge.pk: on_hedge(hedge_id))
     events.fill_captured.emit_on_commit(market=market.slug, venue=fill.venue.name)
     return hedge
 

@@ -18,7 +18,7 @@ from django.conf import settings
 
 from bots.hedging import hedger, reconcile
 from bots.hedging.capture import capture_fills, market_for_capture, markets_quoted_by
-from bots.models import Market
+from bots.models import Hedge, Market
 from bots.platform import events
 from bots.platform.locks import market_lock, throttle
 from bots.platform.log_context import log_context
@@ -106,17 +106,23 @@ def _follow_up(hedge_id: int, outcome: hedger.Outcome) -> str:
     return outcome.state
 
 
-def hedge_now(hedge_id: int) -> None:
+def hedge_now(hedge_id: int, taken: Hedge | None = None) -> None:
     """Hedge a fill just captured (by this task, or by the stream process), here rather than in
-    the next task: a hop through the broker would add its round trip to every hedge. The hedge's claim makes
-    this run and any task run of it exclusive; what cannot finish here goes to the task."""
+    the next task: a hop through the broker would add its round trip to every hedge. The capture
+    writes the intent already claimed for this run (`takes_at_capture`), which makes it and any
+    task run of it exclusive; what cannot finish here goes to the task."""
     try:
-        _follow_up(hedge_id, hedger.execute_hedge(hedge_id))
+        _follow_up(hedge_id, hedger.execute_hedge(hedge_id, taken))
     except hedger.HedgeRetry:
         hedge_fill.apply_async((hedge_id,), countdown=1)
     except Exception:  # the hedge stays pending: the task (and else the sweeper) takes it
         log.exception("hedge %s not run at capture; queued", hedge_id)
+        if taken is not None:
+            hedger.hand_back_unsent(taken)  # born claimed: pending again unless it sent
         hedge_fill.delay(hedge_id)
+
+
+hedge_now.takes_at_capture = True
 
 
 @shared_task(name="bots.tasks.sweep_hedges", ignore_result=True)
