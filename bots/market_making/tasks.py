@@ -13,7 +13,7 @@ from celery import shared_task
 from bots.market_making import quoter
 from bots.models import Market
 from bots.platform import events
-from bots.platform.locks import market_lock, throttle
+from bots.platform.locks import ask_again, asked_again, market_lock, throttle
 from bots.treasury.balances import refresh_balances
 from bots.venues.errors import TRANSIENT, describe
 
@@ -41,10 +41,18 @@ def tick_now(sender, market_id: int, **kwargs) -> None:
 @shared_task(name="bots.tasks.mm_tick", ignore_result=True)
 def mm_tick(market_id: int) -> str:
     with market_lock("tick", market_id) as held:
-        if not held:
-            return "skipped: another tick of this market is running"
-        report = quoter.tick_market(market_id, on_hedge=_hedge_due)
+        if held:
+            report = quoter.tick_market(market_id, on_hedge=_hedge_due)
+    if not held:
+        # The running tick may have read the books before the move that queued this one: it
+        # ticks once more when done, or the quotes would stand on the old book until the next
+        # move or beat (up to a second on a live exchange).
+        if ask_again("tick", market_id) and asked_again("tick", market_id):
+            mm_tick.apply_async((market_id,), expires=5)  # it finished meanwhile
+        return "skipped: another tick of this market is running; it ticks once more after"
     _after_tick(market_id, report)
+    if asked_again("tick", market_id):
+        mm_tick.apply_async((market_id,), expires=5)
     return report.state
 
 

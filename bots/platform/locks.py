@@ -110,3 +110,29 @@ def market_lock(
 def throttle(key: str, milliseconds: int) -> bool:
     """True at most once per `milliseconds` for `key`, across all processes."""
     return bool(client().set(f"ballast:throttle:{key}", 1, nx=True, px=milliseconds))
+
+
+# --- asking a lock's holder to run once more ---------------------------------------------------
+# Work that finds its market's lock held may come with news the holder read too early (a tick
+# queued by a book move, while a tick that read the book before the move runs): instead of
+# being dropped, it asks the holder to run once more when done. One ask stands for any number.
+
+
+def _again_key(name: str, market_id: int) -> str:
+    return f"ballast:{name}-again:{market_id}"
+
+
+def ask_again(name: str, market_id: int, expire_seconds: float = 30) -> bool:
+    """Ask whoever holds the market's `name` lock to run once more when done. True when the
+    lock is free by now: its holder may have finished before the ask, so the caller takes the
+    ask back itself (`asked_again`) and runs. The lock is looked at after the ask is written, so
+    one of the two sees it."""
+    redis_client = client()
+    redis_client.set(_again_key(name, market_id), 1, px=int(expire_seconds * 1000))
+    return not redis_client.exists(f"ballast:{name}:{market_id}")
+
+
+def asked_again(name: str, market_id: int) -> bool:
+    """Whether a run was asked for since the last answer, taking the ask (GETDEL: of a holder
+    and an asker who both look, one answers it). A holder looks after releasing the lock."""
+    return client().getdel(_again_key(name, market_id)) is not None
