@@ -394,9 +394,13 @@ def _floor(x: D) -> int:
 
 
 def fewest_transfers(hs, rs, share, forbidden) -> int | None:
-    """Amounts in cents (every step, fee and position here is whole cents): each route carries
-    whole multiples of its own step, a cent or a dime. (A common unit of the largest step, as
-    this oracle once used, missed a plan of 0.51 on a route of cent steps.)"""
+    """Amounts in cents (every step, fee and position here is whole cents). Every route carries
+    whole multiples of the planner's one unit for the asset: the coarsest step among the routes
+    that can carry anything (not forbidden, and the source can send the route's smallest
+    amount). A plan that needs a finer amount on one route than another route's step allows is
+    beyond the planner (docs/treasury.md), and so beyond this count. (This oracle once took the
+    coarsest step of every route, forbidden or empty ones too: it missed a plan of 0.51 on a
+    route of cent steps; the planner then took empty accounts' routes into its unit.)"""
     by = {h.account: h for h in hs}
 
     def in_band(account):
@@ -423,8 +427,15 @@ def fewest_transfers(hs, rs, share, forbidden) -> int | None:
     def meet(*intervals):
         return max(i[0] for i in intervals), min(i[1] for i in intervals)
 
+    def carries(r):  # the source can send the route's smallest amount, in its own step
+        steps = _ceil(least(r)[0] * CENT / r.step)
+        return steps * r.step <= by[r.source].sendable
+
+    open_routes = [r for r in rs if (r.source, r.destination, "X") not in forbidden]
+    unit = max((int(r.step / CENT) for r in open_routes if carries(r)), default=1)
+
     def cents_of(r):
-        return int(r.step / CENT)
+        return unit
 
     def a_multiple(interval, every) -> bool:
         low, high = interval
@@ -483,6 +494,26 @@ def test_a_plan_in_cents_where_the_other_route_steps_in_dimes():
     [result] = plan(hs, rs, D("0.02"), forbidden)
     assert result.complete and len(result.transfers) == 1
     assert after_positions(hs, result.transfers) == {"a": D("1.79"), "b": D("0.94")}
+
+
+def test_an_empty_accounts_coarse_route_does_not_coarsen_the_others():
+    """b holds 0.01 above its band and a has room for it: one transfer in cents. c's route in
+    dimes carries nothing (c holds nothing), yet it made every amount whole dimes, and no plan
+    was found. Found by the property below."""
+    empty = Band(D("0.00"), D("0.00"), D("0.00"))
+    hs = [
+        Holding("a", "a", "X", D("0.00"), D("0.00"), Band(D("0.00"), D("0.00"), D("0.01")), D(0), D(0)),
+        Holding("b", "b", "X", D("0.01"), D("0.01"), empty, D(0), D(0)),
+        Holding("c", "c", "X", D("0.00"), D("0.00"), empty, D(0), D(0)),
+    ]
+    rs = [
+        Route("b", "a", "X", "N", fee=D(0), minimum=D(0), step=CENT, arrival_seconds=600),
+        Route("c", "b", "X", "N", fee=D(0), minimum=D(0), step=D("0.1"), arrival_seconds=600),
+    ]
+    assert fewest_transfers(hs, rs, D("0.02"), set()) == 1
+    [result] = plan(hs, rs, D("0.02"))
+    assert result.complete and len(result.transfers) == 1
+    assert after_positions(hs, result.transfers) == {"a": D("0.01"), "b": D("0.00"), "c": D("0.00")}
 
 
 @PROPERTY

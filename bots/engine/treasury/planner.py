@@ -258,19 +258,23 @@ class _Problem:
             and r.source != r.destination
             and (r.source, r.destination) not in forbidden
         ]
+        coarsest = max((r.step for r in usable), default=Decimal(1))
+        for r in usable:
+            if r.step <= 0 or coarsest % r.step:
+                raise ValueError(f"withdrawal steps must be powers of ten, not {r.step}")
+        # A route whose source cannot send even its smallest amount carries nothing in any plan:
+        # left out before the unit is chosen, or its coarse step would hold every other route to
+        # whole multiples of it (a 0.01 transfer made impossible by an empty account's 0.1 route).
+        usable = [
+            r for r in usable
+            if _least(r, r.step, max_fee_share) * r.step <= self.holdings[r.source].sendable
+        ]
         # One unit for the whole asset: the coarsest step, a multiple of every finer one.
         self.unit = max((r.step for r in usable), default=Decimal(1))
-        for r in usable:
-            if r.step <= 0 or self.unit % r.step:
-                raise ValueError(f"withdrawal steps must be powers of ten, not {r.step}")
         self.max_fee_share = max_fee_share
         edges = []
         for r in sorted(usable, key=lambda r: (r.source, r.destination, r.fee, r.network)):
-            lower = max(
-                _ceil(r.minimum / self.unit),
-                _floor(r.fee / self.unit) + 1,  # something must arrive
-                _ceil(r.fee / max_fee_share / self.unit),  # and the fee must not eat it
-            )
+            lower = _least(r, self.unit, max_fee_share)
             source = self.holdings[r.source]
             if lower * self.unit <= source.sendable:
                 edges.append(_Edge(r.source, r.destination, r, lower))
@@ -477,6 +481,16 @@ class _Problem:
                 return False
             nodes[account] = (send_low, send_high, take_low, take_high)
         return _relaxed_circulation(self.edges, nodes)
+
+
+def _least(route: Route, unit: Decimal, max_fee_share: Decimal) -> int:
+    """The smallest amount the route may carry, in whole `unit`s: at least its minimum, more
+    than its fee (something must arrive), and enough that the fee stays within its share."""
+    return max(
+        _ceil(route.minimum / unit),
+        _floor(route.fee / unit) + 1,
+        _ceil(route.fee / max_fee_share / unit),
+    )
 
 
 # --- flows ------------------------------------------------------------------------------------
