@@ -187,9 +187,13 @@ class TicksFresh(_DatabaseCheck):
 class StreamsFresh(_DatabaseCheck):
     """Every connection set the stream process should hold (bots/streams/work.py plan: ccxt
     venues of enabled markets) is live: each account whose fills it streams renews its mark,
-    and each book it streams is younger than BALLAST_STREAM_BOOK_STALE_SECONDS by the venue's
-    time. A paper account's fills need no stream (the capture task takes them when none listens,
-    bots/venues/paper_stream.py), so a desk on paper venues only has nothing to check."""
+    and each book it streams is live (its stream delivered it and renews its mark) or younger
+    than BALLAST_STREAM_BOOK_STALE_SECONDS by the venue's time. An exchange sends nothing for a
+    book that does not change: a quiet hedge book on a live stream is well, where its age alone
+    would page someone for a calm market (ticks and hedges still hold every book they price
+    from to the venue's time). A paper account's fills need no stream (the capture task takes
+    them when none listens, bots/venues/paper_stream.py), so a desk on paper venues only has
+    nothing to check."""
 
     name = "streams"
 
@@ -201,7 +205,8 @@ class StreamsFresh(_DatabaseCheck):
             if plan.fill_markets and not streams.fills_streamed(plan.account_id):
                 late.append(f"{plan.venue}: fills of account {plan.account_id} not streamed")
             for symbol in sorted(plan.book_symbols):
-                if streams.streamed_book(plan.venue_id, symbol, settings.STREAM_BOOK_STALE_SECONDS) is None:
+                if streams.streamed_book(plan.venue_id, symbol, settings.STREAM_BOOK_STALE_SECONDS,
+                                         quiet_ok=True) is None:
                     late.append(f"{plan.venue}: {symbol} book not streamed or stale")
         if late:
             raise ServiceUnavailable("; ".join(late))

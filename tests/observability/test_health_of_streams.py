@@ -24,6 +24,7 @@ def stubs():
 @pytest.fixture
 def market(demo_market, stubs, redis_client):
     market = hedge_on_stub(demo_market, stubs)
+    state.mark_book_polled(market.hedge_account.venue_id, "BTC/USDT")  # no stream live yet
     redis_client.delete(f"ballast:stream:book:{market.hedge_account.venue_id}:BTC/USDT")
     return market
 
@@ -47,5 +48,19 @@ def test_a_fresh_streamed_book_is_well_and_a_stale_one_is_not(market, settings):
     StreamsFresh().run()
     old = state.now_ms() - int(settings.STREAM_BOOK_STALE_SECONDS * 1000) - 5000
     state.save_book(venue_id, "BTC/USDT", [["100", "1"]], [["101", "1"]], old)
+    with pytest.raises(ServiceUnavailable, match="stale"):
+        StreamsFresh().run()
+
+
+def test_a_quiet_book_on_a_live_stream_is_well(market, settings):
+    """An exchange sends nothing for a book that does not change: old by the venue's time, and
+    right all the same while its stream is live. Once the stream is lost, its age counts."""
+    venue_id = market.hedge_account.venue_id
+    old = state.now_ms() - int(settings.STREAM_BOOK_STALE_SECONDS * 1000) - 5000
+    state.save_book(venue_id, "BTC/USDT", [["100", "1"]], [["101", "1"]], old)
+    state.mark_book_streamed(venue_id, "BTC/USDT")
+    StreamsFresh().run()
+
+    state.mark_book_polled(venue_id, "BTC/USDT")  # the stream lost its connection
     with pytest.raises(ServiceUnavailable, match="stale"):
         StreamsFresh().run()
