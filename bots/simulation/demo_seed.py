@@ -54,6 +54,7 @@ from bots.models import (
 )
 from bots.otc import clients
 from bots.simulation.paper_flow import move_outside_markets
+from bots.treasury.balances import refresh_balances
 from bots.venues.paper import PaperVenue
 
 D = Decimal
@@ -412,6 +413,7 @@ def _whitelist(account: Account, asset: str, network: str) -> None:
 # (bots/otc, docs/otc.md).
 BROKER_SLUG, BROKER_SYMBOL = "btc-usdt-otc", "BTC/USDT"
 BROKER_FUNDS = {"BTC": D("5"), "USDT": D("300000")}
+BROKER_HEDGE_FUNDS = {"BTC": D("5"), "USDT": D("300000")}
 BROKER_CLIENT = "demo front end"
 BROKER_CLIENT_REQUESTS_PER_MINUTE = 60
 
@@ -426,13 +428,27 @@ def seed_broker_market() -> Market:
         raise ValueError("no paper demo here: run `make demo` (or manage.py seed_demo) first")
     inventory = _account(own, "OTC inventory", Account.MARKET_MAKING)
     _fund(inventory, BROKER_FUNDS)
-    market, _ = Market.objects.get_or_create(
+    # Accounts of its own at the hedge venue too, as an exchange would give its OTC desk: a
+    # hedge account shared with the book market would count in both markets' net exposure.
+    hedging = _account(hedge.venue, "OTC hedging", Account.HEDGING)
+    _fund(hedging, BROKER_HEDGE_FUNDS)
+    market, created = Market.objects.get_or_create(
         slug=BROKER_SLUG,
         defaults={"symbol": BROKER_SYMBOL, "kind": Market.BROKER, "mm_account": inventory,
-                  "hedge_account": hedge},
+                  "hedge_account": hedging},
     )
     QuoteSettings.objects.get_or_create(market=market)
     BrokerSettings.objects.get_or_create(market=market)
+    if created:
+        # The desk means to hold what both accounts start with: its net exposure starts at 0
+        # and moves only when a quote is not hedged yet. Both balances are read now, as a tick
+        # would for a book market (a broker market has none).
+        market.target_base = sum(
+            (f.get(market.base, D(0)) for f in (BROKER_FUNDS, BROKER_HEDGE_FUNDS)), D(0)
+        )
+        market.save(update_fields=["target_base"])
+        for account in (inventory, hedging):
+            refresh_balances(account, [market.base, market.quote])
     return market
 
 

@@ -27,6 +27,7 @@ from bots.models import (
     WithdrawalNetwork,
 )
 from bots.simulation import demo_seed, paper_flow
+from bots.treasury.inventory import read_inventory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,10 +100,11 @@ def test_both_outside_venues_rest_a_book_their_mids_a_few_bps_apart():
 def test_three_bot_accounts_hold_bands_networks_and_each_others_addresses():
     seed("--trades-per-minute", "0")
 
-    # The broker market's inventory account has no bands: the demo leaves it out of rebalancing.
+    # The broker market's own accounts (its inventory, its hedge account) have no bands: the
+    # demo leaves them out of rebalancing.
     bots = Account.objects.filter(role__in=[Account.MARKET_MAKING, Account.HEDGING]).exclude(
         mm_markets__kind=Market.BROKER
-    )
+    ).exclude(hedge_markets__kind=Market.BROKER)
     assert sorted(a.venue.name for a in bots) == sorted(
         [demo_seed.OWN, demo_seed.EXTERNAL, demo_seed.REGIONAL]
     )
@@ -187,6 +189,12 @@ def test_the_whole_demo_has_the_broker_market_and_prints_its_token_once(redis_cl
     assert (broker.slug, broker.symbol) == (demo_seed.BROKER_SLUG, "BTC/USDT")
     assert broker.mm_account.name == "OTC inventory" and broker.mm_account.venue.name == demo_seed.OWN
     assert broker.hedge_account.venue.name == demo_seed.EXTERNAL
+    # Accounts of its own, so its net exposure counts what it holds, from 0, and no book
+    # market's hedges move it.
+    book = Market.objects.filter(kind=Market.BOOK, symbol=broker.symbol).get()
+    assert broker.hedge_account not in book.hedge_accounts()
+    [exposure] = [e for e in read_inventory().exposures if e.market.pk == broker.pk]
+    assert (exposure.held, exposure.target, exposure.net) == (Decimal(10), Decimal(10), 0)
     token = re.search(r"\(shown once\): (otc_\S+)", output).group(1)
     answer = Client().post(
         "/api/otc/v1/quotes", data='{"market": "btc-usdt-otc", "side": "buy", "amount": "0.1", "user": "u"}',
