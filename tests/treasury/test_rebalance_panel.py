@@ -3,6 +3,7 @@ clear messages for bad input and lost races, and the admin's settings (audited).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -18,6 +19,7 @@ from bots.models import (
     WhitelistAddress,
     WithdrawalNetwork,
 )
+from bots.simulation import demo_seed
 from bots.treasury import rebalancing
 from bots.treasury.balances import refresh_balances
 from tests.support.users import make_user
@@ -77,6 +79,15 @@ def test_the_page_shows_inventory_runway_and_exposure(client, viewer, proposal):
     assert "BTC/USDT</strong> net exposure" in page
     assert 'data-asset="BTC"' in page and 'data-asset="USDT"' in page
     assert "not draining" in page  # no trading history yet: no runway figure
+
+
+def test_a_broker_markets_line_is_told_apart_from_the_book_of_its_symbol(client, viewer, proposal):
+    demo_seed.seed_broker_market()  # BTC/USDT as firm quotes, beside the BTC/USDT book
+    client.force_login(viewer)
+    page = client.get(reverse("rebalance")).content.decode()
+
+    assert "BTC/USDT</strong> net exposure" in page  # the book
+    assert re.search(r"BTC/USDT</strong> <span[^>]*>OTC</span> net exposure", page)
 
 
 def test_htmx_gets_the_inside_of_the_panel_alone(client, viewer, proposal):
