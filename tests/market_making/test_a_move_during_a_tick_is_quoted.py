@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from bots.market_making import quoter
 from bots.market_making.tasks import mm_tick
 from bots.models import Market
 from bots.platform.locks import ask_again, asked_again, market_lock
+from tests.support.quoting import PassThrough, wrap_venue
 
 pytestmark = pytest.mark.django_db
 
@@ -28,28 +28,17 @@ def queued(monkeypatch):
 
 
 def test_a_tick_queued_while_the_market_ticks_makes_it_tick_once_more(running_market, queued, monkeypatch):
-    real_venue_for = quoter.venue_for
     meanwhile: list[str] = []
 
-    class MovedMeanwhile:
+    class MovedMeanwhile(PassThrough):
         """The MM venue; while the tick reads it, the stream tells a move (its tick runs)."""
-
-        def __init__(self, venue):
-            self.venue = venue
-
-        def __getattr__(self, name):
-            return getattr(self.venue, name)
 
         def fetch_open_orders(self, *args, **kwargs):
             if not meanwhile:
                 meanwhile.append(mm_tick.apply(args=(running_market.pk,)).get())
             return self.venue.fetch_open_orders(*args, **kwargs)
 
-    monkeypatch.setattr(
-        quoter, "venue_for",
-        lambda account: MovedMeanwhile(real_venue_for(account))
-        if account.pk == running_market.mm_account_id else real_venue_for(account),
-    )
+    wrap_venue(monkeypatch, running_market.mm_account_id, MovedMeanwhile)
 
     assert mm_tick.apply(args=(running_market.pk,)).get() == Market.RUNNING
 

@@ -11,12 +11,12 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from bots.market_making import quoter
 from bots.market_making.operator_commands import change_quote_settings
 from bots.models import Alert, AuditEntry, Hedge, Market, QuoteSettings
 from bots.simulation.paper_flow import user_trade
 from bots.venues import venue_for
 from tests.support.quoting import (
+    PassThrough,
     break_venue,
     empty_outside_book,
     market_row,
@@ -26,6 +26,7 @@ from tests.support.quoting import (
     set_outside_mid,
     sides,
     tick,
+    wrap_venue,
 )
 
 pytestmark = pytest.mark.django_db
@@ -86,24 +87,12 @@ def test_an_empty_hedge_book_holds_quotes_off_until_it_fills_again(running_marke
 
 
 def test_a_hedge_book_older_than_the_limit_is_stale(running_market, monkeypatch):
-    real_venue_for = quoter.venue_for
-
-    class OldBook:
-        def __init__(self, venue):
-            self.venue = venue
-
-        def __getattr__(self, name):
-            return getattr(self.venue, name)
-
+    class OldBook(PassThrough):
         def fetch_order_book(self, symbol, limit=None):
             book = self.venue.fetch_order_book(symbol, limit)
             return {**book, "timestamp": now_ms() - 10_000}  # a cached book, 10 s old
 
-    monkeypatch.setattr(
-        quoter, "venue_for",
-        lambda acct: OldBook(real_venue_for(acct)) if acct.pk == running_market.hedge_account_id
-        else real_venue_for(acct),
-    )
+    wrap_venue(monkeypatch, running_market.hedge_account_id, OldBook)
 
     assert tick(running_market) == Market.HOLDING
     assert resting(running_market) == []

@@ -17,6 +17,7 @@ from bots.simulation.paper_flow import user_trade, users_account
 from bots.venues import venue_for
 from bots.venues.paper import PaperVenue
 from tests.support.quoting import (
+    PassThrough,
     market_row,
     now_ms,
     outside_mid,
@@ -24,6 +25,7 @@ from tests.support.quoting import (
     resting,
     set_outside_mid,
     tick,
+    wrap_venue,
 )
 
 pytestmark = pytest.mark.django_db
@@ -152,27 +154,15 @@ def test_an_order_that_fills_while_being_cancelled_still_gets_its_fill_and_hedge
     running_market, monkeypatch, django_capture_on_commit_callbacks
 ):
     best_ask = min((o for o in resting(running_market) if o["side"] == "sell"), key=lambda o: o["price"])
-    real_venue_for = quoter.venue_for
-
-    class FillsFirst:
+    class FillsFirst(PassThrough):
         """The MM venue, where a user lifts the best ask just as the bot cancels it."""
-
-        def __init__(self, venue):
-            self.venue = venue
-
-        def __getattr__(self, name):
-            return getattr(self.venue, name)
 
         def cancel_order(self, order_id, symbol=None, params=None):
             if order_id == best_ask["id"]:
                 user_trade(running_market, "buy", best_ask["remaining"])
             return self.venue.cancel_order(order_id, symbol, params)
 
-    monkeypatch.setattr(
-        quoter, "venue_for",
-        lambda acct: FillsFirst(real_venue_for(acct)) if acct.pk == running_market.mm_account_id
-        else real_venue_for(acct),
-    )
+    wrap_venue(monkeypatch, running_market.mm_account_id, FillsFirst)
     # Up 20 bps: every ask but the last is now under the floor and is cancelled.
     set_outside_mid(running_market, outside_mid(running_market) * (1 + Decimal("20") / BPS))
     queued = []
@@ -314,16 +304,9 @@ def test_every_pricing_mode_quotes_clear_of_the_floor_on_paper(running_market, o
 def calls_of(monkeypatch, market) -> list[tuple[str, str]]:
     """(method, side) of every order call the MM venue gets, in order."""
     calls: list[tuple[str, str]] = []
-    real_venue_for = quoter.venue_for
     sides = {o["id"]: o["side"] for o in resting(market)}
 
-    class Recorded:
-        def __init__(self, venue):
-            self.venue = venue
-
-        def __getattr__(self, name):
-            return getattr(self.venue, name)
-
+    class Recorded(PassThrough):
         def create_order(self, symbol, type, side, *args, **kwargs):
             calls.append(("create", side))
             return self.venue.create_order(symbol, type, side, *args, **kwargs)
@@ -332,10 +315,7 @@ def calls_of(monkeypatch, market) -> list[tuple[str, str]]:
             calls.append(("cancel", sides[order_id]))
             return self.venue.cancel_order(order_id, *args, **kwargs)
 
-    monkeypatch.setattr(
-        quoter, "venue_for",
-        lambda acct: Recorded(real_venue_for(acct)) if acct.pk == market.mm_account_id else real_venue_for(acct),
-    )
+    wrap_venue(monkeypatch, market.mm_account_id, Recorded)
     return calls
 
 

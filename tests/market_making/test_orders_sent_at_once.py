@@ -14,7 +14,7 @@ import pytest
 from bots.market_making import quoter
 from bots.models import Market, Order
 from bots.venues import at_once, venue_for
-from tests.support.quoting import market_row, now_ms, tick
+from tests.support.quoting import PassThrough, market_row, now_ms, tick, wrap_venue
 from tests.support.streams import Stubs, make_on_stub
 
 pytestmark = pytest.mark.django_db
@@ -69,15 +69,9 @@ def test_an_answer_lost_among_orders_sent_at_once_stays_sending_until_the_venue_
     # The third order sent reaches the stub, but its answer is lost (a timeout after accepting).
     sent, lock = [], threading.Lock()
 
-    class LosingAnAnswer:
-        def __init__(self, venue):
-            self._venue = venue
-
-        def __getattr__(self, name):
-            return getattr(self._venue, name)
-
+    class LosingAnAnswer(PassThrough):
         def create_order(self, *args, **kwargs):
-            order = self._venue.create_order(*args, **kwargs)
+            order = self.venue.create_order(*args, **kwargs)
             with lock:
                 sent.append(order["id"])
                 lost = len(sent) == 3
@@ -85,11 +79,7 @@ def test_an_answer_lost_among_orders_sent_at_once_stays_sending_until_the_venue_
                 raise ccxt.RequestTimeout("binance-stub: the answer was lost (injected)")
             return order
 
-    def venue_for_losing(account):
-        venue = venue_for(account)
-        return LosingAnAnswer(venue) if account.pk == market.mm_account_id else venue
-
-    monkeypatch.setattr(quoter, "venue_for", venue_for_losing)
+    wrap_venue(monkeypatch, market.mm_account_id, LosingAnAnswer)
 
     assert tick(market) == Market.DEGRADED
     assert market_row(market).state_reason.startswith("RequestTimeout: ")

@@ -8,25 +8,18 @@ import time
 import pytest
 from django.db import connections
 
-from bots.market_making import quoter
 from bots.market_making.tasks import mm_tick
 from bots.models import Market
+from tests.support.quoting import PassThrough, wrap_venue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_concurrent_ticks_of_one_market_take_turns_or_skip(running_market, monkeypatch):
     spans: list[tuple[float, float]] = []
-    real_venue_for = quoter.venue_for
 
-    class Slow:
+    class Slow(PassThrough):
         """The MM venue, slowed so that ticks fired together would overlap without the lock."""
-
-        def __init__(self, venue):
-            self.venue = venue
-
-        def __getattr__(self, name):
-            return getattr(self.venue, name)
 
         def fetch_open_orders(self, *args, **kwargs):
             start = time.monotonic()
@@ -35,11 +28,7 @@ def test_concurrent_ticks_of_one_market_take_turns_or_skip(running_market, monke
             spans.append((start, time.monotonic()))
             return result
 
-    monkeypatch.setattr(
-        quoter, "venue_for",
-        lambda acct: Slow(real_venue_for(acct)) if acct.pk == running_market.mm_account_id
-        else real_venue_for(acct),
-    )
+    wrap_venue(monkeypatch, running_market.mm_account_id, Slow)
     results: list[str] = []
     start = threading.Barrier(4)
 

@@ -63,6 +63,28 @@ def records(market: Market, state: str) -> int:
     return Order.objects.filter(market=market, state=state).count()
 
 
+class PassThrough:
+    """A real venue, every call passed through untouched but those a subclass defines (the
+    venue seam): `self.venue` is the venue wrapped."""
+
+    def __init__(self, venue):
+        self.venue = venue
+
+    def __getattr__(self, name):
+        return getattr(self.venue, name)
+
+
+def wrap_venue(monkeypatch, account_id: int, wrapper) -> None:
+    """The tick's venue of the account `account_id` wrapped as `wrapper(venue)`; every other
+    account's as it is."""
+
+    def wrapped_venue_for(account):
+        venue = venue_for(account)
+        return wrapper(venue) if account.pk == account_id else venue
+
+    monkeypatch.setattr(quoter, "venue_for", wrapped_venue_for)
+
+
 class Faulty:
     """A real venue with one method broken: it raises `error` while `budget["left"]` lasts.
 
@@ -91,10 +113,5 @@ def break_venue(monkeypatch, account: Account, method: str, error, times: int = 
 
     Returns the shared budget: {"left": calls still to fail, "calls": every call made}."""
     budget = {"left": times, "calls": []}
-
-    def venue_for_with_fault(acct):
-        venue = venue_for(acct)
-        return Faulty(venue, method, error, budget) if acct.pk == account.pk else venue
-
-    monkeypatch.setattr(quoter, "venue_for", venue_for_with_fault)
+    wrap_venue(monkeypatch, account.pk, lambda venue: Faulty(venue, method, error, budget))
     return budget
