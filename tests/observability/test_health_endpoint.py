@@ -115,3 +115,17 @@ def test_a_registered_check_is_answered_and_named(client):
     assert response.status_code == 503
     assert body["checks"]["stream:binance"] == "Unavailable: no message for 42 s"
     assert "stream:binance" in body["failing"]
+
+
+def test_the_queue_checks_leave_room_beyond_the_workers_broadcast():
+    """The broadcast that asks the workers which queues they take waits its whole timeout,
+    answers or not (here against the suite's Redis); each queue check's own limit, which the
+    library stretches by one second, must outlast it with room for a loaded machine."""
+    answers = health_checks.WorkerAnswers(0.5)
+    start = timezone.now()
+    answers.consumers("celery")
+    assert (timezone.now() - start).total_seconds() >= 0.5
+
+    check = health_checks.QueueAnswering("celery", health_checks.WorkerAnswers(settings.HEALTH_CHECK_TIMEOUT))
+    library_limit = check.timeout.total_seconds() + 1
+    assert library_limit - settings.HEALTH_CHECK_TIMEOUT >= 3
