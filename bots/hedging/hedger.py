@@ -40,7 +40,7 @@ from bots.venues import ccxt_errors as ccxt
 from bots.venues import limiter, venue_for
 from bots.venues import stream_state as streams
 from bots.venues.errors import PERMANENT, describe, is_transient
-from bots.venues.order_lookup import find_order
+from bots.venues.order_lookup import find_order, with_fee
 
 log = logging.getLogger(__name__)
 
@@ -339,10 +339,11 @@ class _Run:
         return self.final(venue, order)
 
     def final(self, venue, order: dict) -> dict:
-        """The order in a final status: an IOC left open by a venue is canceled first."""
+        """The order in a final status, with its fee: an IOC left open by a venue is canceled
+        first."""
         if order["status"] == "open":
             order = venue.cancel_order(order["id"], self.symbol)
-        return order
+        return with_fee(venue, self.symbol, order)
 
     def settle_in_flight(self) -> None:
         """Orders an earlier run left "sending": find each on the venue before anything is sent."""

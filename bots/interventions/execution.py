@@ -29,7 +29,7 @@ from bots.interventions.reads import recent_volume, trade_venue
 from bots.models import Intervention, InterventionOrder, KillSwitch, Market
 from bots.venues import ccxt_errors as ccxt
 from bots.venues.errors import describe, is_transient
-from bots.venues.order_lookup import find_order
+from bots.venues.order_lookup import find_order, with_fee
 
 log = logging.getLogger(__name__)
 I = Intervention  # noqa: E741
@@ -162,9 +162,12 @@ def _send(iv: Intervention, venue, row: InterventionOrder) -> dict | None:
         except workflow.InterventionConflict:
             pass
         return None
-    if order["status"] == "open":  # an IOC a venue left open
-        order = venue.cancel_order(order["id"], iv.market.symbol)
-    return order
+    try:
+        if order["status"] == "open":  # an IOC a venue left open
+            order = venue.cancel_order(order["id"], iv.market.symbol)
+        return with_fee(venue, iv.market.symbol, order)
+    except ccxt.BaseError as exc:
+        raise SliceRetry(describe(exc)) from exc  # stays sending: settled before the next send
 
 
 def _record(iv: Intervention, row: InterventionOrder, order: dict) -> None:
@@ -209,6 +212,7 @@ def _settle_in_flight(iv: Intervention, venue) -> None:
                 state=InterventionOrder.UNSENT, error="not on the venue: it never arrived"
             )
             continue
+            order = with_fee(venue, iv.market.symbol, order)
         except ccxt.BaseError as exc:
             raise SliceRetry(describe(exc)) from exc
         _record(iv, row, order)

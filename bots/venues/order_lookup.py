@@ -11,11 +11,14 @@ of the in-flight records takes which, every order placed is accounted for once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from decimal import Decimal
 
-from bots.engine.rules import dec
+from bots.engine.rules import ZERO, dec
 from bots.venues import ccxt_errors as ccxt
+
+log = logging.getLogger(__name__)
 
 # How far the venue's clock may run behind ours: an order it stamps this much before the send
 # can still be the one sent.
@@ -64,3 +67,28 @@ def find_order(
             f"{venue.id} has no {side} order of {amount} at {price} placed since {since}"
         )
     return min(matches, key=lambda order: (order.get("timestamp") or 0, str(order["id"])))
+
+
+def _tells_fee(order: dict) -> bool:
+    fees = [order.get("fee"), *(order.get("fees") or [])]
+    return any(f and f.get("cost") is not None for f in fees)
+
+
+def with_fee(venue, symbol: str, order: dict) -> dict:
+    """The order with its fee: as the answer gives it, or, for an order that filled and whose
+    answer names no fee, its trades' fees. Binance's order lookup and cancel answers carry no
+    fee (its trades do): an order found again after a lost answer would otherwise be recorded
+    as free, and the records would drift from the venue's balance by that fee."""
+    filled = dec(order.get("filled") or 0)
+    if not filled or _tells_fee(order):
+        return order
+    trades = [
+        t for t in venue.fetch_my_trades(symbol, order.get("timestamp"))
+        if str(t.get("order")) == str(order["id"])
+    ]
+    found = sum((dec(t["amount"]) for t in trades), ZERO)
+    if found != filled:
+        # Listed late or beyond one page: what was found is kept; reconciliation shows the rest.
+        log.error("order %s filled %s but its trades listed add up to %s: fees of %s only",
+                  order["id"], filled, found, found)
+    return {**order, "fee": None, "fees": [t.get("fee") for t in trades if t.get("fee")]}

@@ -86,6 +86,9 @@ def test_an_answer_lost_to_a_timeout_is_found_by_client_id_and_not_sent_again(cc
     assert len(posted(stub)) == 1  # looked up, never sent again
     order.refresh_from_db()
     assert (order.state, order.filled) == (HedgeOrder.DONE, D("0.02"))
+    # binance's order lookup tells no fee: the order's trades do, and the record has them.
+    assert (order.fee, order.fee_currency) == (D("0.00002"), "BTC")
+    assert stub.balance("BTC")[0] == D("1") + D("0.02") - order.fee
 
 
 def test_binance_busy_is_unclassified_and_retried_after_looking_the_order_up(ccxt_market, stub):
