@@ -40,7 +40,7 @@ from bots.venues import ccxt_errors as ccxt
 from bots.venues import limiter, venue_for
 from bots.venues import stream_state as streams
 from bots.venues.errors import PERMANENT, describe, is_transient
-from bots.venues.order_lookup import find_order, with_fee
+from bots.venues.order_lookup import find_order, with_costs
 
 log = logging.getLogger(__name__)
 
@@ -343,7 +343,7 @@ class _Run:
         first."""
         if order["status"] == "open":
             order = venue.cancel_order(order["id"], self.symbol)
-        return with_fee(venue, self.symbol, order)
+        return with_costs(venue, self.symbol, order)
 
     def settle_in_flight(self) -> None:
         """Orders an earlier run left "sending": find each on the venue before anything is sent."""

@@ -29,7 +29,7 @@ from bots.interventions.reads import recent_volume, trade_venue
 from bots.models import Intervention, InterventionOrder, KillSwitch, Market
 from bots.venues import ccxt_errors as ccxt
 from bots.venues.errors import describe, is_transient
-from bots.venues.order_lookup import find_order, with_fee
+from bots.venues.order_lookup import find_order, with_costs
 
 log = logging.getLogger(__name__)
 I = Intervention  # noqa: E741
@@ -165,7 +165,7 @@ def _send(iv: Intervention, venue, row: InterventionOrder) -> dict | None:
     try:
         if order["status"] == "open":  # an IOC a venue left open
             order = venue.cancel_order(order["id"], iv.market.symbol)
-        return with_fee(venue, iv.market.symbol, order)
+        return with_costs(venue, iv.market.symbol, order)
     except ccxt.BaseError as exc:
         raise SliceRetry(describe(exc)) from exc  # stays sending: settled before the next send
 
@@ -212,7 +212,7 @@ def _settle_in_flight(iv: Intervention, venue) -> None:
                 state=InterventionOrder.UNSENT, error="not on the venue: it never arrived"
             )
             continue
-            order = with_fee(venue, iv.market.symbol, order)
+            order = with_costs(venue, iv.market.symbol, order)
         except ccxt.BaseError as exc:
             raise SliceRetry(describe(exc)) from exc
         _record(iv, row, order)

@@ -74,21 +74,37 @@ def _tells_fee(order: dict) -> bool:
     return any(f and f.get("cost") is not None for f in fees)
 
 
-def with_fee(venue, symbol: str, order: dict) -> dict:
-    """The order with its fee: as the answer gives it, or, for an order that filled and whose
-    answer names no fee, its trades' fees. Binance's order lookup and cancel answers carry no
-    fee (its trades do): an order found again after a lost answer would otherwise be recorded
-    as free, and the records would drift from the venue's balance by that fee."""
+def _tells_cost(order: dict) -> bool:
+    # Where an exchange gives neither cost nor average price, ccxt's safe_order makes the cost
+    # up as filled times the limit price and leaves the average out: a cost is the venue's only
+    # with an average beside it.
+    return bool(order.get("cost")) and order.get("average") is not None
+
+
+def with_costs(venue, symbol: str, order: dict) -> dict:
+    """The order with what it cost and paid: as the answer gives them, or, for an order that
+    filled and whose answer leaves out its cost or its fee, from its trades. Binance's order
+    lookup and cancel answers carry no fee, HollaEx's order answers neither cost nor average
+    price: an order recorded from such an answer was recorded as free, or at its limit price,
+    and the records drifted from the venue's balance by the difference."""
     filled = dec(order.get("filled") or 0)
-    if not filled or _tells_fee(order):
+    if not filled or (_tells_cost(order) and _tells_fee(order)):
         return order
     trades = [
         t for t in venue.fetch_my_trades(symbol, order.get("timestamp"))
         if str(t.get("order")) == str(order["id"])
     ]
     found = sum((dec(t["amount"]) for t in trades), ZERO)
+    told = dict(order)
+    if not _tells_fee(order):
+        told["fee"], told["fees"] = None, [t["fee"] for t in trades if t.get("fee")]
     if found != filled:
-        # Listed late or beyond one page: what was found is kept; reconciliation shows the rest.
-        log.error("order %s filled %s but its trades listed add up to %s: fees of %s only",
-                  order["id"], filled, found, found)
-    return {**order, "fee": None, "fees": [t.get("fee") for t in trades if t.get("fee")]}
+        # Listed late or beyond one page: the fees found are kept, the cost stays the answer's;
+        # reconciliation shows the rest.
+        log.error("order %s filled %s but its trades listed add up to %s: its cost and fees "
+                  "from what was found", order["id"], filled, found)
+        return told
+    if not _tells_cost(order):
+        told["cost"] = sum((dec(t["cost"]) for t in trades), ZERO)
+        told["average"] = told["cost"] / filled
+    return told

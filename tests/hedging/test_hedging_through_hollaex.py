@@ -94,3 +94,21 @@ def test_a_fill_on_hollaex_is_captured_and_hedged_once(hedging_market, stub):
     hedge = Hedge.objects.get()
     assert (hedge.side, hedge.filled, hedge.state) == ("buy", D("0.03"), Hedge.FILLED)
     assert HedgeOrder.objects.filter(hedge=hedge, state=HedgeOrder.DONE).count() == 1
+
+
+def test_a_hedge_is_recorded_at_what_its_orders_cost(hedging_market, stub):
+    market = on_hollaex(hedging_market, stub, Account.HEDGING)
+    hedge = one_fill(market, "buy", "0.7")  # in child orders, through 65,010 then 65,020
+
+    assert run_until_done(hedge.pk) == [Hedge.FILLED]
+
+    # HollaEx's order answers tell neither cost nor average price (ccxt's hollaex class then
+    # has none): the orders' trades do. Recorded at their limit price, the records would hold
+    # less USDT than the stub by the price improvement.
+    rows = list(HedgeOrder.objects.filter(state=HedgeOrder.DONE))
+    trades = [t for t in stub.trades if t.account == "bot"]
+    assert sum(r.filled for r in rows) == D("0.7")
+    assert sum(r.cost for r in rows) == sum(t.cost for t in trades) < sum(r.filled * r.limit_price for r in rows)
+    assert sum(r.fee for r in rows) == D("0.0007") and {r.fee_currency for r in rows} == {"BTC"}
+    assert stub.balance("USDT")[0] == D("100000") - sum(r.cost for r in rows)
+    assert stub.balance("BTC")[0] == D("1") + D("0.7") - D("0.0007")

@@ -1,6 +1,7 @@
 """An approved intervention's slices on the paper venues: each a limit IOC within the price
 limit, never more than the participation cap; pause, resume and cancel at any time; the kill
-switch stops it; on the own book its trades are not taken for the MM bot's fills and hedged."""
+switch stops it; on the own book its trades are not taken for the MM bot's fills and hedged. And
+one on the HollaEx stub, whose order answers tell no cost: each slice recorded at what it cost."""
 
 from __future__ import annotations
 
@@ -190,3 +191,26 @@ def test_its_slices_are_in_the_market_history_as_a_pnl_part_of_their_own(
     parts = sum(D(pnl[p][-1]) for p in ("spread", "hedge", "intervention", "fees", "mtm"))
     assert abs(parts - D(pnl["total"][-1])) < D("0.00001")  # each part rounded to 6 places
     assert D(pnl["fees"][-1]) < 0  # the slices' taker fees
+
+
+def test_slices_on_hollaex_are_recorded_at_what_they_cost(market, operator, second_operator):
+    """HollaEx's order answers tell no cost (bots/venues/order_lookup.py:with_costs)."""
+    from bots.models import Account
+    from bots.simulation.stub_exchanges.hollaex import HollaExStub
+    from tests.support.hollaex_world import on_hollaex
+
+    with HollaExStub(balances={"BTC": "1", "USDT": "100000"}) as stub:
+        for price in ("65010", "65020"):
+            stub.seed_liquidity("sell", price, "0.1")
+        market = on_hollaex(market, stub, Account.HEDGING)
+        read_balances(market)
+        iv = approved(market, operator, second_operator, kind=I.BUYBACK, where="hedge",
+                      amount="0.15", minutes=2)
+        I.objects.filter(pk=iv.pk).update(price_limit=D("66000"))  # above both of the stub's asks
+        execution.run_due(advance(iv, 119).pk)  # the whole plan is due: one slice of 0.15
+
+        iv.refresh_from_db()
+        trades = [t for t in stub.trades if t.account == "bot"]
+        assert iv.filled == D("0.15")
+        assert iv.cost == sum(t.cost for t in trades) == D("0.1") * 65010 + D("0.05") * 65020
+        assert stub.balance("USDT")[0] == D("100000") - iv.cost
