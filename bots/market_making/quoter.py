@@ -507,7 +507,7 @@ class MarketTick:
             key = (_state(answer.get("status"), Order.CANCELED), dec(answer.get("filled") or 0), why[:500])
             groups.setdefault(key, []).append(order_id)
         for (state, filled, why), ids in groups.items():
-            Order.objects.filter(account=self.market.mm_account, exchange_order_id__in=ids).update(
+            by_exchange_ids(self.market.mm_account_id, ids).update(
                 state=state, filled=filled, error=why, updated_at=timezone.now()
             )
 
@@ -723,6 +723,12 @@ def read_hedge_venues(
                 venue.id, bids, asks, taker, _free(balance, rules.base), _free(balance, rules.quote),
             ))
     return HedgeRead(HedgeFloor(usable, rules.maker_fee, config.hedge_buffer_bps), problems, errors, books)
+
+
+def by_exchange_ids(account_id: int, ids: list[str]):
+    """The account's orders of these venue order ids (an index holds both: an account keeps
+    every order it ever placed)."""
+    return Order.objects.filter(account_id=account_id, exchange_order_id__in=ids)
 
 
 def record_answers(orders: list[Order]) -> None:
