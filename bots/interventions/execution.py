@@ -198,13 +198,13 @@ def _settle_in_flight(iv: Intervention, venue) -> None:
     """Orders a crash or a timeout left sending: their outcome, from the venue, first."""
     for row in iv.orders.filter(state=InterventionOrder.SENDING):
         try:
-            order = find_order(
+            order = with_costs(venue, iv.market.symbol, find_order(
                 venue, iv.market.symbol, client_order_id=row.client_order_id, side=row.side,
                 amount=row.amount, price=row.limit_price,
                 sent_at_ms=int(row.sent_at.timestamp() * 1000),
                 exclude=set(iv.orders.exclude(exchange_order_id="").values_list(
                     "exchange_order_id", flat=True)),
-            )
+            ))
         except ccxt.OrderNotFound:
             if timezone.now() - row.sent_at < timedelta(seconds=SETTLE_SECONDS):
                 raise SliceRetry(f"order {row.client_order_id} may still be on its way") from None
@@ -212,7 +212,6 @@ def _settle_in_flight(iv: Intervention, venue) -> None:
                 state=InterventionOrder.UNSENT, error="not on the venue: it never arrived"
             )
             continue
-            order = with_costs(venue, iv.market.symbol, order)
         except ccxt.BaseError as exc:
             raise SliceRetry(describe(exc)) from exc
         _record(iv, row, order)

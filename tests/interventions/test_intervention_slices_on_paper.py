@@ -1,7 +1,9 @@
 """An approved intervention's slices on the paper venues: each a limit IOC within the price
 limit, never more than the participation cap; pause, resume and cancel at any time; the kill
 switch stops it; on the own book its trades are not taken for the MM bot's fills and hedged. And
-one on the HollaEx stub, whose order answers tell no cost: each slice recorded at what it cost."""
+one on the HollaEx stub, whose order answers tell no cost: each slice recorded at what it cost;
+one on the binance stub, whose order lookup tells no fee: a slice found after its answer was
+lost recorded with its fee."""
 
 from __future__ import annotations
 
@@ -214,3 +216,41 @@ def test_slices_on_hollaex_are_recorded_at_what_they_cost(market, operator, seco
         assert iv.filled == D("0.15")
         assert iv.cost == sum(t.cost for t in trades) == D("0.1") * 65010 + D("0.05") * 65020
         assert stub.balance("USDT")[0] == D("100000") - iv.cost
+
+
+def test_a_slice_found_after_its_answer_was_lost_is_recorded_with_its_fee(market, operator, second_operator):
+    """binance's order lookup tells no fee (bots/venues/order_lookup.py:with_costs)."""
+    import time
+
+    from bots.models import Account, Market, Venue
+    from bots.simulation.stub_exchanges.binance import BinanceStub
+
+    with BinanceStub(balances={"BTC": "1", "USDT": "100000"}) as stub:
+        stub.seed_liquidity("sell", "65010", "0.5")
+        venue = Venue.objects.create(
+            name="binance-stub", label="Binance (stub)", kind=Venue.CCXT, exchange_id="binance",
+            options={**stub.ccxt_config(), "enableRateLimit": False, "timeout": 300},
+        )
+        account = Account(venue=venue, name="Hedging bot", role=Account.HEDGING)
+        account.set_credentials(stub.API_KEY, stub.SECRET)
+        account.save()
+        Market.objects.filter(pk=market.pk).update(hedge_account=account)
+        market = Market.objects.get(pk=market.pk)
+        read_balances(market)
+        iv = approved(market, operator, second_operator, kind=I.BUYBACK, where="hedge",
+                      amount="0.15", minutes=2)
+        I.objects.filter(pk=iv.pk).update(price_limit=D("66000"))
+        stub.delay_next(0.6, only="POST /api/v3/order")  # answered after the client's 300 ms
+
+        with pytest.raises(execution.SliceRetry, match="RequestTimeout"):
+            execution.run_due(advance(iv, 119).pk)
+        deadline = time.monotonic() + 5
+        while not any(o.account == "bot" for o in list(stub.orders.values())):
+            assert time.monotonic() < deadline, "the delayed order never reached the stub"
+            time.sleep(0.05)
+        execution.run_due(advance(iv, 119).pk)  # found by its client id, recorded
+
+        [row] = InterventionOrder.objects.filter(intervention=iv)
+        assert (row.state, row.filled) == (InterventionOrder.DONE, D("0.15"))
+        assert (row.fee, row.fee_currency) == (D("0.00015"), "BTC")
+        assert stub.balance("BTC")[0] == D("1") + D("0.15") - row.fee
