@@ -89,7 +89,12 @@ class PaperTrade(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["venue", "trade_id"], name="paper_trade_unique")]
-        indexes = [models.Index(fields=["account", "symbol", "timestamp"])]
+        indexes = [
+            models.Index(fields=["account", "symbol", "timestamp"]),
+            # An order's trades (the venue's answer for an order that filled, a tick's open
+            # orders among them): without this, each read went through every trade of the venue.
+            models.Index(fields=["venue", "order_id"]),
+        ]
 
 
 class PaperBalance(models.Model):
