@@ -95,6 +95,9 @@ class Hedge(models.Model):
     # Nothing automatic happens to these any more (a failed one waits for an operator).
     FINAL = (FILLED, MANUAL, FAILED, WRITTEN_OFF)
     CLOSED = (FILLED, MANUAL, WRITTEN_OFF)
+    # The rest, named rather than "not closed": the state index finds these few among the
+    # closed many, where NOT IN would read every hedge of the market.
+    OPEN = (PENDING, SENDING, WAITING, CARRIED, FAILED)
 
     BELOW_MINIMUM = "below_minimum"
     SHORT_OF_BALANCE = "short_of_balance"

@@ -363,8 +363,7 @@ def unhedged(market: Market) -> tuple[Decimal, datetime | None]:
     away), and when the oldest of them was filled: in flight, waiting in the pending hedge
     position, or failed (it counts until someone retries, hedges by hand or writes it off)."""
     rows = (
-        Hedge.objects.filter(fill__market=market)
-        .exclude(state__in=Hedge.CLOSED)
+        Hedge.objects.filter(fill__market=market, state__in=Hedge.OPEN)
         .select_related("fill")
     )
     amount, oldest = ZERO, None

@@ -36,7 +36,6 @@ BUCKET_MS = BUCKET_SECONDS * 1000
 POINTS = HISTORY_HOURS * 3600 // BUCKET_SECONDS
 MANY_HEDGES = 10_000  # ids passed as query parameters (SQLite takes 32,766)
 HEDGE_LOOKBACK_MS = 24 * 3600 * 1000
-OPEN_HEDGES = [state for state, _ in Hedge.STATE_CHOICES if state not in Hedge.CLOSED]
 BASE_PLACES = Decimal("1e-8")
 QUOTE_PLACES = Decimal("1e-6")
 
@@ -78,7 +77,7 @@ def _hedges_since(market: Market, since: int) -> tuple[list, list, Q]:
     a long window with many hedges reads the market's by join instead.
     """
     open_rows = list(
-        Hedge.objects.filter(state__in=OPEN_HEDGES).values_list(
+        Hedge.objects.filter(state__in=Hedge.OPEN).values_list(
             "pk", "fill_id", "side", "amount", "filled"
         )
     )
@@ -92,7 +91,7 @@ def _hedges_since(market: Market, since: int) -> tuple[list, list, Q]:
     if len(fill_ids) <= MANY_HEDGES:
         ours = ours.filter(pk__in=fill_ids)
     else:
-        ours = ours.filter(Q(hedge__state__in=OPEN_HEDGES) | Q(hedge__done_at__gt=_moment(since)))
+        ours = ours.filter(Q(hedge__state__in=Hedge.OPEN) | Q(hedge__done_at__gt=_moment(since)))
     ours = set(ours.values_list("pk", flat=True))
     open_rows = [r for r in open_rows if r[1] in ours]
     done = [r for r in done if r[1] in ours]
