@@ -222,18 +222,13 @@ def test_a_slice_found_after_its_answer_was_lost_is_recorded_with_its_fee(market
     """binance's order lookup tells no fee (bots/venues/order_lookup.py:with_costs)."""
     import time
 
-    from bots.models import Account, Market, Venue
+    from bots.models import Market
     from bots.simulation.stub_exchanges.binance import BinanceStub
+    from tests.support.ccxt_accounts import stub_account
 
     with BinanceStub(balances={"BTC": "1", "USDT": "100000"}) as stub:
         stub.seed_liquidity("sell", "65010", "0.5")
-        venue = Venue.objects.create(
-            name="binance-stub", label="Binance (stub)", kind=Venue.CCXT, exchange_id="binance",
-            options={**stub.ccxt_config(), "enableRateLimit": False, "timeout": 300},
-        )
-        account = Account(venue=venue, name="Hedging bot", role=Account.HEDGING)
-        account.set_credentials(stub.API_KEY, stub.SECRET)
-        account.save()
+        account = stub_account(stub, enableRateLimit=False, timeout=300)
         Market.objects.filter(pk=market.pk).update(hedge_account=account)
         market = Market.objects.get(pk=market.pk)
         read_balances(market)
