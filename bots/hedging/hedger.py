@@ -339,8 +339,8 @@ class _Run:
         return self.final(venue, order)
 
     def final(self, venue, order: dict) -> dict:
-        """The order in a final status, with its fee: an IOC left open by a venue is canceled
-        first."""
+        """The order in a final status, with what it cost and paid (from its trades where the
+        answer leaves them out): an IOC left open by a venue is canceled first."""
         if order["status"] == "open":
             order = venue.cancel_order(order["id"], self.symbol)
         return with_costs(venue, self.symbol, order)

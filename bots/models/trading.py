@@ -45,7 +45,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["market", "account", "state"]),
             # A tick records its cancels by the venue's order ids: without this, each such
-            # update read every order the account ever placed (some 20,000 an hour in the demo).
+            # update read every order the account ever placed (some 28,000 an hour in the demo).
             models.Index(fields=["account", "exchange_order_id"]),
         ]
 
