@@ -62,6 +62,7 @@ class AccountPlan:
     fill_markets: dict[str, int] = field(default_factory=dict)  # symbol -> market id
     book_symbols: set[str] = field(default_factory=set)
     deep_books: set[str] = field(default_factory=set)  # own venues' books: kept deeper
+    hedge_books: set[str] = field(default_factory=set)  # books markets price and hedge from
     paper: bool = False
     # Every account a market makes or hedges with has its balance streamed (where the exchange
     # can), so that ticks and hedges need not read it by REST (stream_state.read_balance).
@@ -76,7 +77,8 @@ class AccountPlan:
 
     def key(self) -> tuple:
         return (self.account_id, self.exchange_id, repr(self.options), tuple(sorted(self.fill_markets.items())),
-                tuple(sorted(self.book_symbols)), tuple(sorted(self.deep_books)), self.paper)
+                tuple(sorted(self.book_symbols)), tuple(sorted(self.deep_books)),
+                tuple(sorted(self.hedge_books)), self.paper)
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,7 @@ def planned() -> list[AccountPlan]:
     def book(account, symbol: str, deep: bool = False) -> None:
         streams = book_venues.setdefault((account.venue_id, symbol), of(account))
         streams.book_symbols.add(symbol)
-        if deep:
-            streams.deep_books.add(symbol)
+        (streams.deep_books if deep else streams.hedge_books).add(symbol)
 
     markets = Market.objects.filter(enabled=True).select_related("mm_account__venue", "hedge_account__venue")
     for market in markets.order_by("pk"):
