@@ -40,7 +40,7 @@ from bots.venues import ccxt_errors as ccxt
 from bots.venues import limiter, venue_for
 from bots.venues import stream_state as streams
 from bots.venues.errors import PERMANENT, describe, is_transient
-from bots.venues.order_lookup import find_order, with_costs
+from bots.venues.order_lookup import find_order, order_fee, with_costs
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +51,6 @@ UNCLASSIFIED_LIMIT = 5
 # timeout of 10 s plus a venue's receive window): only then does "not found" mean "never sent".
 IN_FLIGHT_SECONDS = 30.0
 MAX_ORDERS_PER_HEDGE = 999  # client order ids stay within 36 characters
-
-
-def order_fee(order: dict) -> tuple[Decimal, str]:
-    """The order's fee and its currency: ccxt's "fee", or the "fees" some exchanges give instead
-    (those in the first one's currency; others are logged, as no balance here can hold them)."""
-    if order.get("fee") and order["fee"].get("cost") is not None:
-        return dec(order["fee"]["cost"]), order["fee"].get("currency") or ""
-    fees = [f for f in order.get("fees") or [] if f and f.get("cost") is not None]
-    if not fees:
-        return ZERO, ""
-    currency = fees[0].get("currency") or ""
-    others = [f for f in fees if (f.get("currency") or "") != currency]
-    if others:
-        log.warning("order %s paid fees in several currencies; kept %s, not %s", order.get("id"), currency, others)
-    return sum((dec(f["cost"]) for f in fees if (f.get("currency") or "") == currency), ZERO), currency
 
 
 class HedgeRetry(Exception):

@@ -23,13 +23,12 @@ from django.utils import timezone
 from bots.engine.figures import plain
 from bots.engine.interventions import slicing
 from bots.engine.rules import ZERO, MarketRules, dec
-from bots.hedging.hedger import order_fee
 from bots.interventions import workflow
 from bots.interventions.reads import recent_volume, trade_venue
 from bots.models import Intervention, InterventionOrder, KillSwitch, Market
 from bots.venues import ccxt_errors as ccxt
 from bots.venues.errors import describe, is_transient
-from bots.venues.order_lookup import find_order, with_costs
+from bots.venues.order_lookup import find_order, order_fee, with_costs
 
 log = logging.getLogger(__name__)
 I = Intervention  # noqa: E741

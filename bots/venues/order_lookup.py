@@ -69,9 +69,28 @@ def find_order(
     return min(matches, key=lambda order: (order.get("timestamp") or 0, str(order["id"])))
 
 
+def _fees(order: dict) -> list[dict]:
+    """The fees the answer tells: ccxt's "fee", or the "fees" some exchanges give instead."""
+    if order.get("fee") and order["fee"].get("cost") is not None:
+        return [order["fee"]]
+    return [f for f in order.get("fees") or [] if f and f.get("cost") is not None]
+
+
+def order_fee(order: dict) -> tuple[Decimal, str]:
+    """The order's fee and its currency (the fees in the first one's currency; others are
+    logged, as no balance here can hold them). Nothing told: zero."""
+    fees = _fees(order)
+    if not fees:
+        return ZERO, ""
+    currency = fees[0].get("currency") or ""
+    others = [f for f in fees if (f.get("currency") or "") != currency]
+    if others:
+        log.warning("order %s paid fees in several currencies; kept %s, not %s", order.get("id"), currency, others)
+    return sum((dec(f["cost"]) for f in fees if (f.get("currency") or "") == currency), ZERO), currency
+
+
 def _tells_fee(order: dict) -> bool:
-    fees = [order.get("fee"), *(order.get("fees") or [])]
-    return any(f and f.get("cost") is not None for f in fees)
+    return bool(_fees(order))
 
 
 def _tells_cost(order: dict) -> bool:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
-from bots.hedging.hedger import order_fee
-from bots.venues.order_lookup import with_costs
+from bots.venues.order_lookup import order_fee, with_costs
 
 D = Decimal
 
