@@ -32,6 +32,12 @@ from dashboard.market_making.quote_panel import quoting_snapshot
 log = logging.getLogger(__name__)
 
 PUBLISH_EVERY_MS = 200
+# A page appends a point to its history charts at most every 5 s (HISTORY_STEP_MS in
+# static/js/market.js) and ignores a tail it has seen, while a busy market pushes a few snapshots
+# a second: the tail, rebuilt from the market's records (half of a push's CPU in the demo, a
+# fifth of its ticks worker's), rides along at most this often, a little more often than a page
+# draws, so that each point is on time. Snapshots in between carry none.
+HISTORY_TAIL_EVERY_MS = 4000
 TAPE_LENGTH = 20
 BOOK_LEVELS = 40
 
@@ -45,7 +51,8 @@ def on_market_changed(sender, market_id: int, force: bool, **kwargs) -> None:
     publish_market(market_id, force=force)
 
 
-def market_snapshot(market: Market) -> dict:
+def market_snapshot(market: Market, history: bool = True) -> dict:
+    """What the page shows now; `history`: with the history charts' tail (else None)."""
     accounts = [market.mm_account, *market.hedge_accounts()]
     balances = latest_balances(accounts, [market.base, market.quote])
     snapshot = {
@@ -87,7 +94,7 @@ def market_snapshot(market: Market) -> dict:
         **hedging_snapshot(market),
     }
     snapshot["hedge_books"] = _hedge_books(market)
-    snapshot["history"] = history_tail(market)
+    snapshot["history"] = history_tail(market) if history else None
     try:
         book, orders, orders_streamed = _own_book_and_orders(market)
         snapshot["book"] = {"bids": book["bids"], "asks": book["asks"]}
@@ -165,8 +172,8 @@ def _edge_bps(fill: Fill, hedge) -> Decimal | None:
     return (gain / fill.price * 10000).quantize(Decimal("0.1"))
 
 
-def snapshot_json(market: Market) -> str:
-    return json.dumps(market_snapshot(market), cls=DjangoJSONEncoder)
+def snapshot_json(market: Market, history: bool = True) -> str:
+    return json.dumps(market_snapshot(market, history), cls=DjangoJSONEncoder)
 
 
 def watched(group: str) -> bool:
@@ -192,7 +199,7 @@ def publish_market(market_id: int, force: bool = False) -> bool:
             publish_later.apply_async((market_id,), countdown=PUBLISH_EVERY_MS / 1000)
         return False
     market = Market.objects.select_related("mm_account__venue", "hedge_account__venue").get(pk=market_id)
-    text = snapshot_json(market)
+    text = snapshot_json(market, history=throttle(f"history-tail:{market_id}", HISTORY_TAIL_EVERY_MS))
     async_to_sync(get_channel_layer().group_send)(
         group_name(market_id), {"type": "market.update", "text": text}
     )

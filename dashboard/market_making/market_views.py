@@ -53,7 +53,8 @@ def market_page(request, slug: str):
         {
             "market": market,
             "markets": Market.objects.filter(kind=Market.BOOK).order_by("symbol"),
-            "snapshot": market_snapshot(market),
+            # The page draws its history from the whole of it below, not from a tail.
+            "snapshot": market_snapshot(market, history=False),
             "history": market_history(market),
             "history_hours": HISTORY_HOURS,
             "can_simulate": has_users and has_role(request.user, OPERATOR),

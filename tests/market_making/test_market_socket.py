@@ -16,6 +16,7 @@ from ballast.asgi import application
 from bots.hedging.capture import capture_fills
 from bots.simulation.paper_flow import user_trade
 from bots.venues import venue_for
+from dashboard.live import publisher
 from dashboard.live.consumers import MAX_UPDATES_PER_SECOND
 from dashboard.live.publisher import group_name, publish_market
 from tests.support.sockets import HOST, ORIGIN, session_cookie
@@ -105,4 +106,33 @@ async def test_a_burst_of_updates_reaches_the_page_coalesced(running_market, ope
 
     assert texts[-1] == 9 and 2 <= len(texts) <= 3, texts
     assert all(gap >= 1 / MAX_UPDATES_PER_SECOND - 0.02 for gap in gaps), gaps
+    await communicator.disconnect()
+
+
+async def test_the_history_tail_rides_along_once_per_interval(running_market, operator, redis_client,
+                                                             monkeypatch):
+    """Pushes in quick succession carry the history charts' tail once: the page draws a point at
+    most every 5 s and rebuilding the tail reads the market's records; the next push after the
+    interval carries it again."""
+    monkeypatch.setattr(publisher, "HISTORY_TAIL_EVERY_MS", 1500)
+    redis_client.delete(f"ballast:throttle:history-tail:{running_market.pk}")  # an earlier test's
+    cookie = await sync_to_async(session_cookie)(operator)
+    communicator = WebsocketCommunicator(
+        application, f"/ws/markets/{running_market.slug}/", headers=[ORIGIN, HOST, (b"cookie", cookie)]
+    )
+    assert (await communicator.connect(timeout=10))[0]
+
+    async def pushed() -> dict:
+        await sync_to_async(publish_market)(running_market.pk, force=True)
+        return json.loads(await communicator.receive_from(timeout=5))
+
+    first = await pushed()
+    await asyncio.sleep(1 / MAX_UPDATES_PER_SECOND + 0.1)  # past the page's own coalescing
+    second = await pushed()
+    await asyncio.sleep(1.5)
+    third = await pushed()
+
+    assert first["history"]["at"] > 0 and "current" in first["history"]
+    assert second["history"] is None and second["tape"] == first["tape"]  # the rest as always
+    assert third["history"]["at"] > first["history"]["at"]
     await communicator.disconnect()
