@@ -34,8 +34,8 @@ log = logging.getLogger(__name__)
 PUBLISH_EVERY_MS = 200
 # A page appends a point to its history charts at most every 5 s (HISTORY_STEP_MS in
 # static/js/market.js) and ignores a tail it has seen, while a busy market pushes a few snapshots
-# a second: the tail, rebuilt from the market's records (half of a push's CPU in the demo, a
-# fifth of its ticks worker's), rides along at most this often, a little more often than a page
+# a second: the tail, rebuilt from the market's records (nearly half of a push's CPU in the demo,
+# 28% of its ticks worker's), rides along at most this often, a little more often than a page
 # draws, so that each point is on time. Snapshots in between carry none.
 HISTORY_TAIL_EVERY_MS = 4000
 TAPE_LENGTH = 20

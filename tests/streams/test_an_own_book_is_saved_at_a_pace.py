@@ -1,8 +1,7 @@
 """The own venue's book, which no market prices from (the health samples and the market page only
-watch it), is saved at most once per WATCHED_BOOK_SECONDS however often it changes: each of the
-desk's orders and cancels moves it, and saving it 500 levels deep at every move took the stream
-process's CPU from the tick making those moves. The book as it stands after a burst is still
-saved. A book a market hedges from is saved at every change (the hedge book tests), also when it
+watch it), is saved at most once per WATCHED_BOOK_SECONDS however often it changes: every order
+and cancel on the exchange moves it, and a save 500 levels deep costs the stream process's loop
+about 2 ms (bench/own_book.py). The book as it stands after a burst is still saved. A book a market hedges from is saved at every change (the hedge book tests), also when it
 is the own venue's too. ccxt.pro against the binance websocket stub, real Redis."""
 
 from __future__ import annotations
