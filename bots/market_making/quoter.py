@@ -94,6 +94,9 @@ class TickReport:
     state: str
     changed: bool  # orders, fills or the market's state changed: balances and pages need a look
     fills: int = 0
+    # The market as the tick read it, with its accounts: what the task reads after the tick
+    # (balances) without a second read of the row and its relations.
+    market: Market | None = None
 
 
 def run_tick(market_id: int, on_hedge: Callable[[int], None], now_ms: int | None = None) -> str:
@@ -224,7 +227,7 @@ class MarketTick:
         if Order.objects.filter(market=self.market, state__in=[Order.OPEN, Order.SENDING]).exists():
             self.cancel_everything()
             self.capture()
-        return TickReport(self.market.state, self.changed, self.fills)
+        return TickReport(self.market.state, self.changed, self.fills, self.market)
 
     def settings_refused(self, exc: InvalidSettings) -> TickReport:
         # Quotes made under settings that can no longer be read are not left to rest unwatched.
@@ -661,7 +664,7 @@ class MarketTick:
         Market.objects.filter(pk=self.market.pk).exclude(state__in=Market.STOPPED).update(
             state=state, state_reason=reason, last_tick_at=self.now, **self.saved
         )
-        return TickReport(state, self.changed, self.fills)
+        return TickReport(state, self.changed, self.fills, self.market)
 
 
 ANSWER_FIELDS = ("exchange_order_id", "state", "filled", "error", "updated_at")

@@ -74,6 +74,9 @@ WATCHES_SECONDS = 1.0  # how old the markets' references may be when a book move
 # second would take a fifth of a core. ccxt keeps applying the changes meanwhile; the save after
 # the pause takes the book as it then stands.
 WATCHED_BOOK_SECONDS = 0.1
+# The lag gauge's marks (the venue's time of each stream's last message) are written this often:
+# its figure may read up to this much late, against lags that alert in seconds.
+SEEN_SECONDS = 0.25
 RETRY_FIRST, RETRY_MOST = 0.2, 5.0  # seconds before a reconnection, doubling
 
 
@@ -153,6 +156,7 @@ class AccountStream:
         self.trusted = not derived  # streamed ids, once a batch matched REST's and none differed
         self.distrusted = False  # a batch's ids differed from REST's: never trusted
         self.checks: set[asyncio.Task] = set()
+        self.seen: dict[str, int] = {}  # the lag gauge's marks not yet written (seen_marks)
         self.streamed_to: int | None = None  # the newest trade time the trade messages brought
         self.short: dict[str, int] = {}  # orders whose trades fall short: from when to read them
         # Orders whose recorded fills were seen to add up to their filled, and the newest trade
@@ -179,7 +183,7 @@ class AccountStream:
             jobs.append(self.orders())
         jobs += [self.book(symbol) for symbol in sorted(self.plan.book_symbols)]
         if jobs:
-            jobs.append(self.heartbeat())
+            jobs += [self.heartbeat(), self.seen_marks()]
         return [asyncio.ensure_future(job) for job in jobs]
 
     async def close(self) -> None:
@@ -196,8 +200,20 @@ class AccountStream:
         self.books_live = set()
         await sync_to_async(state.mark_balance_polled)(self.plan.balance_key)
 
-    def seen_key(self, stream: str, symbol: str = "") -> str:
-        return state.seen_key(stream, self.plan.account_id, self.plan.venue_id, symbol)
+    def saw(self, stream: str, timestamp: int | None, symbol: str = "") -> None:
+        """A message the venue stamped `timestamp` (ms; None: now, as it arrived), for the lag
+        gauge: kept here and written with the others by `seen_marks`."""
+        field = state.seen_key(stream, self.plan.account_id, self.plan.venue_id, symbol)
+        self.seen[field] = int(timestamp or state.now_ms())
+
+    async def seen_marks(self) -> None:
+        """The streams' last message times, written at most every SEEN_SECONDS in one round trip:
+        a round trip for each message was a tenth of this process's CPU while a tick replaced
+        its quotes (two messages an order), and the gauge is read at each scrape."""
+        while True:
+            await asyncio.sleep(SEEN_SECONDS)
+            marks, self.seen = self.seen, {}
+            state.saw(marks)
 
     def lost(self, stream: str) -> None:
         """A stream of this kind failed and is opened again: counted per venue (/metrics)."""
@@ -242,9 +258,7 @@ class AccountStream:
                     # takes the connection and fails the watch must not cost a resync a moment.
                     delay = RETRY_FIRST
                     await self.received(kind, items)
-                    # After the capture and its hedge: the lag gauge's Redis round trip is not
-                    # on the fill's way to its hedge.
-                    state.saw(self.seen_key("fills"), latest(items))
+                    self.saw("fills", latest(items))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a stream that fails is opened again, whatever the error
@@ -479,6 +493,7 @@ class AccountStream:
 
     async def balance(self) -> None:
         delay = RETRY_FIRST
+        key = self.plan.balance_key  # a fingerprint of the client's settings: reckoned once
         while True:
             # ccxt keeps the assets pushed so far: after a gap they could be older than the
             # snapshot read below, so they go.
@@ -489,22 +504,22 @@ class AccountStream:
                 # between the two; it goes through the desk's REST client and request budget.
                 await self.subscribed(BALANCE_SUBSCRIBED)
                 snapshot = await sync_to_async(work.rest_balance)(self.plan.account_id)
-                state.save_balance(self.plan.balance_key, snapshot)
+                state.save_balance(key, snapshot)
                 # Readers take the shared balance as streamed once the mark says so.
                 self.balance_live = True
-                state.mark_balance_streamed(self.plan.balance_key)
+                state.mark_balance_streamed(key)
                 delay = RETRY_FIRST
                 while True:
                     pushed = to_decimals(await watching)
                     watching = asyncio.ensure_future(self.client.watch_balance())
-                    state.saw(self.seen_key("balance"), pushed.get("timestamp"))
-                    state.save_balance(self.plan.balance_key, laid_over(snapshot, pushed))
+                    self.saw("balance", pushed.get("timestamp"))
+                    state.save_balance(key, laid_over(snapshot, pushed))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.balance_live = False
                 self.lost("balance")
-                await sync_to_async(state.mark_balance_polled)(self.plan.balance_key)
+                await sync_to_async(state.mark_balance_polled)(key)
                 log.warning("%s balance stream lost (%s: %s); again in %.1f s", self.plan.venue,
                             type(exc).__name__, exc, delay)
                 await asyncio.sleep(delay)
@@ -531,7 +546,7 @@ class AccountStream:
                     if symbol not in self.books_live:
                         self.books_live.add(symbol)
                         state.mark_book_streamed(self.plan.venue_id, symbol)
-                    state.saw(self.seen_key("book", symbol), book.get("timestamp"))
+                    self.saw("book", book.get("timestamp"), symbol)
                     if paced:
                         await asyncio.sleep(WATCHED_BOOK_SECONDS)
                     else:

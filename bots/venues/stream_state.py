@@ -143,11 +143,14 @@ def seen_key(stream: str, account_id: int, venue_id: int, symbol: str = "") -> s
     return f"book:{venue_id}:{symbol}" if stream == "book" else f"{stream}:{account_id}"
 
 
-def saw(field: str, timestamp: int | None) -> None:
-    """A stream received a message the venue stamped `timestamp` (ms; None: when it arrived).
-    Kept without expiry: a stream that falls silent is exactly what the lag must show."""
+def saw(marks: dict[str, int]) -> None:
+    """Streams received their last messages at these venue times (ms), by field: written in one
+    round trip. Kept without expiry: a stream that falls silent is exactly what the lag must
+    show."""
+    if not marks:
+        return
     try:
-        client().hset(SEEN_KEY, field, int(timestamp or now_ms()))
+        client().hset(SEEN_KEY, mapping=marks)
     except UNREACHABLE:
         pass  # only the lag goes unmeasured; the streams' own writes say why
 
