@@ -1,0 +1,126 @@
+"""The kept ccxt clients' HTTP transport (bots/venues/transport.py) answers ccxt as requests'
+Session does: the same results, and for every way a request can fail the same ccxt error. Each
+case runs twice against the binance stub, through ccxt, once with each transport."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import ccxt
+import pytest
+import requests
+
+from bots.simulation.stub_exchanges.binance import BinanceStub
+from bots.venues import transport
+from bots.venues.clients import build_client
+
+ORDER = "POST /api/v3/order"
+SLOW_MS = 300
+
+
+@pytest.fixture
+def stub():
+    stub = BinanceStub(balances={"BTC": "1", "USDT": "100000"})
+    stub.seed_liquidity("sell", "65010", "0.5")
+    yield stub
+    stub.stop()
+
+
+def clients(config: dict) -> dict[str, ccxt.Exchange]:
+    """A client on each transport, alike but for it."""
+    options = {**config, "apiKey": BinanceStub.API_KEY, "secret": BinanceStub.SECRET, "timeout": SLOW_MS}
+    lean = build_client("stub", "binance", options, None)
+    assert isinstance(lean.session, transport.Session)
+    full = build_client("stub", "binance", options, None)
+    full.session = requests.Session()
+    return {"transport": lean, "requests": full}
+
+
+def outcome(call) -> str:
+    try:
+        answer = call()
+    except ccxt.BaseError as exc:
+        return type(exc).__name__
+    return f"answer {answer['status']} {answer['amount']} at {answer['price']}"
+
+
+def both(stub, fault, call) -> dict[str, str]:
+    found = {}
+    for kind, client in clients(stub.ccxt_config()).items():
+        client.load_markets()
+        fault()
+        found[kind] = outcome(lambda c=client: call(c))
+    return found
+
+
+def place(client):
+    return client.create_order("BTC/USDT", "limit", "buy", 0.01, 64000)
+
+
+@pytest.mark.parametrize("fault, expected", [
+    pytest.param(lambda stub: None, "answer open 0.01 at 64000.0", id="answered"),
+    pytest.param(lambda stub: stub.fail_next(
+        400, '{"code": -2010, "msg": "Account has insufficient balance for requested action."}', only=ORDER
+    ), "InsufficientFunds", id="insufficient funds"),
+    pytest.param(lambda stub: stub.fail_next(429, only=ORDER), "DDoSProtection", id="rate limited"),
+    pytest.param(lambda stub: stub.fail_next(503, only=ORDER), "ExchangeNotAvailable", id="unavailable"),
+    pytest.param(lambda stub: stub.fail_next(502, only=ORDER), "ExchangeNotAvailable", id="a proxy's html page"),
+    pytest.param(lambda stub: stub.fail_next(200, "<html>maintenance</html>", only=ORDER), "BadResponse",
+                 id="html with 200"),
+    pytest.param(lambda stub: stub.delay_next(SLOW_MS / 1000 * 3, only=ORDER), "RequestTimeout", id="too slow"),
+])
+def test_each_answer_is_the_same_to_ccxt(stub, fault, expected):
+    assert both(stub, lambda: fault(stub), place) == {"transport": expected, "requests": expected}
+
+
+def test_a_redirect_is_an_error_where_requests_gave_ccxt_an_empty_answer(stub):
+    """An exchange's API answers where it is asked. requests, given a 3xx without a Location,
+    hands its empty body to ccxt, which parses an order of nothing; the transport says so."""
+    found = both(stub, lambda: stub.fail_next(301, "", only=ORDER), place)
+    assert found == {"transport": "ExchangeError", "requests": "answer None None at None"}
+
+
+def test_an_exchange_gone_is_the_same_network_error(stub):
+    config = stub.ccxt_config()
+    found = {}
+    for kind, client in clients(config).items():
+        client.load_markets()
+        found[kind] = client
+    stub.stop()  # refused from now on; the kept connections are closed too
+    assert {kind: outcome(lambda c=c: place(c)) for kind, c in found.items()} == {
+        "transport": "NetworkError", "requests": "NetworkError",
+    }
+
+
+def test_a_connection_dropped_mid_answer_is_the_same_network_error(stub):
+    """A server that takes the request and closes without a whole answer."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"id\"")
+            connection.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        config = stub.ccxt_config()
+        answers = {}
+        for kind, client in clients(config).items():
+            client.load_markets()
+            client.urls["api"]["private"] = f"http://127.0.0.1:{port}/api/v3"
+            answers[kind] = outcome(lambda c=client: place(c))
+    finally:
+        listener.close()
+    assert answers["transport"] == answers["requests"] == "NetworkError", answers
+
+
+def test_a_client_that_takes_proxies_from_the_environment_keeps_requests(stub):
+    client = build_client("stub", "binance", {**stub.ccxt_config(), "requests_trust_env": True}, None)
+    assert isinstance(client.session, requests.Session)
