@@ -213,7 +213,10 @@ class AccountStream:
         while True:
             await asyncio.sleep(SEEN_SECONDS)
             marks, self.seen = self.seen, {}
-            state.saw(marks)
+            try:
+                state.saw(marks)  # Redis away: the marks are dropped, newer ones come
+            except Exception:  # nor may anything else end the loop: the lag would grow for good
+                log.exception("%s: stream lag marks not written", self.plan.venue)
 
     def lost(self, stream: str) -> None:
         """A stream of this kind failed and is opened again: counted per venue (/metrics)."""
