@@ -1,15 +1,23 @@
 """The kept ccxt clients' HTTP transport (bots/venues/transport.py) answers ccxt as requests'
 Session does: the same results, and for every way a request can fail the same ccxt error. Each
-case runs twice against the binance stub, through ccxt, once with each transport."""
+case runs twice against the binance stub (or a TLS server of its own), through ccxt, once with
+each transport."""
 
 from __future__ import annotations
 
+import datetime
+import http.server
 import socket
+import ssl
 import threading
 
 import ccxt
 import pytest
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from bots.simulation.stub_exchanges.binance import BinanceStub
 from bots.venues import transport
@@ -124,3 +132,61 @@ def test_a_connection_dropped_mid_answer_is_the_same_network_error(stub):
 def test_a_client_that_takes_proxies_from_the_environment_keeps_requests(stub):
     client = build_client("stub", "binance", {**stub.ccxt_config(), "requests_trust_env": True}, None)
     assert isinstance(client.session, requests.Session)
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on loopback whose certificate no authority signed: it answers {} to all."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://localhost:{server.server_address[1]}/api/v3/ping"
+    server.shutdown()
+    server.server_close()
+
+
+def test_over_tls_a_certificate_no_authority_signed_is_refused_as_through_requests(tls_server):
+    found = {}
+    for kind, client in clients({}).items():
+        try:
+            client.fetch(tls_server)
+        except ccxt.BaseError as exc:
+            cause = exc.__cause__  # requests' error, which ccxt's names the request
+            found[kind] = (type(exc).__name__, type(cause).__name__, "CERTIFICATE_VERIFY_FAILED" in str(cause))
+    assert found == {"transport": ("NetworkError", "SSLError", True), "requests": ("NetworkError", "SSLError", True)}
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # what is asked here
+def test_over_tls_a_client_told_not_to_verify_is_answered(tls_server):
+    for kind, client in clients({}).items():
+        client.verify = False  # ccxt's switch, for a testnet behind a self-signed certificate
+        assert client.fetch(tls_server) == {}, kind
