@@ -6,6 +6,7 @@ each transport."""
 from __future__ import annotations
 
 import datetime
+import gzip
 import http.server
 import socket
 import ssl
@@ -190,3 +191,39 @@ def test_over_tls_a_client_told_not_to_verify_is_answered(tls_server):
     for kind, client in clients({}).items():
         client.verify = False  # ccxt's switch, for a testnet behind a self-signed certificate
         assert client.fetch(tls_server) == {}, kind
+
+
+def test_a_compressed_answer_is_read_as_through_requests():
+    """Exchanges compress their answers when the client says it reads gzip, as both do."""
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            body = b'{"serverTime": 1765000000000}'
+            asked.append(self.headers.get("Accept-Encoding", ""))
+            if "gzip" in asked[-1]:
+                body = gzip.compress(body)
+                self.send_response(200)
+                self.send_header("Content-Encoding", "gzip")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/api/v3/time"
+        answers = {kind: client.fetch(url) for kind, client in clients({}).items()}
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(asked) == 2 and all("gzip" in encodings for encodings in asked), asked  # both compressed
+    assert answers == {"transport": {"serverTime": 1765000000000}, "requests": {"serverTime": 1765000000000}}
