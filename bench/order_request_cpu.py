@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STUB = """
-import json, sys, time
+import json, sys
 from bots.simulation.stub_exchanges.binance import BinanceStub
 stub = BinanceStub(balances={"BTC": "100", "USDT": "10000000"})
 print(json.dumps(stub.ccxt_config()), flush=True)

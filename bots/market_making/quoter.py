@@ -93,10 +93,10 @@ def forget_market_rules() -> None:
 class TickReport:
     state: str
     changed: bool  # orders, fills or the market's state changed: balances and pages need a look
-    fills: int = 0
+    fills: int
     # The market as the tick read it, with its accounts: what the task reads after the tick
     # (balances) without a second read of the row and its relations.
-    market: Market | None = None
+    market: Market
 
 
 def run_tick(market_id: int, on_hedge: Callable[[int], None], now_ms: int | None = None) -> str:
@@ -110,7 +110,7 @@ def tick_market(
     started = time.perf_counter()
     market = Market.objects.get_for_work(market_id)
     if not market.enabled or market.kind != Market.BOOK:
-        return TickReport(market.state, False)
+        return TickReport(market.state, False, 0, market)
     with log_context(market=market.slug, venue=market.mm_account.venue.name):
         report = _tick(market, on_hedge, now_ms)
     events.tick_finished.emit(

@@ -69,7 +69,7 @@ def _after_tick(market_id: int, report: quoter.TickReport) -> None:
     read after every tick that sent one. A tick that changed nothing pushes its new reference and
     edges now and then."""
     if report.changed:
-        market = report.market or Market.objects.get_for_work(market_id)
+        market = report.market
         try:
             refresh_balances(market.mm_account, [market.base, market.quote], recording=True)
         except TRANSIENT as exc:
