@@ -14,7 +14,13 @@ import pytest
 
 from bots.streams import runner, work
 from bots.venues import stream_state as state
-from tests.support.streams import eventually, make_on_stub, running, stub_account
+from tests.support.streams import (
+    eventually,
+    forget_streamed_book,
+    make_on_stub,
+    running,
+    stub_account,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,10 +31,9 @@ CHANGES = 20
 
 
 @pytest.fixture
-def market(demo_market, stubs, redis_client):
+def market(demo_market, stubs):
     market = make_on_stub(demo_market, stubs)
-    venue_id = market.mm_account.venue_id
-    redis_client.delete(f"ballast:stream:book:{venue_id}:{SYMBOL}", f"ballast:stream:booklive:{venue_id}:{SYMBOL}")
+    forget_streamed_book(market.mm_account.venue_id, SYMBOL)
     return market
 
 

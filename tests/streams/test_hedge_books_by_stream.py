@@ -20,17 +20,16 @@ from bots.platform import events
 from bots.streams import runner, work
 from bots.streams.runner import forget_failed
 from bots.venues import stream_state as state
-from tests.support.streams import eventually, hedge_on_stub, running
+from tests.support.streams import eventually, forget_streamed_book, hedge_on_stub, running
 
 D = Decimal
 DEPTH = "/api/v3/depth"
 
 
 @pytest.fixture
-def market(demo_market, stubs, redis_client):
+def market(demo_market, stubs):
     market = hedge_on_stub(demo_market, stubs)
-    redis_client.delete(f"ballast:stream:book:{market.hedge_account.venue_id}:BTC/USDT",
-                        f"ballast:stream:booklive:{market.hedge_account.venue_id}:BTC/USDT")
+    forget_streamed_book(market.hedge_account.venue_id)
     return market
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from bots.streams import runner
 from bots.venues import stream_state as state
-from tests.support.streams import eventually, hedge_on_stub, running
+from tests.support.streams import eventually, forget_streamed_book, hedge_on_stub, running
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,9 +26,8 @@ CHANGES = 20
 @pytest.fixture
 def market(demo_market, stubs, redis_client):
     market = hedge_on_stub(demo_market, stubs)
-    venue_id = market.hedge_account.venue_id
-    redis_client.delete(f"ballast:stream:book:{venue_id}:{SYMBOL}", f"ballast:stream:booklive:{venue_id}:{SYMBOL}",
-                        state.SEEN_KEY)
+    forget_streamed_book(market.hedge_account.venue_id, SYMBOL)
+    redis_client.delete(state.SEEN_KEY)
     return market
 
 

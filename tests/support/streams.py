@@ -65,6 +65,11 @@ def make_on_stub(market: Market, stubs: Stubs) -> Market:
     return Market.objects.get_for_work(market.pk)
 
 
+def forget_streamed_book(venue_id: int, symbol: str = "BTC/USDT") -> None:
+    """No streamed book of the venue's symbol, nor its live mark: an earlier test's are gone."""
+    state.client().delete(state._book_key(venue_id, symbol), state._book_live_key(venue_id, symbol))
+
+
 def hedge_on_stub(market: Market, stubs: Stubs) -> Market:
     account = stub_account(stubs, Account.HEDGING)
     Market.objects.filter(pk=market.pk).update(hedge_account=account)
