@@ -62,7 +62,7 @@ def _accounts_sql() -> str:
 def load(market_id: int) -> MarketContext:
     """Market.objects.select_related("quote_settings", "hedge_settings") and the market's hedge
     accounts (the primary, then the extra ones by id), each with select_related("venue")."""
-    with connection.cursor() as cursor:
+    with sql.cursor() as cursor:
         cursor.execute(_settings_sql(), [market_id])
         row = cursor.fetchone()
         if row is None:

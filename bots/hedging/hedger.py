@@ -135,7 +135,7 @@ def _claim(hedge_id: int) -> tuple[Hedge, bool]:
     """Lock the intent and take it (attempts + 1 is the lease) unless a run holds it or it is
     done; the intent, and whether this run took it."""
     with transaction.atomic():
-        with connection.cursor() as cursor:
+        with sql.cursor() as cursor:
             cursor.execute(_claim_sql(), [hedge_id])
             found = cursor.fetchone()
         if found is None:

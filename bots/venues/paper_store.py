@@ -39,6 +39,7 @@ from bots.platform.sql import (
     update_rows_statement,
     update_statement,
 )
+from bots.platform.sql import cursor as sql_cursor
 
 # Parameters per statement at most: SQLite before 3.32 allowed 999. A request that writes more
 # (a deep sweep, a whole book laid at once) takes a few statements.
@@ -295,7 +296,7 @@ def save(
     `funded` holds the (account id, asset) balance rows that exist. Call inside the transaction
     that read them.
     """
-    with connection.cursor() as cursor:
+    with sql_cursor() as cursor:
         cursor.execute(
             update_statement(PaperMarket, ("last_id",), ("id",)), [market.last_id, market.id]
         )
@@ -363,20 +364,20 @@ def _due_switches() -> str:
 
 
 def arm_switch(venue_id: int, account_id: int, deadline: int) -> None:
-    with connection.cursor() as cursor:
+    with sql_cursor() as cursor:
         cursor.execute(
             update_statement(PaperCancelDeadline, ("deadline",), ("account",)), [deadline, account_id]
         )
         if cursor.rowcount:
             return
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with transaction.atomic(), sql_cursor() as cursor:
             cursor.execute(
                 insert_statement(PaperCancelDeadline, ("venue", "account", "deadline")),
                 [venue_id, account_id, deadline],
             )
     except IntegrityError:  # armed at the same moment by another process: the later time wins
-        with connection.cursor() as cursor:
+        with sql_cursor() as cursor:
             cursor.execute(_rearm(), [deadline, account_id, deadline])
 
 
@@ -392,7 +393,7 @@ def _rearm() -> str:
 def disarm_switch(account_id: int, deadline: int | None = None) -> None:
     """Remove the account's switch; with `deadline`, only if it was not armed again since."""
     params = [account_id] if deadline is None else [account_id, deadline]
-    with connection.cursor() as cursor:
+    with sql_cursor() as cursor:
         cursor.execute(_disarm(deadline is not None), params)
 
 
