@@ -309,9 +309,16 @@ class AccountStream:
 
     async def resync(self) -> None:
         for market_id in self.plan.fill_markets.values():
-            new = await sync_to_async(work.resync)(market_id, self.process.on_hedge)
-            if new:
-                log.info("%s: %d fill(s) made while the stream was away, captured", self.plan.venue, new)
+            read = await sync_to_async(work.resync)(market_id, self.process.on_hedge)
+            self.read_short(market_id, read)
+            if read.new:
+                log.info("%s: %d fill(s) made while the stream was away, captured", self.plan.venue, read.new)
+
+    def read_short(self, market_id: int, read: work.Read) -> None:
+        """A REST read that stopped at its page limit: the fill audit goes on from where it
+        stopped, whatever the stream captures meanwhile (work.Read)."""
+        if read.more_from is not None:
+            self.audited[market_id] = min(self.audited.get(market_id, read.more_from), read.more_from)
 
     async def received(self, kind: str, items: list[dict]) -> None:
         if kind == "trades":
@@ -335,7 +342,7 @@ class AccountStream:
             # An order that filled more sends its market to the REST read of trades.
             markets = {self.plan.fill_markets.get(o.get("symbol")) for o in items if str(o["id"]) in grew}
             for market_id in markets - {None}:
-                await sync_to_async(work.resync)(market_id, self.process.on_hedge)
+                self.read_short(market_id, await sync_to_async(work.resync)(market_id, self.process.on_hedge))
             return
         # Beside the trades: an order whose fills recorded fall short of its filled lost its
         # trades' message, unless that message is just late; REST reads them if it stays so.
@@ -385,13 +392,14 @@ class AccountStream:
         await asyncio.sleep(LOST_TRADES_SECONDS)
         since = self.short.pop(order_id)
         try:
-            new = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
+            read = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
         except Exception as exc:  # the stream's next resync catches up whatever this missed
             log.warning("%s: order %s's trades not read (%s: %s)", self.plan.venue, order_id,
                         type(exc).__name__, exc)
             return
-        if new:
-            log.info("%s: %d fill(s) whose trade message was lost, captured by REST", self.plan.venue, new)
+        self.read_short(market_id, read)
+        if read.new:
+            log.info("%s: %d fill(s) whose trade message was lost, captured by REST", self.plan.venue, read.new)
 
     async def audit(self) -> None:
         """Every STREAM_FILL_AUDIT_SECONDS, each streamed market's trades by REST from a little
@@ -410,11 +418,14 @@ class AccountStream:
                     continue
                 began = state.now_ms() - AUDIT_OVERLAP_MS
                 try:
-                    new = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
+                    read = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
                 except Exception as exc:  # read again from the same time at the next audit
                     log.warning("%s: fill audit not read (%s: %s)", self.plan.venue, type(exc).__name__, exc)
                     continue
-                self.audited[market_id] = max(since, began)
+                # Read to the newest trade: the next audit overlaps this one's start. Stopped at
+                # its page limit (more trades than MOST_PAGES pages since): on from there.
+                self.audited[market_id] = max(since, began) if read.more_from is None else read.more_from
+                new = read.new
                 if new:
                     # Lost, or still on their way (a message queued behind this read): the
                     # unique key keeps the later one from recording them again.

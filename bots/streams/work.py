@@ -219,7 +219,7 @@ def capture_streamed(market_id: int, trades: list[dict], on_hedge: Callable[[int
         new = len(capture_fills(market, _Pushed(clear), on_hedge))
         if doubtful:
             # From the doubtful trades' time: the clear ones may have moved the last fill past it.
-            new += _read(market, on_hedge, _earliest(doubtful))
+            new += _read(market, on_hedge, _earliest(doubtful)).new
         return new
 
 
@@ -234,7 +234,7 @@ def capture_checked(market_id: int, trades: list[dict], on_hedge: Callable[[int]
         # Every first of its kind counts, recorded already or not: a fill REST recorded before
         # its message came (a resync racing the stream) shows the ids agree as well as a new one.
         ids = _firsts(trades)
-        new = _read(market, on_hedge, _earliest(trades))
+        new = _read(market, on_hedge, _earliest(trades)).new
         if not ids:
             return new, None
         found = Fill.objects.filter(venue_id=market.mm_account.venue_id, trade_id__in=ids).count()
@@ -255,10 +255,10 @@ def shortfall(market_id: int, order_id: str, filled: Decimal) -> int | None:
     return None if (recorded or Decimal(0)) >= filled else market.last_fill_timestamp
 
 
-def catch_up(market_id: int, since: int, on_hedge: Callable[[int], None]) -> int:
-    """An order filled more than its streamed trades said (their message was lost): the trades
-    are read by REST from `since`. Not asked again whether they add up by now: fills of the
-    order's later trades, streamed meanwhile, would hide the missing one."""
+def catch_up(market_id: int, since: int, on_hedge: Callable[[int], None]) -> Read:
+    """An order filled more than its streamed trades said (their message was lost), or the fill
+    audit's turn: the trades are read by REST from `since`. Not asked again whether they add up
+    by now: fills of the order's later trades, streamed meanwhile, would hide the missing one."""
     connection_checked()
     market = market_for_capture(market_id)
     with market_lock("capture", market_id, wait_seconds=5):
@@ -277,9 +277,10 @@ def rest_open_orders(account_id: int, symbol: str) -> list[dict]:
     return venue_for(Account.objects.select_related("venue").get(pk=account_id)).fetch_open_orders(symbol)
 
 
-def resync(market_id: int, on_hedge: Callable[[int], None]) -> int:
+def resync(market_id: int, on_hedge: Callable[[int], None]) -> Read:
     """The REST read of the account's trades since the last fill recorded, through the same
-    capture: what a stream missed while it was away is recorded now, and only once."""
+    capture: what a stream missed while it was away is recorded now, and only once (after an
+    absence longer than MOST_PAGES pages of trades, the rest by the fill audit: `Read`)."""
     connection_checked()
     market = market_for_capture(market_id)
     with market_lock("capture", market_id, wait_seconds=5):
@@ -299,15 +300,26 @@ class _Counted:
         return trades
 
 
-def _read(market: Market, on_hedge: Callable[[int], None], since: int | None = None) -> int:
+@dataclass(frozen=True)
+class Read:
+    """What a REST read of the account's trades recorded, and where it stopped short: a read
+    ends after MOST_PAGES pages (its requests come out of the venue's budget), and `more_from`
+    is then the newest trade time it reached, from which the next read must go on; None when
+    it reached the newest trade. Once streamed trades move the last fill forward, nothing but
+    a read from that time would find what lay beyond (the fill audit reads on from it)."""
+
+    new: int
+    more_from: int | None = None
+
+
+def _read(market: Market, on_hedge: Callable[[int], None], since: int | None = None) -> Read:
     """Capture the trades REST lists from `since` (else the last fill recorded) on, page after
-    page: once streamed trades move the last fill forward, a trade left beyond a full page would
-    never be read again. The caller holds the capture lock."""
+    page, at most MOST_PAGES of them. The caller holds the capture lock."""
     venue = _Counted(venue_for(market.mm_account))
     new = 0
     for _ in range(MOST_PAGES):
         new += len(capture_fills(market, venue, on_hedge, since))
         if venue.answered < PAGE or venue.newest is None or venue.newest == since:
-            break
+            return Read(new)
         since = venue.newest  # inclusive: the newest millisecond's trades come again, known
-    return new
+    return Read(new, since)

@@ -222,3 +222,33 @@ async def test_a_fill_no_message_told_of_is_found_by_the_fill_audit(market, stub
     assert D("0.002") not in [amount for m in trade_messages(stubs) for _, amount in m]
     assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [D("0.001"), D("0.002")]
     assert len(queued) == 2 and sorted(queued) == await sync_to_async(hedge_ids)()
+
+
+async def test_fills_beyond_the_resyncs_page_limit_are_read_on_by_the_fill_audit(
+        market, stubs, settings, monkeypatch):
+    """A resync reads at most MOST_PAGES pages of trades. After an outage with more, the stream
+    captures new fills at once (the last fill moves past the unread ones), so the fill audit goes
+    on from where the resync stopped, not from its usual overlap of the last seconds: these
+    trades are a minute old."""
+    settings.STREAM_FILL_AUDIT_SECONDS = 0.5
+    monkeypatch.setattr(work, "MOST_PAGES", 1)  # one page of 50 trades a read
+    await sync_to_async(venue_for(market.mm_account).create_order)(
+        "BTC/USDT", "limit", "sell", D("0.07"), D("65000"))
+    queued = []
+    async with running(queued.append) as process:
+        start = stubs.rest.clock()
+        stubs.rest.frozen_ms = start - 120_000
+        await trusted(process, stubs, market)
+        stubs.ws.go_down("user")
+        await eventually(lambda: not fills_live(market.mm_account_id), "the stream to notice")
+        for n in range(60):  # more than a page, each in its own millisecond, a minute ago
+            stubs.rest.frozen_ms = start - 60_000 + n
+            stubs.rest.take("buy", "0.001")
+        stubs.rest.frozen_ms = None
+        stubs.ws.come_up()
+        await eventually(lambda: fills_live(market.mm_account_id), "the stream back")
+        stubs.rest.take("buy", "0.002")  # streamed: the last fill moves on past the unread ones
+        await eventually(lambda: Fill.objects.count() == 62, "every fill, the audit's too", 20)
+
+    assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs)
+    assert len(queued) == 62 and sorted(queued) == await sync_to_async(hedge_ids)()

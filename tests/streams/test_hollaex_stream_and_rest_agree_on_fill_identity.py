@@ -60,7 +60,7 @@ async def test_a_fill_seen_on_the_stream_and_again_by_the_rest_resync_is_capture
         assert stubs.requests(TRADES) == trades_read  # captured from the stream alone
         # REST lists it again (its read is from the last fill's time on, inclusive): the id it
         # derives is the one the stream gave, so the resync records nothing.
-        assert await sync_to_async(work.resync)(market.pk, queued.append) == 0
+        assert (await sync_to_async(work.resync)(market.pk, queued.append)).new == 0
         # And after a reconnection, whose resync reads the same trades again.
         stubs.ws.drop("user")
         await eventually(lambda: stubs.requests(TRADES) > trades_read + 1, "the reconnection's resync")
@@ -87,7 +87,7 @@ async def test_two_trades_of_one_order_alike_are_two_fills(market, stubs, monkey
         stubs.rest.frozen_ms = None
         stubs.rest.take("buy", "0.003")
         await eventually(lambda: Fill.objects.count() == 4, "four fills")
-        assert await sync_to_async(work.resync)(market.pk, queued.append) == 0
+        assert (await sync_to_async(work.resync)(market.pk, queued.append)).new == 0
 
     ids = await sync_to_async(trade_ids)()
     assert len(set(ids)) == 4 and ids == await sync_to_async(rest_ids)(market)
@@ -115,7 +115,7 @@ async def test_a_stream_whose_ids_differ_from_rest_is_never_trusted(market, stub
             await eventually(lambda n=n: Fill.objects.count() == n, f"fill {n}")
             assert stubs.requests(TRADES) > trades_read  # by REST, each one
         assert not process.streams[0].trusted
-        assert await sync_to_async(work.resync)(market.pk, queued.append) == 0
+        assert (await sync_to_async(work.resync)(market.pk, queued.append)).new == 0
 
     assert await sync_to_async(trade_ids)() == await sync_to_async(rest_ids)(market)
     assert len(queued) == 3

@@ -40,7 +40,8 @@ class SoakResult:
     reconnects: int = 0
     trade_reads: int = 0  # REST reads of the own venue's trades before the sweep
     swept_fills: int = 0
-    audited_fills: int = 0  # captured by the fill audit's read over the whole soak
+    audited_fills: int = 0  # captured by the fill audit's reads over the whole soak
+    audit_reads: int = 0  # how many rounds of the audit that took
     swept_hedges: int = 0
     seconds: float = 0.0
     unhedged: int = 0
@@ -55,7 +56,7 @@ class SoakResult:
             f"{sum(self.faults.values())} ({faults}), {self.reconnects} reconnections, "
             f"{self.trade_reads} REST reads of trades",
             f"sweep: {self.swept_fills} fills captured by the resync, {self.audited_fills} by the "
-            f"fill audit, {self.swept_hedges} hedges run again",
+            f"fill audit ({self.audit_reads} rounds), {self.swept_hedges} hedges run again",
             f"unhedged {self.unhedged}, hedged twice {self.hedged_twice}, duplicate client order "
             f"ids {self.duplicate_client_ids}, ledger differences {len(self.ledger_differences)}",
         ]
@@ -139,12 +140,17 @@ async def soak(market: Market, stubs: ServedStubs, fills: int, fault_share: floa
     result.trade_reads = sum(1 for _, path, _ in list(stubs.own.requests) if path == "/v2/user/trades")
     try:
         before = await sync_to_async(Fill.objects.count)()
-        result.swept_fills = await sync_to_async(work.resync)(market.pk, hedge_here)
+        result.swept_fills = (await sync_to_async(work.resync)(market.pk, hedge_here)).new
         # The stream process's fill audit (bots/streams/runner.py:AccountStream.audit), over
         # the whole soak: what no message told of and the resync, reading from the last fill
-        # on, cannot see.
-        result.audited_fills = await sync_to_async(work.catch_up)(
-            market.pk, started_ms - runner.AUDIT_OVERLAP_MS, hedge_here)
+        # on, cannot see. One read stops at its page limit, short of 2,000 trades: the audit's
+        # next rounds go on from there, as these do.
+        since = started_ms - runner.AUDIT_OVERLAP_MS
+        while since is not None:
+            read = await sync_to_async(work.catch_up)(market.pk, since, hedge_here)
+            result.audited_fills += read.new
+            result.audit_reads += 1
+            since = read.more_from
         result.swept_hedges = await sync_to_async(Driver().sweep)()
         result.seconds = time.monotonic() - started
         await sync_to_async(check)(market, stubs, result)
