@@ -248,10 +248,18 @@ class AccountStream:
                 self.live = True
                 state.mark_fills_streamed(self.plan.account_id, self.via)
                 audit_from = state.now_ms() - AUDIT_OVERLAP_MS
+                unaudited = [m for m in self.plan.fill_markets.values() if m not in self.audited]
+                # The first audit of a stream reads from before the newest fill too. A trade lost
+                # just before the last stream stopped (this process's, or one before it) came
+                # before that fill, and the check of its order, waiting for its message, stopped
+                # with it; the resync reads only from the last fill on.
+                firsts = await sync_to_async(work.last_fills)(unaudited) if unaudited else {}
                 await self.resync()
                 # What came before is the resync's; the audit reads on from there.
                 for market_id in self.plan.fill_markets.values():
-                    self.audited.setdefault(market_id, audit_from)
+                    last = firsts.get(market_id)
+                    start = audit_from if not last else min(audit_from, last - AUDIT_OVERLAP_MS)
+                    self.audited.setdefault(market_id, start)
                 while True:
                     got = await arrived.get()
                     if isinstance(got, BaseException):

@@ -245,6 +245,12 @@ def _earliest(trades: list[dict]) -> int | None:
     return min((t["timestamp"] for t in trades if t.get("timestamp") is not None), default=None)
 
 
+def last_fills(market_ids: list[int]) -> dict[int, int]:
+    """Each market's newest fill time recorded (0 for none)."""
+    connection_checked()
+    return dict(Market.objects.filter(pk__in=market_ids).values_list("pk", "last_fill_timestamp"))
+
+
 def shortfall(market_id: int, order_id: str, filled: Decimal) -> int | None:
     """None when the fills recorded for this order of the MM account add up to its `filled`; else
     the market's last fill time now (the caller reads a missing trade from no later than that)."""

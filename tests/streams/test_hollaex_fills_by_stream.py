@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 
 from bots.hedging.tasks import hedge_now
 from bots.models import Fill, Hedge, HedgeOrder
-from bots.streams import work
+from bots.streams import runner, work
 from bots.venues import venue_for
 from tests.support.hollaex_world import HollaExStubs, make_on_hollaex_streams
 from tests.support.streams import eventually, fills_live, running
@@ -252,3 +252,37 @@ async def test_fills_beyond_the_resyncs_page_limit_are_read_on_by_the_fill_audit
 
     assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs)
     assert len(queued) == 62 and sorted(queued) == await sync_to_async(hedge_ids)()
+
+
+async def test_a_loss_still_being_checked_when_the_stream_stopped_is_found_after_it_starts_again(
+        market, stubs, settings, monkeypatch):
+    """A trade's message is lost; its order's message shows the loss and the check waits for the
+    trade's message to be only late. The stream stops meanwhile (a restart, a re-plan) and starts
+    again much later: the resync reads from the newest fill, which the bot's other order made
+    after the lost trade, and the audit's usual overlap is 10 s. Its first audit reads from before
+    the newest fill, so the fill is found."""
+    settings.STREAM_FILL_AUDIT_SECONDS = 0.5
+    monkeypatch.setattr(runner, "LOST_TRADES_SECONDS", 60)  # the check is still waiting at the stop
+    await sync_to_async(venue_for(market.mm_account).create_order)(
+        "BTC/USDT", "limit", "buy", D("0.01"), D("64995"))  # the bot's second order: a bid
+    start = stubs.rest.clock()
+    queued = []
+    async with running(queued.append) as process:
+        stubs.rest.frozen_ms = start - 60_000
+        await trusted(process, stubs, market)
+        stubs.ws.gap_next("user")  # the match's usertrade message; its order's message comes
+        stubs.rest.frozen_ms = start - 59_000
+        stubs.rest.take("buy", "0.002")
+        await eventually(lambda: process.streams[0].short, "the loss seen, its check waiting")
+        stubs.rest.frozen_ms = start - 58_000  # the other order trades: the newest fill moves on
+        stubs.rest.take("sell", "0.004")
+        await eventually(lambda: Fill.objects.count() == 2, "the other order's fill")
+        stubs.rest.frozen_ms = None
+    assert await sync_to_async(Fill.objects.count)() == 2  # the lost one not yet
+
+    async with running(queued.append):
+        await eventually(lambda: Fill.objects.count() == 3, "the lost fill, by the first audit", 20)
+
+    assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [
+        D("0.001"), D("0.002"), D("0.004")]
+    assert len(queued) == 3 and sorted(queued) == await sync_to_async(hedge_ids)()
