@@ -431,8 +431,11 @@ class AccountStream:
                     log.warning("%s: fill audit not read (%s: %s)", self.plan.venue, type(exc).__name__, exc)
                     continue
                 # Read to the newest trade: the next audit overlaps this one's start. Stopped at
-                # its page limit (more trades than MOST_PAGES pages since): on from there.
-                self.audited[market_id] = max(since, began) if read.more_from is None else read.more_from
+                # its page limit (more trades than MOST_PAGES pages since): on from there. A read
+                # that stopped short meanwhile (a resync) may have moved it back: that stands.
+                after = max(since, began) if read.more_from is None else read.more_from
+                meanwhile = self.audited.get(market_id, since)
+                self.audited[market_id] = min(after, meanwhile) if meanwhile < since else after
                 new = read.new
                 if new:
                     # Lost, or still on their way (a message queued behind this read): the
