@@ -114,20 +114,18 @@ def moment(value) -> datetime:
     return parse_datetime(value).replace(tzinfo=UTC)
 
 
-# The driver's own text of each statement, per backend: "%s" placeholders become SQLite's "?"
-# as Django's SQLite backend rewrites them (its cursor does it again at every execute).
-_native: dict[tuple[str, str], str] = {}
+# SQLite's text of each statement: "%s" placeholders become "?" as Django's SQLite backend
+# rewrites them (its cursor does it again at every execute). psycopg takes "%s" as it is.
+_sqlite_texts: dict[str, str] = {}
 _FORMAT_MARK = re.compile(r"(?<!%)%s")
 
 
 def _native_text(vendor: str, statement: str) -> str:
-    key = (vendor, statement)
-    found = _native.get(key)
+    if vendor != "sqlite":
+        return statement
+    found = _sqlite_texts.get(statement)
     if found is None:
-        found = statement
-        if vendor == "sqlite":
-            found = _FORMAT_MARK.sub("?", statement).replace("%%", "%")
-        _native[key] = found
+        found = _sqlite_texts[statement] = _FORMAT_MARK.sub("?", statement).replace("%%", "%")
     return found
 
 
