@@ -19,6 +19,9 @@
     value === null || value === undefined || value === ""
       ? "–"
       : Number(value).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // A time of day in UTC, 24-hour, as the charts and the server-drawn parts of the desk show
+  // it: the browser's own zone and locale would give the same moment another name.
+  const clock = (at) => new Date(at).toISOString().slice(11, 19);
 
   function cumulative(levels) {
     let total = 0;
@@ -303,7 +306,7 @@
           ? `${fmt(h.slippage_bps, 1)}${h.allowed_bps !== null ? ` / ${fmt(h.allowed_bps, 0)}` : ""}`
           : "–";
         tr.append(
-          cell(new Date(t.timestamp).toLocaleTimeString()),
+          cell(clock(t.timestamp)),
           cell(t.user_side === "buy" ? "buys" : "sells", t.user_side),
           cell(fmt(t.amount, db), "num"),
           cell(fmt(t.price, dp), "num"),
@@ -443,7 +446,7 @@
         const who = document.createElement("span");
         who.className = "who";
         who.textContent = a.actor;
-        li.append(`${new Date(a.at).toLocaleTimeString()} `, who, ` ${a.action.replace("_", " ")}`,
+        li.append(`${clock(a.at)} `, who, ` ${a.action.replace("_", " ")}`,
           a.subject ? ` ${a.subject}` : "", a.reason ? `: ${a.reason}` : "");
         return li;
       })
