@@ -14,7 +14,13 @@ from django.db import connections
 from bots.simulation.stub_exchanges.exchange import BOT
 from bots.venues import stream_state as state
 from dashboard.live.publisher import market_snapshot
-from tests.support.streams import eventually, forget_streamed_book, make_on_stub, running
+from tests.support.streams import (
+    eventually,
+    forget_streamed_book,
+    forget_streamed_orders,
+    make_on_stub,
+    running,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,10 +30,9 @@ READS = ("/api/v3/depth", "/api/v3/openOrders")
 
 
 @pytest.fixture
-def market(demo_market, stubs, redis_client):
+def market(demo_market, stubs):
     market = make_on_stub(demo_market, stubs)  # one ask of 0.01 at 65,000 rests there
-    redis_client.delete(f"ballast:stream:orders:{market.mm_account_id}",
-                        f"ballast:stream:orders:{market.mm_account_id}:{SYMBOL}")
+    forget_streamed_orders(market.mm_account_id, SYMBOL)
     forget_streamed_book(market.mm_account.venue_id, SYMBOL)
     return market
 

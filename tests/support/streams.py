@@ -70,6 +70,11 @@ def forget_streamed_book(venue_id: int, symbol: str = "BTC/USDT") -> None:
     state.client().delete(state._book_key(venue_id, symbol), state._book_live_key(venue_id, symbol))
 
 
+def forget_streamed_orders(account_id: int, symbol: str = "BTC/USDT") -> None:
+    """No streamed open orders of the account's symbol, nor its order stream's live mark."""
+    state.client().delete(state._orders_key(account_id), state._orders_key(account_id, symbol))
+
+
 def hedge_on_stub(market: Market, stubs: Stubs) -> Market:
     account = stub_account(stubs, Account.HEDGING)
     Market.objects.filter(pk=market.pk).update(hedge_account=account)
