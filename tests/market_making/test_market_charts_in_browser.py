@@ -1,12 +1,14 @@
 """In a real browser: the market page's history charts (inventory, exposure, P&L attribution)
 drawn from the records, and a user trade appended to them in place, without a reload or a
-redraw; the depth chart with the hedge venue's book."""
+redraw; the depth chart with the hedge venue's book, drawn again only when a book moved."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 
 from bots.hedging import hedger
 from bots.hedging.capture import capture_fills
@@ -14,6 +16,7 @@ from bots.models import HealthSample
 from bots.simulation.paper_flow import user_trade
 from bots.treasury.balances import refresh_balances
 from bots.venues import venue_for
+from dashboard.live.publisher import publish_market
 from dashboard.market_making.market_history import BUCKET_MS, POINTS
 from tests.support.browser import log_in
 
@@ -133,3 +136,41 @@ def test_a_user_trade_is_appended_to_the_history_charts_in_place(
     page.click("[data-theme-toggle]")
     page.wait_for_function("() => document.documentElement.dataset.theme === 'dark'")
     page.screenshot(path=artifacts / "market-charts-dark.png", full_page=True)
+
+
+def pushed(market) -> bool:
+    """The market's snapshot sent to its pages now, as a worker sends it: from a thread of its
+    own, Playwright's event loop holding this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(close_after, publish_market, market.pk, force=True).result()
+
+
+def close_after(function, *args, **kwargs):
+    try:
+        return function(*args, **kwargs)
+    finally:
+        connections.close_all()  # the thread's own connection, or the test database stays open
+
+
+def test_a_push_that_leaves_the_books_as_they_were_does_not_draw_the_depth_chart_again(
+    page, live_url, worker, traded_market, operator
+):
+    log_in(page, live_url, operator)
+    page.wait_for_url(f"{live_url}/markets/btc-usdt/")
+    page.wait_for_selector("#depth-chart .main-svg")
+    page.wait_for_selector("#live.on")
+    # Plotly.react replaces the chart's traces: a probe on them stays only while it is not called.
+    mark = "document.getElementById('depth-chart').data.forEach(t => { t.probe = 'kept'; })"
+    kept = "document.getElementById('depth-chart').data.every(t => t.probe === 'kept')"
+    updates = "Number(document.getElementById('market').dataset.updates)"
+
+    page.evaluate(mark)
+    before = page.evaluate(updates)
+    assert pushed(traded_market)  # nothing moved: the same books
+    page.wait_for_function(f"() => {updates} > {before}")
+    assert page.evaluate(kept) is True
+
+    user_trade(traded_market, "buy", Decimal("0.02"))  # takes an MM ask: the own book moves
+    assert pushed(traded_market)
+    page.wait_for_function(f"() => !({kept})")
+    assert data(page, "depth-chart", ".length") == 6
