@@ -82,6 +82,7 @@ RETRY_FIRST, RETRY_MOST = 0.2, 5.0  # seconds before a reconnection, doubling
 
 SUBSCRIBE_SECONDS = 10.0  # for a venue to confirm a private subscription
 LOST_TRADES_SECONDS = 1.0  # how long an order's growth waits for its trades' message
+STOP_READ_SECONDS = 5.0  # at most for the checks still waiting as a stream stops
 # Each fill audit reads from this long before the previous one began: a trade the venue stamped
 # just before that moment may have reached its REST list only after it (and clocks differ).
 AUDIT_OVERLAP_MS = 10_000
@@ -158,7 +159,8 @@ class AccountStream:
         self.checks: set[asyncio.Task] = set()
         self.seen: dict[str, int] = {}  # the lag gauge's marks not yet written (seen_marks)
         self.streamed_to: int | None = None  # the newest trade time the trade messages brought
-        self.short: dict[str, int] = {}  # orders whose trades fall short: from when to read them
+        # Orders whose trades fall short: their market, and from when to read the trades.
+        self.short: dict[str, tuple[int, int]] = {}
         # Orders whose recorded fills were seen to add up to their filled, and the newest trade
         # time streamed then: a trade of theirs missing later came after it, give or take.
         self.accounted: dict[str, int] = {}
@@ -190,7 +192,7 @@ class AccountStream:
         # The client stays, kept for the process (bots/streams/clients.py closes it).
         for check in list(self.checks):
             check.cancel()
-        self.short.clear()
+        await self.finish_checks()
         self.accounted.clear()
         self.live = self.balance_live = self.orders_live = False
         await sync_to_async(state.mark_fills_polled)(self.plan.account_id)
@@ -377,9 +379,9 @@ class AccountStream:
             since = max(0, since - int(LOST_TRADES_SECONDS * 1000))
             if order_id in self.short:
                 # One check per order at a time; it reads from the earliest time any needed.
-                self.short[order_id] = min(self.short[order_id], since)
+                self.short[order_id] = (market_id, min(self.short[order_id][1], since))
                 continue
-            self.short[order_id] = since
+            self.short[order_id] = (market_id, since)
             check = asyncio.ensure_future(self.lost_trades(market_id, order_id))
             self.checks.add(check)
             check.add_done_callback(self.checks.discard)
@@ -398,7 +400,7 @@ class AccountStream:
 
     async def lost_trades(self, market_id: int, order_id: str) -> None:
         await asyncio.sleep(LOST_TRADES_SECONDS)
-        since = self.short.pop(order_id)
+        _, since = self.short.pop(order_id)
         try:
             read = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
         except Exception as exc:  # the stream's next resync catches up whatever this missed
@@ -408,6 +410,28 @@ class AccountStream:
         self.read_short(market_id, read)
         if read.new:
             log.info("%s: %d fill(s) whose trade message was lost, captured by REST", self.plan.venue, read.new)
+
+    async def finish_checks(self) -> None:
+        """As the stream stops (a restart, a re-plan): the orders whose check still waits for
+        their trades' message have those trades read now rather than dropped. The next stream's
+        resync reads only from the newest fill on, so a lost trade before it would otherwise wait
+        for that stream's first fill audit, a minute or more after it starts. A read that fails
+        or takes longer than STOP_READ_SECONDS leaves it to that audit."""
+        earliest: dict[int, int] = {}
+        for market_id, since in self.short.values():
+            earliest[market_id] = min(earliest.get(market_id, since), since)
+        self.short.clear()
+        for market_id, since in earliest.items():
+            try:
+                read = await asyncio.wait_for(
+                    sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge), STOP_READ_SECONDS)
+            except Exception as exc:
+                log.warning("%s: trades of orders still being checked not read at the stop (%s: %s); "
+                            "the next stream's fill audit reads them", self.plan.venue, type(exc).__name__, exc)
+                continue
+            if read.new:
+                log.info("%s: %d fill(s) whose trade message was lost, captured by REST as the stream "
+                         "stopped", self.plan.venue, read.new)
 
     async def audit(self) -> None:
         """Every STREAM_FILL_AUDIT_SECONDS, each streamed market's trades by REST from a little

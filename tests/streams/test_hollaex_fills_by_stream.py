@@ -257,10 +257,11 @@ async def test_fills_beyond_the_resyncs_page_limit_are_read_on_by_the_fill_audit
 async def test_a_loss_still_being_checked_when_the_stream_stopped_is_found_after_it_starts_again(
         market, stubs, settings, monkeypatch):
     """A trade's message is lost; its order's message shows the loss and the check waits for the
-    trade's message to be only late. The stream stops meanwhile (a restart, a re-plan) and starts
-    again much later: the resync reads from the newest fill, which the bot's other order made
-    after the lost trade, and the audit's usual overlap is 10 s. Its first audit reads from before
-    the newest fill, so the fill is found."""
+    trade's message to be only late. The stream stops meanwhile (a restart, a re-plan), the
+    check's read at the stop fails (the venue away that moment; or the process was killed
+    outright), and it starts again much later: the resync reads from the newest fill, which the
+    bot's other order made after the lost trade, and the audit's usual overlap is 10 s. Its first
+    audit reads from before the newest fill, so the fill is found."""
     settings.STREAM_FILL_AUDIT_SECONDS = 0.5
     monkeypatch.setattr(runner, "LOST_TRADES_SECONDS", 60)  # the check is still waiting at the stop
     await sync_to_async(venue_for(market.mm_account).create_order)(
@@ -278,10 +279,33 @@ async def test_a_loss_still_being_checked_when_the_stream_stopped_is_found_after
         stubs.rest.take("sell", "0.004")
         await eventually(lambda: Fill.objects.count() == 2, "the other order's fill")
         stubs.rest.frozen_ms = None
+        stubs.rest.fail_next(503, only="GET /v2/user/trades")  # the stop's read of the check
     assert await sync_to_async(Fill.objects.count)() == 2  # the lost one not yet
 
     async with running(queued.append):
         await eventually(lambda: Fill.objects.count() == 3, "the lost fill, by the first audit", 20)
+
+    assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [
+        D("0.001"), D("0.002"), D("0.004")]
+    assert len(queued) == 3 and sorted(queued) == await sync_to_async(hedge_ids)()
+
+
+async def test_a_loss_still_being_checked_when_the_stream_stops_is_read_at_the_stop(
+        market, stubs, monkeypatch):
+    """The same loss, the check still waiting when the stream stops: its trades are read as the
+    stream stops, and the fill is captured and hedged then, not a minute after the next start."""
+    monkeypatch.setattr(runner, "LOST_TRADES_SECONDS", 60)  # the check is still waiting at the stop
+    await sync_to_async(venue_for(market.mm_account).create_order)(
+        "BTC/USDT", "limit", "buy", D("0.01"), D("64995"))  # the bot's second order: a bid
+    queued = []
+    async with running(queued.append) as process:
+        await trusted(process, stubs, market)
+        stubs.ws.gap_next("user")  # the match's usertrade message; its order's message comes
+        stubs.rest.take("buy", "0.002")
+        await eventually(lambda: process.streams[0].short, "the loss seen, its check waiting")
+        stubs.rest.take("sell", "0.004")  # the other order trades: the newest fill moves on
+        await eventually(lambda: Fill.objects.count() == 2, "the other order's fill")
+        assert process.streams[0].short  # still waiting
 
     assert await sync_to_async(fill_amounts)() == bot_trade_amounts(stubs) == [
         D("0.001"), D("0.002"), D("0.004")]
