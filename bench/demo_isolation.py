@@ -45,6 +45,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from paper_markets import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway login in a throwaway database
@@ -97,12 +99,6 @@ def demo_loop(base: str, stop, results) -> None:
             )
             statuses[status] += 1
     results.put((dict(statuses), statistics.median(times) if times else 0.0))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_world(folder: Path) -> dict:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -29,17 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from paper_markets import free_port, stop
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PASSWORD = "page cpu bench password 7"
 USERNAME = "bench-viewer"
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare() -> None:
@@ -148,13 +143,7 @@ def main() -> None:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         result = measure(f"http://127.0.0.1:{port}", args)
     finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop(children)
         redis_server.stop()
 
     per_second = {k: 1000 * result[k] / result["window"] for k in

@@ -1,6 +1,7 @@
 """A throwaway desk for the market-making benches: a temporary folder with its own SQLite database
 (tables straight from the models), a private embedded Redis, any number of markets between a
-paper own venue and a paper outside venue with a deep book, and optionally a Celery worker.
+paper own venue and a paper outside venue with a deep book, and optionally a Celery worker; and
+the small helpers every bench shares (a free port, stopping the processes a bench started).
 
 Nothing outside the temporary folder is touched; DATABASE_URL and REDIS_URL are ignored.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,23 @@ def percentile(values: list[float], q: float) -> float:
     """Nearest rank: a value that occurred."""
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    """Ask each process to stop (SIGTERM, as a service manager does), then wait; killed after 10 s."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 # The outside markets' random walks are seeded by the second: a fixed start replays one walk.

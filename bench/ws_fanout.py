@@ -25,7 +25,6 @@ import math
 import os
 import re
 import resource
-import signal
 import socket
 import statistics
 import subprocess
@@ -34,17 +33,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from paper_markets import free_port, stop
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CLIENTS_PER_USER = 25
 PASSWORD = "fan-out bench password 7"
 STAMP = re.compile(rb'data-published-at="(\d+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -288,13 +283,7 @@ def main() -> None:
                 time.sleep(0.1)
         result = asyncio.run(run(args, f"http://127.0.0.1:{port}", daphne.pid))
     finally:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop(children)
         if redis_server is not None:
             redis_server.stop()
 
