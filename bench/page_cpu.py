@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from paper_markets import free_port, stop
+from paper_markets import free_port, stop, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -130,15 +129,7 @@ def main() -> None:
              "--schedule", str(var / "celerybeat-schedule")],
         ]
         children += [subprocess.Popen(c, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT) for c in commands]
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or children[0].poll() is not None:
-                    raise RuntimeError(f"Daphne did not start: see {var / 'desk.log'}") from None
-                time.sleep(0.1)
+        wait_listening(port, children[0], var / "desk.log")
         # Playwright's sync API runs an event loop in this thread: Django's ORM is done here.
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         result = measure(f"http://127.0.0.1:{port}", args)

@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from paper_markets import free_port
+from paper_markets import free_port, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -112,15 +111,7 @@ def main() -> None:
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ballast.asgi:application"],
             cwd=ROOT, stdout=open(var / "daphne.log", "w"), stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or daphne.poll() is not None:
-                    raise RuntimeError(f"Daphne did not start: see {var / 'daphne.log'}") from None
-                time.sleep(0.1)
+        wait_listening(port, daphne, var / "daphne.log")
         rows = measure(f"http://127.0.0.1:{port}", args.path)
     finally:
         if daphne is not None:

@@ -35,6 +35,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_listening(port: int, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
+    """Until `process` (Daphne) accepts connections on `port`; an error naming its log if it
+    exits or does not within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"Daphne did not start: see {log}") from None
+            time.sleep(0.1)
+
+
 def stop(processes: list[subprocess.Popen]) -> None:
     """Ask each process to stop (SIGTERM, as a service manager does), then wait; killed after 10 s."""
     for process in processes:

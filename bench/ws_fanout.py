@@ -25,7 +25,6 @@ import math
 import os
 import re
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from paper_markets import free_port, stop
+from paper_markets import free_port, stop, wait_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -272,15 +271,7 @@ def main() -> None:
             from bots.models import Market
 
             Market.objects.update(sim_trades_per_minute=60)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or daphne.poll() is not None:
-                    raise RuntimeError(f"Daphne did not start: see {var / 'daphne.log'}") from None
-                time.sleep(0.1)
+        wait_listening(port, daphne, var / "daphne.log")
         result = asyncio.run(run(args, f"http://127.0.0.1:{port}", daphne.pid))
     finally:
         stop(children)
