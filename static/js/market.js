@@ -16,7 +16,7 @@
   };
   const referenceOf = (s) => (s.quoting && s.quoting.reference) || (s.tape[0] && s.tape[0].price);
   // One formatter per number of places, kept: Number.toLocaleString with options builds a new
-  // one at every call, and a snapshot formats a few hundred figures (a tenth of the page's
+  // one at every call, and a snapshot formats a few hundred figures (a sixth of the page's
   // script time in the demo).
   const formats = new Map();
   const fmt = (value, digits) => {
@@ -30,7 +30,7 @@
   };
   // What each part of the page was last drawn from: a snapshot that leaves a part as it was
   // (a push for a balance or a fill moves neither book) skips its drawing. Plotly lays out the
-  // whole depth chart again on every react, its axes' labels included: most of the page's CPU.
+  // whole depth chart again on every react, its axes' labels included: near half the page's CPU.
   const drawn = new Map();
   const unchanged = (part, ...inputs) => {
     const key = JSON.stringify(inputs);
