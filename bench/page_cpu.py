@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PASSWORD = "page cpu bench password 7"
 USERNAME = "bench-viewer"
-CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
 
 def prepare() -> None:
@@ -51,13 +49,6 @@ def prepare() -> None:
     User.objects.create_user(USERNAME, password=PASSWORD).groups.add(group(VIEWER))
 
 
-def chromium() -> str:
-    found = next((path for path in CHROMIUM if Path(path).exists()), None) or shutil.which("chromium")
-    if found is None:
-        raise SystemExit("no Chromium found: `make test` installs Debian's chromium package")
-    return found
-
-
 def metrics(cdp) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
@@ -65,8 +56,13 @@ def metrics(cdp) -> dict[str, float]:
 def measure(base: str, args) -> dict:
     from playwright.sync_api import sync_playwright
 
+    from tests.support import chromium  # the browser the tests use, found the same way
+
+    executable = chromium.find()
+    if executable is None:
+        raise SystemExit(chromium.HOW_TO_INSTALL)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         if args.js:
             body = Path(args.js).read_text()
