@@ -82,7 +82,6 @@ RETRY_FIRST, RETRY_MOST = 0.2, 5.0  # seconds before a reconnection, doubling
 
 SUBSCRIBE_SECONDS = 10.0  # for a venue to confirm a private subscription
 LOST_TRADES_SECONDS = 1.0  # how long an order's growth waits for its trades' message
-STOP_READ_SECONDS = 5.0  # at most for the checks still waiting as a stream stops
 # Each fill audit reads from this long before the previous one began: a trade the venue stamped
 # just before that moment may have reached its REST list only after it (and clocks differ).
 AUDIT_OVERLAP_MS = 10_000
@@ -401,37 +400,35 @@ class AccountStream:
     async def lost_trades(self, market_id: int, order_id: str) -> None:
         await asyncio.sleep(LOST_TRADES_SECONDS)
         _, since = self.short.pop(order_id)
-        try:
-            read = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
-        except Exception as exc:  # the stream's next resync catches up whatever this missed
-            log.warning("%s: order %s's trades not read (%s: %s)", self.plan.venue, order_id,
-                        type(exc).__name__, exc)
-            return
-        self.read_short(market_id, read)
-        if read.new:
-            log.info("%s: %d fill(s) whose trade message was lost, captured by REST", self.plan.venue, read.new)
+        # Not read: the stream's next resync, or its fill audit, catches up whatever this missed.
+        await self.read_lost(market_id, since, f"order {order_id}'s trades")
 
     async def finish_checks(self) -> None:
         """As the stream stops (a restart, a re-plan): the orders whose check still waits for
         their trades' message have those trades read now rather than dropped. The next stream's
         resync reads only from the newest fill on, so a lost trade before it would otherwise wait
         for that stream's first fill audit, a minute or more after it starts. A read that fails
-        or takes longer than STOP_READ_SECONDS leaves it to that audit."""
+        leaves it to that audit; one the venue does not answer ends at its client's request
+        timeout (no shorter wait could free the stop: its next database call queues behind the
+        read in the ORM's one thread)."""
         earliest: dict[int, int] = {}
         for market_id, since in self.short.values():
             earliest[market_id] = min(earliest.get(market_id, since), since)
         self.short.clear()
         for market_id, since in earliest.items():
-            try:
-                read = await asyncio.wait_for(
-                    sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge), STOP_READ_SECONDS)
-            except Exception as exc:
-                log.warning("%s: trades of orders still being checked not read at the stop (%s: %s); "
-                            "the next stream's fill audit reads them", self.plan.venue, type(exc).__name__, exc)
-                continue
-            if read.new:
-                log.info("%s: %d fill(s) whose trade message was lost, captured by REST as the stream "
-                         "stopped", self.plan.venue, read.new)
+            await self.read_lost(market_id, since, "trades of orders still being checked at the stop")
+
+    async def read_lost(self, market_id: int, since: int, what: str) -> None:
+        """The market's trades by REST from `since`, through the once-only capture: a lost trade
+        message's fills."""
+        try:
+            read = await sync_to_async(work.catch_up)(market_id, since, self.process.on_hedge)
+        except Exception as exc:
+            log.warning("%s: %s not read (%s: %s)", self.plan.venue, what, type(exc).__name__, exc)
+            return
+        self.read_short(market_id, read)
+        if read.new:
+            log.info("%s: %d fill(s) whose trade message was lost, captured by REST", self.plan.venue, read.new)
 
     async def audit(self) -> None:
         """Every STREAM_FILL_AUDIT_SECONDS, each streamed market's trades by REST from a little
