@@ -4,11 +4,9 @@ redraw; the depth chart with the hedge venue's book, drawn again only when a boo
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connections
 
 from bots.hedging import hedger
 from bots.hedging.capture import capture_fills
@@ -18,7 +16,7 @@ from bots.treasury.balances import refresh_balances
 from bots.venues import venue_for
 from dashboard.live.publisher import publish_market
 from dashboard.market_making.market_history import BUCKET_MS, POINTS
-from tests.support.browser import log_in
+from tests.support.browser import log_in, off_the_browser_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.processes, pytest.mark.django_db(transaction=True)]
 
@@ -139,17 +137,8 @@ def test_a_user_trade_is_appended_to_the_history_charts_in_place(
 
 
 def pushed(market) -> bool:
-    """The market's snapshot sent to its pages now, as a worker sends it: from a thread of its
-    own, Playwright's event loop holding this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(close_after, publish_market, market.pk, force=True).result()
-
-
-def close_after(function, *args, **kwargs):
-    try:
-        return function(*args, **kwargs)
-    finally:
-        connections.close_all()  # the thread's own connection, or the test database stays open
+    """The market's snapshot sent to its pages now, as a worker sends it."""
+    return off_the_browser_thread(lambda: publish_market(market.pk, force=True))
 
 
 def test_a_push_that_leaves_the_books_as_they_were_does_not_draw_the_depth_chart_again(
