@@ -1,7 +1,8 @@
 """A throwaway desk for the market-making benches: a temporary folder with its own SQLite database
 (tables straight from the models), a private embedded Redis, any number of markets between a
 paper own venue and a paper outside venue with a deep book, and optionally a Celery worker; and
-the small helpers every bench shares (a free port, stopping the processes a bench started).
+the small helpers every bench shares (a free port, stopping the processes a bench started,
+keeping every core awake).
 
 Nothing outside the temporary folder is touched; DATABASE_URL and REDIS_URL are ignored.
 """
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,6 +60,26 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def busy_cores():
+    """One busy loop per core at the lowest priority while the block runs: every core stays
+    awake, so a process woken by a message starts at once instead of after its core's wake-up
+    (on a virtual machine whose idle cores halt, a few tenths of a millisecond each). The loops
+    yield to every other process. A diagnosis of the machine, not a way to run Ballast."""
+    loops = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=lambda: os.nice(19))
+        for _ in range(os.cpu_count() or 1)
+    ]
+    try:
+        time.sleep(0.5)  # scheduled and spinning before anything is measured
+        yield
+    finally:
+        for loop in loops:
+            loop.kill()
+        for loop in loops:
+            loop.wait()
 
 
 # The outside markets' random walks are seeded by the second: a fixed start replays one walk.
