@@ -59,7 +59,8 @@ def market_page(request, slug: str):
             "history_hours": HISTORY_HOURS,
             "can_simulate": has_users and has_role(request.user, OPERATOR),
             "can_operate": has_role(request.user, OPERATOR),
-            "trade_form": UserTradeForm(initial={"side": "buy", "amount": "0.1"}),
+            # A typical simulated user's trade: 0.1 would be below the minimum of a cheap token.
+            "trade_form": UserTradeForm(initial={"side": "buy", "amount": plain(market.sim_mean_amount)}),
         },
     )
 

@@ -61,3 +61,12 @@ def test_a_trade_the_venue_refuses_says_why_and_nothing_trades(client, operator,
     assert response.status_code == 422
     assert "Not sent: InvalidOrder: market order on an empty book" in response.content.decode()
     assert not PaperTrade.objects.exists()
+
+
+def test_the_form_offers_a_typical_simulated_users_trade_of_that_market(client, operator, running_market):
+    # A cheap token's users trade thousands: a fixed 0.1 would be under its minimum.
+    running_market.sim_mean_amount = Decimal("2000")
+    running_market.save(update_fields=["sim_mean_amount"])
+    client.force_login(operator)
+    page = client.get(reverse("market", args=["btc-usdt"])).content.decode()
+    assert '<input name="amount" value="2000" inputmode="decimal"' in page
