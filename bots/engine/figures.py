@@ -17,14 +17,14 @@ DASH = "–"
 
 
 def fixed(value, places: int = 2) -> str:
-    """1234.5 at 2 places -> "1,234.50"; nothing to show -> "–"."""
+    """1234.5 at 2 places -> "1,234.50"; nothing to show -> "–"; -0.001 -> "0.00", not "-0.00"."""
     if value is None or value == "":
         return DASH
     try:
         number = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         return DASH
-    return f"{number:,.{int(places)}f}"
+    return f"{number:z,.{int(places)}f}"  # z: a figure rounded to zero loses its minus
 
 
 def in_asset(value, asset: str) -> str:

@@ -23,10 +23,20 @@
     if (value === null || value === undefined || value === "") return "–";
     let format = formats.get(digits);
     if (!format) {
-      format = new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+      // signDisplay "negative": a figure that rounds to zero reads 0.00, not -0.00.
+      format = new Intl.NumberFormat("en-US", {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+        signDisplay: "negative",
+      });
       formats.set(digits, format);
     }
     return format.format(Number(value));
+  };
+  // A gain or a loss by the figure as shown: a tenth of a cent lost is 0.00, in neither colour.
+  const tone = (value, digits) => {
+    const shown = Number(Number(value).toFixed(digits));
+    return shown < 0 ? "num loss" : shown > 0 ? "num gain" : "num";
   };
   // What each part of the page was last drawn from: a snapshot that leaves a part as it was
   // (a push for a balance or a fill moves neither book) skips its drawing. Plotly lays out the
@@ -225,7 +235,7 @@
       const td = tr.querySelector("td.num");
       const v = values ? values[tr.dataset.part] : null;
       td.textContent = v === null || v === undefined ? "–" : fmt(v, dq);
-      td.className = v === null || v === undefined || v === 0 ? "num" : v < 0 ? "num loss" : "num gain";
+      td.className = v === null || v === undefined ? "num" : tone(v, dq);
     });
   }
 
@@ -337,7 +347,7 @@
           cell(h ? `${h.side} ${fmt(h.filled, db)}` : "–", h ? `num ${h.side}` : "num"),
           cell(h ? fmt(h.price, dp) : "–", "num"),
           cell(t.edge_bps === null ? "–" : fmt(t.edge_bps, 1), "num"),
-          cell(pnl === null ? "–" : fmt(pnl, dq), pnl === null ? "num" : pnl < 0 ? "num loss" : "num gain"),
+          cell(pnl === null ? "–" : fmt(pnl, dq), pnl === null ? "num" : tone(pnl, dq)),
           cell(h && h.pnl_bps !== null ? fmt(h.pnl_bps, 1) : "–", "num"),
           cell(slip, "num"),
           cell(h ? duration(h.hedge_ms) : "–", "num"),

@@ -35,6 +35,13 @@ def test_amounts_take_their_assets_decimals():
     assert plain(D("10.000000000000000000")) == "10"
 
 
+def test_a_figure_that_rounds_to_zero_has_no_sign():
+    # A loss of a tenth of a cent is "0.00" at USDT's places, not "-0.00".
+    assert in_asset(D("-0.001"), "USDT") == "0.00"
+    assert in_asset(D("-0.006"), "USDT") == "-0.01"
+    assert figures.fixed(D("-0.0000001"), 5) == "0.00000"
+
+
 def holding(account: str, asset: str, total: str, incoming: str = "0") -> Holding:
     band = Band(D("1"), D("2"), D("3")) if asset == "BTC" else Band(D("60000"), D("130000"), D("200000"))
     return Holding(account, account.upper(), asset, D(total), D(total), band, incoming=D(incoming))

@@ -4,6 +4,7 @@ redraw; the depth chart with the hedge venue's book, drawn again only when a boo
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -167,3 +168,37 @@ def test_a_push_that_leaves_the_books_as_they_were_does_not_draw_the_depth_chart
     assert pushed(traded_market)
     page.wait_for_function(f"() => !({kept})")
     assert data(page, "depth-chart", ".length") == 6
+
+
+HISTORY = '<script id="history" type="application/json">'
+
+
+def test_a_pnl_part_that_rounds_to_zero_reads_0_00_in_neither_colour(page, live_url, running_market, operator):
+    # A reference sample gives the window its P&L (every part 0 without trades). The page then
+    # gets that history with two parts' last values changed on the way: a tenth of a cent lost
+    # (0.00 at USDT's places) and six tenths (-0.01).
+    running_market.refresh_from_db()
+    HealthSample.objects.create(
+        market=running_market, reference_mid=running_market.reference_price, status="green"
+    )
+
+    def with_small_losses(route):
+        response = route.fetch()
+        html = response.text()
+        start = html.index(HISTORY) + len(HISTORY)
+        end = html.index("</script>", start)
+        history = json.loads(html[start:end])
+        history["pnl"]["mtm"][-1] = "-0.001"
+        history["pnl"]["fees"][-1] = "-0.006"
+        text = json.dumps(history).replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+        route.fulfill(response=response, body=html[:start] + text + html[end:])
+
+    log_in(page, live_url, operator)
+    page.wait_for_url(f"{live_url}/markets/btc-usdt/")
+    page.route(f"{live_url}/markets/btc-usdt/", with_small_losses)
+    page.goto(f"{live_url}/markets/btc-usdt/")
+    page.wait_for_selector("#pnl-chart .main-svg")
+    mtm = page.locator("#pnl-table tr[data-part=mtm] td.num")
+    fees = page.locator("#pnl-table tr[data-part=fees] td.num")
+    assert (mtm.inner_text(), mtm.get_attribute("class")) == ("0.00", "num")
+    assert (fees.inner_text(), fees.get_attribute("class")) == ("-0.01", "num loss")
