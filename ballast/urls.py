@@ -122,6 +122,7 @@ urlpatterns = [
     path("otc/clients/<int:pk>/revoke", otc_views.revoke_client, name="otc-client-revoke"),
     path("otc/<slug:slug>/", otc_views.otc_market, name="otc-market"),
     path("otc/<slug:slug>/settings", otc_views.save_settings, name="otc-settings"),
+    path("otc/<slug:slug>/try", otc_views.try_quote, name="otc-try"),
     path("api/otc/v1/openapi.json", api_views.schema, name="otc-api-schema"),
     path("api/otc/v1/markets", api_views.markets, name="otc-api-markets"),
     path("api/otc/v1/quotes", api_views.ask, name="otc-api-ask"),

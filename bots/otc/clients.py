@@ -35,6 +35,20 @@ def create(name: str, requests_per_minute: int, user) -> tuple[ApiClient, str]:
     return client, token
 
 
+# Quotes asked by hand on the OTC page go through the API's code as this client.
+DESK = "Desk (by hand)"
+
+
+def desk_client() -> ApiClient:
+    """The client of quotes asked on the desk's page. No token of it exists anywhere: its hash
+    is of random bytes nobody keeps, so the API never authenticates it."""
+    client, _ = ApiClient.objects.get_or_create(
+        name=DESK,
+        defaults={"token_hash": token_hash(secrets.token_urlsafe(32)), "token_hint": "(no token)"},
+    )
+    return client
+
+
 def revoke(client: ApiClient, user) -> bool:
     """Revoke a client's token at once; False if it was revoked already."""
     changed = ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from bots.desk.audit import record
-from bots.desk.roles import ADMIN, has_role, role_required
+from bots.desk.roles import ADMIN, OPERATOR, has_role, role_required
+from bots.engine.figures import in_price, plain
 from bots.models import (
     Account,
     ApiClient,
@@ -29,6 +30,7 @@ from bots.models import (
     Hedge,
     Market,
     QuoteSettings,
+    Venue,
 )
 from bots.otc import clients, quotes
 from dashboard.forms import RefusesControlCharacters
@@ -80,6 +82,23 @@ class ApiClientForm(RefusesControlCharacters, forms.Form):
         if ApiClient.objects.filter(name=name).exists():
             raise forms.ValidationError("A client has this name already.")
         return name
+
+
+class TryQuoteForm(forms.Form):
+    """A quote asked by hand, as a user would through the front end."""
+
+    side = forms.ChoiceField(choices=[("buy", "user buys"), ("sell", "user sells")])
+    amount = forms.DecimalField(max_digits=38, decimal_places=18)
+
+
+def _can_try(request, market: Market | None) -> bool:
+    """Operators of a paper desk: an accepted quote books a fill and hedges it, which on a real
+    exchange is the exchange's own money; there, quotes come from the front end only."""
+    return (
+        market is not None
+        and market.mm_account.venue.kind == Venue.PAPER
+        and has_role(request.user, OPERATOR)
+    )
 
 
 def _day(market: Market) -> dict:
@@ -135,6 +154,9 @@ def _context(request, market: Market | None, **extra) -> dict:
             "today": _day(market),
             "quotes": _shown(BrokerQuote.objects.filter(market=market)
                              .select_related("client", "fill__hedge").order_by("-created_at")[:SHOWN_QUOTES]),
+            "can_try": _can_try(request, market),
+            # A tenth of the largest quote: a size the market takes, whatever its asset.
+            "try_form": TryQuoteForm(initial={"side": "buy", "amount": plain(terms.max_amount / 10)}),
         })
     context.update(extra)
     return context
@@ -171,6 +193,43 @@ def _answer(request, market: Market | None, partial: str, ok: bool, note: str, *
 
 def _errors(form: forms.Form) -> str:
     return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+
+
+@require_POST
+@login_required
+@role_required(OPERATOR)
+def try_quote(request, slug: str):
+    """Ask for a firm quote by hand, or accept the one shown (`ref`): through the API's own code,
+    as the desk's client, the operator as the user. Paper desks only (`_can_try`)."""
+    market = _broker(slug)
+    partial = "partials/otc_try.html"
+    if not _can_try(request, market):
+        return _answer(request, market, partial, False,
+                       "Quotes by hand are for a paper desk: here they come from the front end only.")
+    client = clients.desk_client()
+    ref = request.POST.get("ref")
+    if ref:
+        try:
+            quote = quotes.accept(client, ref)
+        except quotes.QuoteRefused as refused:
+            return _answer(request, market, partial, False, f"Not accepted: {refused.message}.")
+        verb = "sold" if quote.side == "buy" else "bought"
+        return _answer(request, market, partial, True,
+                       f"Accepted: the desk {verb} {plain(quote.amount)} {market.base} at "
+                       f"{in_price(quote.price, market.quote)} {market.quote}; its hedge is on its way.")
+    form = TryQuoteForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, market, partial, False, _errors(form), try_form=form)
+    side, amount = form.cleaned_data["side"], form.cleaned_data["amount"]
+    try:
+        quote = quotes.ask(market, client, request.user.username, side, amount)
+    except quotes.QuoteRefused as refused:
+        return _answer(request, market, partial, False, f"No quote: {refused.message}.", try_form=form)
+    record("otc_quote_asked_by_hand", user=request.user, market=market, subject=str(quote.ref),
+           side=side, amount=amount, price=quote.price)
+    # Shown on the page that answers, with its Accept button, also without JavaScript.
+    context = _context(request, market, offered=quote, try_form=form, ok=True)
+    return render(request, partial if request.htmx else "otc.html", context)
 
 
 @require_POST

@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from bots.models import Account, ApiClient, AuditEntry, BrokerSettings, Market
+from bots.models import Account, ApiClient, AuditEntry, BrokerQuote, BrokerSettings, Market, Venue
 from bots.otc import clients, quotes
 from tests.support.otc import SLUG
 
@@ -102,3 +102,51 @@ def test_an_admin_adds_a_broker_market(demo_market, admin_user):
     assert AuditEntry.objects.filter(action="otc_market_added", subject="eth-otc").exists()
     bad = as_user(admin_user).post("/otc/markets/add", {**form, "symbol": "btc usdt"}, HTTP_HX_REQUEST="true")
     assert bad.status_code == 422 and Market.objects.filter(kind=Market.BROKER).count() == 1
+
+
+def try_quote(client: Client, data: dict):
+    return client.post(f"/otc/{SLUG}/try", data, HTTP_HX_REQUEST="true")
+
+
+def test_an_operator_asks_for_a_quote_by_hand_and_accepts_it(broker_market, operator):
+    client = as_user(operator)
+    assert 'id="otc-try"' in client.get(f"/otc/{SLUG}/").content.decode()
+    asked = try_quote(client, {"side": "buy", "amount": "0.1"})
+    assert asked.status_code == 200
+    quote = BrokerQuote.objects.get()
+    assert (quote.client.name, quote.user_ref, quote.side, quote.amount) == (clients.DESK, "olivia", "buy", D("0.1"))
+    assert f'name="ref" value="{quote.ref}"' in asked.content.decode()
+    assert AuditEntry.objects.filter(action="otc_quote_asked_by_hand", user=operator, subject=str(quote.ref)).exists()
+
+    accepted = try_quote(client, {"ref": str(quote.ref)})
+    assert accepted.status_code == 200
+    assert "Accepted: the desk sold 0.1 BTC at" in accepted.content.decode()
+    quote.refresh_from_db()
+    assert quote.state == BrokerQuote.ACCEPTED and quote.fill.hedge.amount == D("0.1")
+    again = try_quote(client, {"ref": str(quote.ref)})
+    assert again.status_code == 422 and "Not accepted: the quote was accepted already." in again.content.decode()
+
+
+def test_a_quote_by_hand_refuses_bad_input_and_changes_nothing(broker_market, operator):
+    client = as_user(operator)
+    for data, says in [
+        ({"side": "buy", "amount": "abc"}, "amount: Enter a number."),
+        ({"side": "hold", "amount": "0.1"}, "side: Select a valid choice."),
+        ({"side": "buy", "amount": "5"}, "No quote: amount is over this market"),  # 1 BTC a quote
+        ({"ref": "not-a-quote"}, "Not accepted: no quote not-a-quote of this client."),
+    ]:
+        answer = try_quote(client, data)
+        assert answer.status_code == 422 and says in answer.content.decode(), data
+    assert not BrokerQuote.objects.exists()
+
+
+def test_quotes_by_hand_are_for_operators_of_a_paper_desk(broker_market, operator, viewer):
+    assert as_user(viewer).post(f"/otc/{SLUG}/try", {"side": "buy", "amount": "0.1"}).status_code == 403
+    assert 'id="otc-try"' not in as_user(viewer).get(f"/otc/{SLUG}/").content.decode()
+    # The inventory on a real exchange: an accepted quote would hedge with the exchange's money.
+    Venue.objects.filter(pk=broker_market.mm_account.venue_id).update(kind=Venue.CCXT)
+    client = as_user(operator)
+    assert 'id="otc-try"' not in client.get(f"/otc/{SLUG}/").content.decode()
+    refused = try_quote(client, {"side": "buy", "amount": "0.1"})
+    assert refused.status_code == 422 and "Quotes by hand are for a paper desk" in refused.content.decode()
+    assert not BrokerQuote.objects.exists()
