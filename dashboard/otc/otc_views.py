@@ -207,6 +207,9 @@ def try_quote(request, slug: str):
         return _answer(request, market, partial, False,
                        "Quotes by hand are for a paper desk: here they come from the front end only.")
     client = clients.desk_client()
+    if client.revoked_at is not None:  # an admin stopped quotes by hand, as any client's
+        return _answer(request, market, partial, False,
+                       f'The client "{client.name}" is revoked: quotes by hand are stopped.')
     ref = request.POST.get("ref")
     if ref:
         try:

@@ -126,6 +126,12 @@ def test_an_operator_asks_for_a_quote_by_hand_and_accepts_it(broker_market, oper
     again = try_quote(client, {"ref": str(quote.ref)})
     assert again.status_code == 422 and "Not accepted: the quote was accepted already." in again.content.decode()
 
+    # Revoked on the page as any client is: quotes by hand stop.
+    clients.revoke(quote.client, None)
+    stopped = try_quote(client, {"side": "buy", "amount": "0.1"})
+    assert stopped.status_code == 422 and "quotes by hand are stopped" in stopped.content.decode()
+    assert BrokerQuote.objects.count() == 1
+
 
 def test_a_quote_by_hand_refuses_bad_input_and_changes_nothing(broker_market, operator):
     client = as_user(operator)
