@@ -84,7 +84,7 @@ class ApiClientForm(RefusesControlCharacters, forms.Form):
         return name
 
 
-class TryQuoteForm(forms.Form):
+class TryQuoteForm(RefusesControlCharacters, forms.Form):
     """A quote asked by hand, as a user would through the front end."""
 
     side = forms.ChoiceField(choices=[("buy", "user buys"), ("sell", "user sells")])

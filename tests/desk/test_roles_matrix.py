@@ -122,10 +122,12 @@ ROUTES = {
     "sizing": ("GET", VIEWER, None),
     "sizing-start": ("POST", OPERATOR, _market),
     "sizing-run": ("GET", VIEWER, _missing),
-    # OTC broker markets (issue 16): everyone sees the quotes; admins set pricing, limits and
-    # the inventory account, add broker markets, and make and revoke the API clients' tokens.
+    # OTC broker markets (issue 16): everyone sees the quotes; operators try one by hand on a
+    # paper desk; admins set pricing, limits and the inventory account, add broker markets, and
+    # make and revoke the API clients' tokens.
     "otc": ("GET", VIEWER, None),
     "otc-market": ("GET", VIEWER, lambda world: ["no-such-market"]),
+    "otc-try": ("POST", OPERATOR, lambda world: ["no-such-market"]),
     "otc-settings": ("POST", ADMIN, lambda world: ["no-such-market"]),
     "otc-market-add": ("POST", ADMIN, None),
     "otc-client-add": ("POST", ADMIN, None),
