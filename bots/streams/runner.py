@@ -94,6 +94,16 @@ DERIVED_TRADE_STREAMS = {"hollaex"}
 
 async def _authenticated(client) -> None:
     await client.authenticate()
+    # ccxt.pro returns at once to a caller that finds the user data subscription asked for, also
+    # while the exchange's answer is still on its way (another task's watch asked first: the
+    # fills', orders' and balance's readers all do). Until that answer the exchange pushes
+    # nothing to this account, so the REST read that follows could come before an update that
+    # neither it nor the stream then sees: wait for the answer too.
+    url = ((client.urls.get("api") or {}).get("ws") or {}).get("ws-api", {}).get("spot")
+    connection = (client.clients or {}).get(url)
+    pending = connection.futures.get("authenticate:signature:spot") if connection is not None else None
+    if pending is not None:
+        await asyncio.wait_for(asyncio.shield(pending), SUBSCRIBE_SECONDS)
 
 
 async def _orders_partial(client) -> None:
@@ -101,7 +111,7 @@ async def _orders_partial(client) -> None:
 
 
 # How a venue confirms its private stream is subscribed, so that the resync that follows cannot
-# miss a fill: binance answers its user data subscription (ccxt's authenticate() awaits it);
+# miss a fill: binance answers its user data subscription (`_authenticated` awaits the answer);
 # hollaex sends the order topic's partial (bots/streams/clients.py notes it). Elsewhere the open
 # connection is taken as subscribed.
 SUBSCRIBED: dict[str, Callable] = {"binance": _authenticated, "hollaex": _orders_partial}

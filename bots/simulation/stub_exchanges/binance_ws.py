@@ -17,7 +17,8 @@ ccxt.pro's binance class is what talks to it, so what it sends is what that clas
 Faults on demand, each for the next event of a kind ("user" or "depth"): a dropped connection
 (`drop`), an outage during which connections are refused and events lost (`go_down`, `come_up`),
 a skipped sequence number (`gap_next`), a duplicated message (`duplicate_next`), a delayed one
-(`delay_next`, later ones wait behind it as on one TCP connection).
+(`delay_next`, later ones wait behind it as on one TCP connection), a request acted on late
+(`hold_next_answer`: a subscription the exchange registers only after a while).
 
     with BinanceStub() as rest, BinanceWsStub(rest) as ws:
         client = ccxt.pro.binance({**ws.ccxt_config(), "apiKey": ..., "secret": ...})
@@ -110,6 +111,11 @@ class WsStub(ABC):
     def delay_next(self, seconds: float, kind: str = USER) -> None:
         self._fault(kind, "delay", seconds)
 
+    def hold_next_answer(self, seconds: float, kind: str = USER) -> None:
+        """Act on the next request a client sends (a subscription) only after `seconds`, as an
+        exchange under load does: until then the connection is not subscribed."""
+        self._fault(kind, "hold", seconds)
+
     def stop(self) -> None:
         if self._on_change in self.rest.listeners:
             self.rest.listeners.remove(self._on_change)
@@ -180,6 +186,9 @@ class WsStub(ABC):
                     continue
                 payload = json.loads(message.data)
                 self.received.append((kind, payload))
+                hold = self._faults[kind].pop("hold", 0)
+                if hold:
+                    await asyncio.sleep(hold)
                 # Answers go through the outbox, behind any event queued before them.
                 for answer in self.answer(connection, payload):
                     connection.outbox.put_nowait((0, json.dumps(answer)))
