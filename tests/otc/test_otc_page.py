@@ -37,6 +37,10 @@ def test_the_page_shows_the_days_quotes(broker_market, api_client, viewer):
     html = page.content.decode()
     assert 'data-figure="asked">3<' in html and 'data-figure="accepted">1<' in html
     assert 'data-figure="open">1<' in html and 'data-figure="expired">1<' in html and "user-2" in html
+    # Figures as the rest of the desk shows them: 65,012.34 USDT, 0.10000 BTC.
+    price = f"{accepted.price.quantize(D('0.01')):,}"
+    assert f'<td class="num">0.10000</td><td class="num">{price}</td>' in html
+    assert f'data-figure="volume">{accepted.price * D("0.1"):,.2f}<' in html
     # A viewer sees the settings, and no form to change them nor any token.
     assert 'id="otc-settings"' in html and "otc-clients" not in html
     assert 'action="/otc/btc-usdt-otc/settings"' not in html

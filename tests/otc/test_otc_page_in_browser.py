@@ -64,7 +64,7 @@ def test_an_admin_runs_the_broker_market_from_its_page(page, live_url, demo_mark
     # The quotes section refreshes itself every 5 s.
     expect(page.locator("[data-figure=hedged]")).to_have_text("1", timeout=20_000)
     assert page.inner_text("[data-figure=accepted]") == "1"
-    assert Decimal(page.inner_text("[data-figure=pnl]")) > 0
+    assert Decimal(page.inner_text("[data-figure=pnl]").replace(",", "")) > 0
     assert page.locator("#otc-recent .otc-quote[data-state=accepted]").count() == 1
     page.screenshot(path=artifacts / "otc-page.png", full_page=True)
 
