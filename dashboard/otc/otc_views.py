@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bots.desk.audit import record
 from bots.desk.roles import ADMIN, OPERATOR, has_role, role_required
 from bots.engine.figures import in_price, plain
+from bots.engine.otc import pricing
 from bots.models import (
     Account,
     ApiClient,
@@ -216,7 +217,7 @@ def try_quote(request, slug: str):
             quote = quotes.accept(client, ref)
         except quotes.QuoteRefused as refused:
             return _answer(request, market, partial, False, f"Not accepted: {refused.message}.")
-        verb = "sold" if quote.side == "buy" else "bought"
+        verb = {"sell": "sold", "buy": "bought"}[pricing.desk_side(quote.side)]
         return _answer(request, market, partial, True,
                        f"Accepted: the desk {verb} {plain(quote.amount)} {market.base} at "
                        f"{in_price(quote.price, market.quote)} {market.quote}; its hedge is on its way.")

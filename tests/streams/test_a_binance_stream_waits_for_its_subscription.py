@@ -16,7 +16,7 @@ from bots.streams import clients
 from bots.streams.runner import SUBSCRIBED
 
 
-async def test_the_private_stream_is_subscribed_once_the_exchange_answered(stubs, redis_client):
+async def test_the_private_stream_is_subscribed_once_the_exchange_answered(stubs):
     options = {**stubs.ws.ccxt_config(), "enableRateLimit": False, "timeout": 2000}
     keys = {"apiKey": BinanceStub.API_KEY, "secret": BinanceStub.SECRET}
     client = clients.kept("binance-stub", 1, "binance", options, keys)
